@@ -1,0 +1,82 @@
+# Every workflow of the course is a target here. All targets work from a fresh
+# clone: they create (or reuse) the virtual environment .venv/ first.
+#
+#   make demo       release every assignment, autograde a sample cohort, print the grade table
+#   make test       everything CI runs (unit tests, nbgrader round trips, smoke runs)
+#   make help       list the targets
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_SYS ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# On a machine without a GPU the CPU build of TensorFlow is smaller and faster to
+# install; set TF_PACKAGE=tensorflow for the GPU build.
+TF_PACKAGE ?= tensorflow-cpu
+STAMP := $(VENV)/.complete
+COURSE := $(PY) -m cnn_course.graders.cli
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup build release references autograde feedback demo test test-fast \
+        smoke lab bench lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+# The environment is complete when the stamp exists and is newer than the
+# dependency lists; anything else (a half-built .venv included) is rebuilt.
+$(STAMP): pyproject.toml
+	@if [ -d $(VENV) ] && [ ! -f $(STAMP) ]; then echo "[setup] $(VENV) is incomplete: rebuilding it"; rm -rf $(VENV); fi
+	@[ -x $(PY) ] || $(PYTHON_SYS) -m venv $(VENV)
+	@echo "[setup] installing dependencies into $(VENV) (a few minutes the first time)"
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q $$($(PYTHON_SYS) .ci/requirements.py --tensorflow $(TF_PACKAGE)) "ruff>=0.5"
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -c "import cnn_course.graders, tensorflow, nbgrader, jupytext"
+	@touch $(STAMP)
+	@echo "[setup] $(VENV) is ready"
+
+setup: $(STAMP)  ## create or refresh the virtual environment .venv/
+
+build: $(STAMP)  ## render notebooks/*/*.py to .ipynb (git-ignored)
+	$(COURSE) build
+
+release: $(STAMP)  ## nbgrader generate_assignment for every assignment, into release/
+	$(COURSE) release
+
+references: $(STAMP)  ## regenerate graders/reference/ from the source solutions
+	$(COURSE) references
+
+autograde: $(STAMP)  ## nbgrader autograde every submission in submitted/ (ASSIGNMENT=... to pick one)
+	$(COURSE) autograde $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
+feedback: $(STAMP)  ## nbgrader generate_feedback for what was autograded, into feedback/
+	$(COURSE) feedback $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+
+demo: $(STAMP)  ## release, autograde a sample cohort (reference, blank, mutants), print the table
+	$(COURSE) demo
+
+test: $(STAMP)  ## unit tests, nbgrader validate/autograde round trips, smoke runs
+	$(PY) -m pytest -p no:cacheprovider
+
+test-fast: $(STAMP)  ## the tests that do not run nbgrader
+	$(PY) -m pytest -p no:cacheprovider -m "not nbgrader"
+
+smoke: $(STAMP)  ## execute every notebook with CNN_COURSE_SMOKE=1
+	$(COURSE) smoke
+
+lab: build  ## JupyterLab on the built notebooks
+	$(VENV)/bin/jupyter lab notebooks
+
+bench: $(STAMP)  ## full-mode timings and quality; writes build/bench/results.{md,json}
+	$(COURSE) bench
+
+lint: $(STAMP)  ## ruff
+	$(PY) -m ruff check .
+
+clean:  ## remove built notebooks, releases, grading output (keeps .venv/)
+	rm -rf build release submitted autograded feedback gradebook.db
+	find notebooks -name '*.ipynb' -delete
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

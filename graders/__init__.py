@@ -1,0 +1,1 @@
+"""Checks and batch grading tools of the course (``cnn_course.graders``)."""
