@@ -32,7 +32,8 @@ $(STAMP): pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON_SYS) -m venv $(VENV)
 	@echo "[setup] installing dependencies into $(VENV) (a few minutes the first time)"
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
-	$(PY) -m pip install -q $$($(PYTHON_SYS) .ci/requirements.py --tensorflow $(TF_PACKAGE)) "ruff>=0.5"
+	$(PYTHON_SYS) .ci/requirements.py --tensorflow $(TF_PACKAGE) > $(VENV)/requirements.txt
+	$(PY) -m pip install -q -r $(VENV)/requirements.txt "ruff>=0.5"
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(PY) -c "import cnn_course.graders, tensorflow, nbgrader, jupytext"
 	@touch $(STAMP)

@@ -1,4 +1,4 @@
-"""Print the runtime dependencies of pyproject.toml, one argument each.
+"""Print the runtime dependencies of pyproject.toml as a requirements file.
 
 The Makefile installs them before the editable install (which then runs with
 --no-deps), so that `--tensorflow tensorflow-cpu` can pick the CPU build of
@@ -6,7 +6,6 @@ TensorFlow without changing what the distribution declares.
 """
 
 import argparse
-import shlex
 import tomllib
 from pathlib import Path
 
@@ -20,4 +19,4 @@ for spec in pyproject["project"]["dependencies"]:
     if spec.startswith("tensorflow") and not spec.startswith("tensorflow-"):
         spec = args.tensorflow + spec[len("tensorflow"):]
     requirements.append(spec)
-print(" ".join(shlex.quote(r) for r in requirements))
+print("\n".join(requirements))

@@ -1,0 +1,138 @@
+"""Building blocks of the checks: call a student's function safely, then compare.
+
+Every failure is a :class:`CheckFailure` (an ``AssertionError``) whose message is
+a sentence a student can act on. A student's function that raises, returns
+None, returns the wrong type, shape or dtype, or modifies its inputs fails the
+check with such a sentence; it never crashes the grading run.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+
+class CheckFailure(AssertionError):
+    """A check failed; the message says what is wrong, in words."""
+
+
+def fn_name(fn: Callable) -> str:
+    return getattr(fn, "__name__", repr(fn))
+
+
+def call_student(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` on copies of the arguments; fail clearly if it raises or mutates them.
+
+    The arguments are deep-copied before the call and compared afterwards, so a
+    function that writes into its input (``A_prev += ...``) is caught.
+    """
+    name = fn_name(fn)
+    if not callable(fn):
+        raise CheckFailure(f"{name} is not a function: got {type(fn).__name__}.")
+    before = copy.deepcopy((args, kwargs))
+    try:
+        result = fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailure(
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except Exception as error:  # any failure of the student's code is reported, not raised
+        raise CheckFailure(
+            f"{name} raised {type(error).__name__}: {error}. "
+            "Run it on the example above and read the traceback."
+        ) from error
+    for position, (old, new) in enumerate(zip(before[0], args, strict=True)):
+        if not _same(old, new):
+            raise CheckFailure(
+                f"{name} modified its argument number {position + 1} in place; "
+                "work on a copy (for example np.zeros(...) for outputs) and leave inputs unchanged."
+            )
+    for key, old in before[1].items():
+        if not _same(old, kwargs[key]):
+            raise CheckFailure(f"{name} modified its argument {key!r} in place; leave inputs unchanged.")
+    return result
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, tuple | list):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, Mapping):
+        return isinstance(b, Mapping) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def expect_tuple(result: Any, what: str, length: int, names: str) -> tuple:
+    """Fail unless ``result`` is a tuple (or list) of ``length`` items."""
+    if result is None:
+        raise CheckFailure(f"{what} returned None: it must return {names}. Did you forget `return`?")
+    if not isinstance(result, tuple | list) or len(result) != length:
+        got = f"a {type(result).__name__}" + (f" of length {len(result)}" if isinstance(result, tuple | list) else "")
+        raise CheckFailure(f"{what} must return {length} values ({names}), got {got}.")
+    return tuple(result)
+
+
+def expect_array(value: Any, what: str, shape: tuple[int, ...], kind: str = "float", hint: str = "") -> np.ndarray:
+    """Fail unless ``value`` is a numpy array of ``shape``; ``kind`` is "float" or "bool"."""
+    if value is None:
+        raise CheckFailure(f"{what} is None: did you forget to return it?")
+    if not isinstance(value, np.ndarray):
+        raise CheckFailure(f"{what} must be a numpy array, got {type(value).__name__}.")
+    if value.shape != shape:
+        message = f"{what} has shape {value.shape}, expected {shape}"
+        raise CheckFailure(message + (f": {hint}" if hint else "."))
+    if kind == "float" and not np.issubdtype(value.dtype, np.floating):
+        raise CheckFailure(
+            f"{what} has dtype {value.dtype}, expected floating point numbers "
+            "(start from np.zeros(shape), which is float64, not an integer array)."
+        )
+    if kind == "bool":
+        is_01 = np.issubdtype(value.dtype, np.number) and np.isin(value, (0, 1)).all()
+        if value.dtype != np.bool_ and not is_01:
+            raise CheckFailure(f"{what} must hold True/False values, got dtype {value.dtype}.")
+    if kind == "float" and not np.all(np.isfinite(value)):
+        raise CheckFailure(f"{what} contains NaN or infinite values.")
+    return value
+
+
+def expect_scalar(value: Any, what: str) -> float:
+    """Fail unless ``value`` is a single real number (a Python or numpy scalar, or a size-1 array)."""
+    if value is None:
+        raise CheckFailure(f"{what} is None: did you forget to return it?")
+    if isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise CheckFailure(f"{what} must be a single number, got an array of shape {value.shape}.")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise CheckFailure(f"{what} must be a number, got {type(value).__name__}.")
+    return float(value)
+
+
+def expect_close(actual: np.ndarray, expected: np.ndarray, what: str, hint: str = "", atol: float = 1e-7,
+                 rtol: float = 1e-6) -> None:
+    """Fail unless two arrays of the same shape agree; the message points at the first mismatch."""
+    actual = np.asarray(actual, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    if actual.shape != expected.shape:
+        raise CheckFailure(f"{what} has shape {actual.shape}, expected {expected.shape}.")
+    bad = ~np.isclose(actual, expected, atol=atol, rtol=rtol)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        message = (
+            f"{what} is wrong at {bad.sum()} of {bad.size} positions; first at index {index}: "
+            f"got {actual[index]:.6g}, expected {expected[index]:.6g}"
+        )
+        raise CheckFailure(message + (f". {hint}" if hint else "."))
+
+
+def rng_for(*parts: Any) -> np.random.Generator:
+    """A generator seeded from a name, so each case has its own fixed inputs."""
+    seed = 0
+    for part in parts:
+        for char in str(part):
+            seed = (seed * 131 + ord(char)) % (2**32)
+    return np.random.default_rng(seed)
