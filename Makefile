@@ -18,6 +18,7 @@ STAMP := $(VENV)/.complete
 COURSE := $(PY) -m cnn_course.graders.cli
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help setup build release references autograde feedback demo test test-fast \
         smoke lab bench lint clean

@@ -27,8 +27,9 @@ How they are fast: no function loops over output positions.
   block into a matrix with ``f * f * n_C_prev`` columns, it is multiplied by
   ``W.reshape(f * f * n_C_prev, n_C)``. Blocks of about 2 MB keep the copy in
   cache; on (100, 64, 64, 3) float64 inputs with 8 3x3 filters this runs as
-  fast as ``tf.nn.conv2d`` on CPU. The backward pass uses the same blocks and
-  scatters the gradient of the matrix back with one strided add per offset.
+  fast as ``tf.nn.conv2d`` on CPU. The backward pass reuses it: ``dW`` from
+  the same blocks, ``dA_prev`` as a correlation of ``dZ`` (spread out by the
+  stride and padded) with the flipped kernel.
 """
 
 import numbers
@@ -74,7 +75,9 @@ def _conv_shapes(A_prev, W, b, hparameters):
     m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
     f, f2, w_C_prev, n_C = W.shape
     if f != f2 or f < 1:
-        raise ValueError(f"W must have shape (f, f, n_C_prev, n_C) with a square kernel, got {W.shape}.")
+        raise ValueError(
+            f"W must have shape (f, f, n_C_prev, n_C) with a square kernel, got {W.shape}."
+        )
     if w_C_prev != n_C_prev:
         raise ValueError(
             f"W expects {w_C_prev} input channels but A_prev has {n_C_prev} "
@@ -101,7 +104,9 @@ def _pool_shapes(A_prev, hparameters, mode):
     f = _int_param(hparameters, "f", 1)
     _, n_H_prev, n_W_prev, _ = A_prev.shape
     if f > n_H_prev or f > n_W_prev:
-        raise ValueError(f"the {f}x{f} pooling window does not fit in the {n_H_prev}x{n_W_prev} input.")
+        raise ValueError(
+            f"the {f}x{f} pooling window does not fit in the {n_H_prev}x{n_W_prev} input."
+        )
     n_H = (n_H_prev - f) // stride + 1
     n_W = (n_W_prev - f) // stride + 1
     return stride, f, n_H, n_W
@@ -114,7 +119,9 @@ def _float_dtype(*arrays):
 
 def _window(X, di, dj, stride, n_H, n_W):
     """View of the pixels of X met by window offset (di, dj) at every output position."""
-    return X[:, di : di + stride * (n_H - 1) + 1 : stride, dj : dj + stride * (n_W - 1) + 1 : stride, :]
+    return X[
+        :, di : di + stride * (n_H - 1) + 1 : stride, dj : dj + stride * (n_W - 1) + 1 : stride, :
+    ]
 
 
 def _pad_hw(X, pad):
@@ -169,6 +176,22 @@ def _blocks(m, n_H, row_bytes):
                 yield i0, i0 + 1, h0, min(n_H, h0 + rows_per_block)
 
 
+def _correlate(A_pad, W2, f, stride, n_H, n_W):
+    """Valid cross-correlation of A_pad (m, H, W, n_in) with W2 (f * f * n_in, n_out).
+
+    Returns a new array (m, n_H, n_W, n_out). A_pad must be C-contiguous.
+    """
+    m, n_in, n_out = A_pad.shape[0], A_pad.shape[3], W2.shape[1]
+    cols = _im2col_view(A_pad, f, stride, n_H, n_W)  # (m, n_H, n_W, f, f * n_in), a view
+    Z = np.empty((m, n_H, n_W, n_out), dtype=W2.dtype)
+    for i0, i1, h0, h1 in _blocks(m, n_H, n_W * f * f * n_in * A_pad.itemsize):
+        # the reshape copies the block's windows into an im2col matrix (rows, f * f * n_in)
+        np.matmul(
+            cols[i0:i1, h0:h1].reshape(-1, f * f * n_in), W2, out=Z[i0:i1, h0:h1].reshape(-1, n_out)
+        )
+    return Z
+
+
 def conv_forward(A_prev, W, b, hparameters):
     """Forward pass of a 2-D convolution (cross-correlation, as in the course).
 
@@ -189,21 +212,16 @@ def conv_forward(A_prev, W, b, hparameters):
     Does not modify A_prev, W, b or hparameters.
     """
     stride, pad, n_H, n_W = _conv_shapes(A_prev, W, b, hparameters)
-    m, n_C_prev = A_prev.shape[0], A_prev.shape[3]
+    n_C_prev = A_prev.shape[3]
     f, n_C = W.shape[0], W.shape[3]
     dtype = _float_dtype(A_prev, W, b)
-    A_pad = _pad_hw(A_prev.astype(dtype, copy=False), pad)  # (m, n_H_prev + 2p, n_W_prev + 2p, n_C_prev)
-    cols = _im2col_view(A_pad, f, stride, n_H, n_W)  # (m, n_H, n_W, f, f * n_C_prev), a view
+    A_pad = _pad_hw(
+        A_prev.astype(dtype, copy=False), pad
+    )  # (m, n_H_prev + 2p, n_W_prev + 2p, n_C_prev)
     W2 = W.astype(dtype, copy=False).reshape(f * f * n_C_prev, n_C)
-    b1 = b.astype(dtype, copy=False).reshape(n_C)
 
-    Z = np.empty((m, n_H, n_W, n_C), dtype=dtype)
-    row_bytes = n_W * f * f * n_C_prev * A_pad.itemsize
-    for i0, i1, h0, h1 in _blocks(m, n_H, row_bytes):
-        Z_block = Z[i0:i1, h0:h1].reshape(-1, n_C)  # a view: blocks are contiguous in Z
-        # the reshape copies the block's windows into an im2col matrix (rows, f*f*n_C_prev)
-        np.matmul(cols[i0:i1, h0:h1].reshape(-1, f * f * n_C_prev), W2, out=Z_block)
-        Z_block += b1
+    Z = _correlate(A_pad, W2, f, stride, n_H, n_W)  # (m, n_H, n_W, n_C)
+    Z += b.astype(dtype, copy=False).reshape(n_C)
 
     cache = (A_prev, W, b, hparameters)
     return Z, cache
@@ -225,37 +243,49 @@ def conv_backward(dZ, cache):
     a zero gradient. Does not modify dZ or anything in the cache.
     """
     if not isinstance(cache, tuple) or len(cache) != 4:
-        raise ValueError("cache must be the tuple (A_prev, W, b, hparameters) returned by conv_forward.")
+        raise ValueError(
+            "cache must be the tuple (A_prev, W, b, hparameters) returned by conv_forward."
+        )
     A_prev, W, b, hparameters = cache
     stride, pad, n_H, n_W = _conv_shapes(A_prev, W, b, hparameters)
     m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
     f, n_C = W.shape[0], W.shape[3]
     _check_array("dZ", dZ, 4)
     if dZ.shape != (m, n_H, n_W, n_C):
-        raise ValueError(f"dZ has shape {dZ.shape}, expected {(m, n_H, n_W, n_C)}: the shape of Z for this cache.")
+        raise ValueError(
+            f"dZ has shape {dZ.shape}, expected {(m, n_H, n_W, n_C)}: the shape of Z for this cache."
+        )
 
     dtype = _float_dtype(dZ, A_prev, W, b)
-    A_pad = _pad_hw(A_prev.astype(dtype, copy=False), pad)  # (m, n_H_prev + 2p, n_W_prev + 2p, n_C_prev)
-    cols = _im2col_view(A_pad, f, stride, n_H, n_W)  # (m, n_H, n_W, f, f * n_C_prev), a view
-    W2 = W.astype(dtype, copy=False).reshape(f * f * n_C_prev, n_C)
+    A_pad = _pad_hw(
+        A_prev.astype(dtype, copy=False), pad
+    )  # (m, n_H_prev + 2p, n_W_prev + 2p, n_C_prev)
     dZ = np.ascontiguousarray(dZ, dtype=dtype)  # a new name: the caller's dZ is left alone
 
-    dA_pad = np.zeros_like(A_pad)
+    # dW: the im2col matrix of A_pad, transposed, times dZ; built block by block
+    cols = _im2col_view(A_pad, f, stride, n_H, n_W)  # (m, n_H, n_W, f, f * n_C_prev), a view
     dW2 = np.zeros((f * f * n_C_prev, n_C), dtype=dtype)
-    row_bytes = n_W * f * f * n_C_prev * A_pad.itemsize
-    for i0, i1, h0, h1 in _blocks(m, n_H, row_bytes):
-        dZ_block = dZ[i0:i1, h0:h1].reshape(-1, n_C)  # (rows, n_C)
-        dW2 += cols[i0:i1, h0:h1].reshape(-1, f * f * n_C_prev).T @ dZ_block
-        # gradient of the im2col matrix, then scattered back: one strided add per offset
-        dcols = (dZ_block @ W2.T).reshape(i1 - i0, h1 - h0, n_W, f, f, n_C_prev)
-        for di in range(f):
-            rows = slice(h0 * stride + di, (h1 - 1) * stride + di + 1, stride)
-            for dj in range(f):
-                columns = slice(dj, dj + stride * (n_W - 1) + 1, stride)
-                dA_pad[i0:i1, rows, columns, :] += dcols[:, :, :, di, dj, :]
-
+    for i0, i1, h0, h1 in _blocks(m, n_H, n_W * f * f * n_C_prev * A_pad.itemsize):
+        dW2 += cols[i0:i1, h0:h1].reshape(-1, f * f * n_C_prev).T @ dZ[i0:i1, h0:h1].reshape(
+            -1, n_C
+        )
     dW = dW2.reshape(f, f, n_C_prev, n_C)
+
     db = dZ.sum(axis=(0, 1, 2)).reshape(1, 1, 1, n_C)
+
+    # dA_pad: a "full" correlation of dZ with the kernel flipped in space and with
+    # in/out channels swapped. Spread dZ out by the stride (zeros in between),
+    # pad it by f - 1, and correlate with stride 1; the result covers the rows
+    # and columns of A_pad that some window reaches, the others get zeros.
+    span_H, span_W = stride * (n_H - 1) + 1, stride * (n_W - 1) + 1
+    dZ_full = np.zeros((m, span_H + 2 * (f - 1), span_W + 2 * (f - 1), n_C), dtype=dtype)
+    dZ_full[:, f - 1 : f - 1 + span_H : stride, f - 1 : f - 1 + span_W : stride, :] = dZ
+    W_flip = W.astype(dtype, copy=False)[::-1, ::-1].transpose(0, 1, 3, 2)  # (f, f, n_C, n_C_prev)
+    W_flip2 = np.ascontiguousarray(W_flip).reshape(f * f * n_C, n_C_prev)
+    dA_pad = np.zeros_like(A_pad)
+    dA_pad[:, : span_H + f - 1, : span_W + f - 1, :] = _correlate(
+        dZ_full, W_flip2, f, 1, span_H + f - 1, span_W + f - 1
+    )
     dA_prev = dA_pad[:, pad : pad + n_H_prev, pad : pad + n_W_prev, :].copy()
     return dA_prev, dW, db
 
@@ -322,7 +352,9 @@ def pool_backward(dA, cache, mode="max"):
     m, _, _, n_C = A_prev.shape
     _check_array("dA", dA, 4)
     if dA.shape != (m, n_H, n_W, n_C):
-        raise ValueError(f"dA has shape {dA.shape}, expected {(m, n_H, n_W, n_C)}: the shape of A for this cache.")
+        raise ValueError(
+            f"dA has shape {dA.shape}, expected {(m, n_H, n_W, n_C)}: the shape of A for this cache."
+        )
 
     dtype = _float_dtype(dA, A_prev)
     X = A_prev.astype(dtype, copy=False)

@@ -81,7 +81,9 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
         finally:
             x[ix] = old_value
         if pos.shape != df.shape:
-            raise ValueError(f"f(x) has shape {pos.shape} but df has shape {df.shape}; they must match.")
+            raise ValueError(
+                f"f(x) has shape {pos.shape} but df has shape {df.shape}; they must match."
+            )
         grad[ix] = np.sum((pos - neg) * df) / (2 * h)
         it.iternext()
     return grad

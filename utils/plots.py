@@ -153,6 +153,8 @@ def plot_sliding_window(x, f, stride, pad=0, positions=None):
             raise ValueError(f"position {(h, w)} is outside the {n_H} x {n_W} output.")
     x_pad = np.pad(x, pad)
     size_H, size_W = x_pad.shape
+    is_pad = np.ones(x_pad.shape, dtype=bool)
+    is_pad[pad:pad + n_H_prev, pad:pad + n_W_prev] = False
 
     n_panels = len(positions) + 1
     fig, axes = plt.subplots(
@@ -162,13 +164,15 @@ def plot_sliding_window(x, f, stride, pad=0, positions=None):
     axes = np.atleast_1d(axes)
     for k, ((h, w), ax) in enumerate(zip(positions, axes[:-1], strict=True)):
         colour = _WINDOW_COLOURS[k % len(_WINDOW_COLOURS)]
-        for i in range(size_H):
-            for j in range(size_W):
-                is_pad = not (pad <= i < pad + n_H_prev and pad <= j < pad + n_W_prev)
-                ax.add_patch(Rectangle((j, i), 1, 1, facecolor="0.85" if is_pad else "white",
-                                       edgecolor="0.6", linewidth=0.8))
-                ax.text(j + 0.5, i + 0.5, _format_value(x_pad[i, j]), ha="center", va="center",
-                        fontsize=8, color="0.45" if is_pad else "black")
+        # One image for the cell colours and two line collections for the grid: much
+        # faster to draw than one patch per cell.
+        ax.imshow(np.where(is_pad, 0.85, 1.0), cmap="gray", vmin=0.0, vmax=1.0,
+                  extent=(0, size_W, size_H, 0), interpolation="nearest")
+        ax.hlines(np.arange(size_H + 1), 0, size_W, color="0.6", linewidth=0.8)
+        ax.vlines(np.arange(size_W + 1), 0, size_H, color="0.6", linewidth=0.8)
+        for (i, j), value in np.ndenumerate(x_pad):
+            ax.text(j + 0.5, i + 0.5, _format_value(value), ha="center", va="center",
+                    fontsize=8, color="0.45" if is_pad[i, j] else "black")
         top, left = h * stride, w * stride
         ax.add_patch(Rectangle((left, top), f, f, facecolor=colour, alpha=0.3, edgecolor=colour,
                                linewidth=2.5))

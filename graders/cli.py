@@ -1,0 +1,182 @@
+"""Command line of the course: ``python -m cnn_course.graders.cli <command>``.
+
+The Makefile's targets call these commands; each prints what it does.
+
+  build        render every notebooks/<id>/<nb>.py to .ipynb next to it
+  release      nbgrader generate_assignment for every assignment, into release/
+  references   regenerate graders/reference/<id>.npz from the source solutions
+  autograde    nbgrader autograde the submissions in submitted/
+  feedback     nbgrader generate_feedback for what was autograded
+  demo         release, autograde a sample cohort in a temporary course, print the table
+  smoke        execute every notebook with CNN_COURSE_SMOKE=1
+  bench        full-mode timings; writes build/bench/results.{md,json}
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cnn_course.utils.notebooks import assignments, build_notebook, repo_root, source_path
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _selected(args) -> list[str]:
+    return [args.assignment] if getattr(args, "assignment", None) else assignments()
+
+
+def has_grader(assignment_id: str) -> bool:
+    return importlib.util.find_spec(f"cnn_course.graders.{assignment_id}") is not None
+
+
+def cmd_build(args) -> int:
+    for assignment_id in _selected(args):
+        path = build_notebook(source_path(assignment_id))
+        _say(f"[build] {path.relative_to(repo_root())}")
+    return 0
+
+
+def cmd_release(args) -> int:
+    from cnn_course.graders.cohort import run_nbgrader
+
+    cmd_build(args)
+    root = repo_root()
+    for assignment_id in _selected(args):
+        run_nbgrader(root, "generate_assignment", assignment_id, "--force")
+        folder = root / "release" / assignment_id
+        leaked = list(folder.rglob("*.py"))
+        if leaked:
+            _say(f"[release] ERROR: source files reached the release: {leaked}")
+            return 1
+        _say(f"[release] {folder.relative_to(root)}: {', '.join(p.name for p in sorted(folder.iterdir()))}")
+    return 0
+
+
+def cmd_references(args) -> int:
+    from cnn_course.graders import reference
+
+    for assignment_id in _selected(args):
+        if has_grader(assignment_id):
+            path = reference.generate(assignment_id)
+            _say(f"[references] {path.relative_to(repo_root())}")
+    return 0
+
+
+def cmd_autograde(args) -> int:
+    from cnn_course.graders.cohort import run_nbgrader
+
+    root = repo_root()
+    for assignment_id in _selected(args):
+        if not list((root / "submitted").glob(f"*/{assignment_id}")):
+            _say(f"[autograde] {assignment_id}: no submissions in submitted/*/{assignment_id}/")
+            continue
+        if not (root / "release" / assignment_id).exists():
+            cmd_release(argparse.Namespace(assignment=assignment_id))
+        _say(f"[autograde] {assignment_id}")
+        proc = run_nbgrader(root, "autograde", assignment_id, check=False)
+        print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n")
+        if proc.returncode:
+            return proc.returncode
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from cnn_course.graders.cohort import run_nbgrader
+
+    root = repo_root()
+    for assignment_id in _selected(args):
+        if (root / "autograded").exists():
+            run_nbgrader(root, "generate_feedback", assignment_id, "--force")
+            _say(f"[feedback] feedback/*/{assignment_id}/")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from cnn_course.graders import cohort as cohort_tools
+    from cnn_course.graders.grading import kill_report
+
+    status = 0
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cnn-course-demo-"))
+    for assignment_id in _selected(args):
+        if not has_grader(assignment_id):
+            continue
+        course = workdir / assignment_id
+        _say(f"[demo] {assignment_id}: releasing into a temporary course at {course}")
+        cohort = cohort_tools.build_cohort(course, assignment_id)
+        _say(f"[demo] {assignment_id}: nbgrader autograde of {len(cohort.students)} students "
+             "(reference, blank release, mutants); this takes a few minutes")
+        for k, student in enumerate(cohort.students, 1):
+            start = time.perf_counter()
+            cohort_tools.autograde(course, assignment_id, student.name)
+            _say(f"  [{k:2d}/{len(cohort.students)}] {student.name:42s} {time.perf_counter() - start:5.1f} s")
+        table = cohort_tools.scores(course, assignment_id)
+        grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
+        order = [f"{name}_tests" for name in grader.GRADED_FUNCTIONS]
+        _say(f"\nPoints per test, read back from the nbgrader gradebook ({assignment_id}):\n")
+        _say(cohort_tools.format_table({s.name: table[s.name] for s in cohort.students}, order))
+        problems = cohort_tools.check_scores(cohort, table)
+        mutant_rows = [s for s in cohort.students if s.name.startswith("mutant-")]
+        killed = sum(1 for s in mutant_rows if sum(v[0] for v in table[s.name].values()) <
+                     sum(v[1] for v in table[s.name].values()))
+        _say(f"\nMutants that lost points under nbgrader: {killed}/{len(mutant_rows)}")
+        rows = kill_report(assignment_id)
+        _say(f"Mutants killed by the function-level checks: {sum(r['killed'] for r in rows)}/{len(rows)}, "
+             f"{sum(r['as_expected'] for r in rows)} with exactly the expected tests failing")
+        cohort_tools.run_nbgrader(course, "generate_feedback", assignment_id, "--force")
+        _say(f"Feedback (HTML) for each student: {course / 'feedback'}")
+        if problems:
+            status = 1
+            _say("\nUNEXPECTED SCORES:\n  " + "\n  ".join(problems))
+        else:
+            _say("Every student scored as expected: reference full marks, blank zero, "
+                 "each mutant failing exactly its expected tests.")
+    return status
+
+
+def cmd_smoke(args) -> int:
+    from cnn_course.utils.execute import execute_notebook
+
+    failures = 0
+    for assignment_id in _selected(args):
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            built = build_notebook(source_path(assignment_id), Path(tmp) / f"{source_path(assignment_id).stem}.ipynb")
+            problems = execute_notebook(built, smoke=True)
+        status = "ok" if not problems else "FAILED"
+        _say(f"[smoke] {assignment_id}: {status} in {time.perf_counter() - start:.1f} s")
+        for problem in problems:
+            _say(f"    {problem}")
+        failures += bool(problems)
+    return 1 if failures else 0
+
+
+def cmd_bench(args) -> int:
+    from cnn_course.graders.bench import run_bench
+
+    return run_bench(repo_root() / "build" / "bench")
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    parser = argparse.ArgumentParser(prog="cnn_course.graders.cli", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("build", "release", "references", "autograde", "feedback", "demo", "smoke", "bench"):
+        p = sub.add_parser(name)
+        p.add_argument("--assignment", help="one assignment id (default: all)")
+        if name == "demo":
+            p.add_argument("--keep", help="folder for the temporary course (default: a new temp folder)")
+    args = parser.parse_args(argv)
+    return globals()[f"cmd_{args.command}"](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""A sample cohort graded by the real nbgrader, in a temporary course directory.
+
+The course directory gets the built source notebooks in ``source/``, a
+``nbgrader_config.py`` that loads the repository's configuration, and one
+submission per student:
+
+- ``reference``: the release filled in with the source solutions (full marks);
+- ``blank``: the release as students receive it (zero);
+- ``mutant-<name>``: the release filled in with a mutant of the solutions
+  (exactly the mutant's expected tests fail).
+
+Everything runs through the standard commands (``nbgrader generate_assignment``,
+``autograde``, ``generate_feedback``); scores are read back from the gradebook.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from cnn_course.utils.notebooks import build_notebook, is_graded_code, nbgrader_meta, repo_root, source_path
+
+SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.M)
+
+
+def nbgrader_bin() -> str:
+    candidate = Path(sys.executable).with_name("nbgrader")
+    return str(candidate) if candidate.exists() else "nbgrader"
+
+
+def run_nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in the course directory; raise with its log on failure."""
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from the same environment
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore",
+           "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    proc = subprocess.run([nbgrader_bin(), *args], cwd=course, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def make_course(course: Path) -> Path:
+    """An empty nbgrader course directory that uses the repository's configuration."""
+    course.mkdir(parents=True, exist_ok=True)
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"load_subconfig({str(repo_root() / 'nbgrader_config.py')!r})  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n"
+        'c.CourseDirectory.source_directory = "source"\n'
+    )
+    return course
+
+
+def notebook_name(assignment_id: str) -> str:
+    return source_path(assignment_id).stem
+
+
+def release(course: Path, assignment_id: str) -> Path:
+    """Build the source into course/source/<id>/ and run nbgrader generate_assignment."""
+    name = notebook_name(assignment_id)
+    build_notebook(source_path(assignment_id), course / "source" / assignment_id / f"{name}.ipynb")
+    run_nbgrader(course, "generate_assignment", assignment_id, "--force")
+    released = course / "release" / assignment_id / f"{name}.ipynb"
+    leaked = [p for p in released.parent.rglob("*.py")]
+    if leaked:
+        raise RuntimeError(f"the release of {assignment_id} contains source files: {leaked}")
+    return released
+
+
+def fill_release(released: Path, mutant=None) -> nbformat.NotebookNode:
+    """The release notebook with its graded cells answered by the source solution (or a mutant)."""
+    from cnn_course.graders.mutants import apply
+
+    with tempfile.TemporaryDirectory() as tmp:
+        built = build_notebook(source_path(_assignment_of(released)), Path(tmp) / "source.ipynb")
+        source = nbformat.read(built, as_version=4)
+    if mutant is not None:
+        source = apply(mutant, source)
+    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells if is_graded_code(c)}
+    nb = nbformat.read(released, as_version=4)
+    for cell in nb.cells:
+        if is_graded_code(cell):
+            cell.source = SOLUTION_MARKER.sub("", answers[nbgrader_meta(cell)["grade_id"]])
+    return nb
+
+
+def _assignment_of(released: Path) -> str:
+    return released.parent.name
+
+
+def submit(course: Path, student: str, assignment_id: str, nb: nbformat.NotebookNode) -> Path:
+    path = course / "submitted" / student / assignment_id / f"{notebook_name(assignment_id)}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+@dataclass
+class Student:
+    name: str
+    expected_failures: frozenset[str] | None  # None: every test fails (the blank release)
+    description: str = ""
+
+
+@dataclass
+class Cohort:
+    course: Path
+    assignment_id: str
+    students: list[Student] = field(default_factory=list)
+
+
+def build_cohort(course: Path, assignment_id: str, with_mutants: bool = True) -> Cohort:
+    """Release the assignment and submit the reference, the blank release and the mutants."""
+    from cnn_course.graders.mutants import mutants
+
+    make_course(course)
+    released = release(course, assignment_id)
+    cohort = Cohort(course, assignment_id)
+    submit(course, "reference", assignment_id, fill_release(released))
+    cohort.students.append(Student("reference", frozenset(), "the source solution"))
+    submit(course, "blank", assignment_id, nbformat.read(released, as_version=4))
+    cohort.students.append(Student("blank", None, "the blank release"))
+    if with_mutants:
+        for mutant in mutants(assignment_id):
+            student = f"mutant-{mutant.name.replace('_', '-')}"
+            submit(course, student, assignment_id, fill_release(released, mutant))
+            cohort.students.append(Student(student, mutant.fails, mutant.description))
+    return cohort
+
+
+def autograde(course: Path, assignment_id: str, student: str | None = None) -> None:
+    args = ["autograde", assignment_id, "--force"] + ([f"--student={student}"] if student else [])
+    run_nbgrader(course, *args)
+
+
+def scores(course: Path, assignment_id: str) -> dict[str, dict[str, tuple[float, float]]]:
+    """{student: {test grade_id: (score, max_score)}} read from the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    name = notebook_name(assignment_id)
+    table: dict[str, dict[str, tuple[float, float]]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for submission in gb.assignment_submissions(assignment_id):
+            notebook = gb.find_submission_notebook(name, assignment_id, submission.student_id)
+            table[submission.student_id] = {
+                g.name: (float(g.score), float(g.max_score)) for g in notebook.grades if g.max_score
+            }
+    return table
+
+
+def check_scores(cohort: Cohort, table: dict) -> list[str]:
+    """Sentences for every student whose scores differ from what is expected (empty: all good)."""
+    problems = []
+    for student in cohort.students:
+        grades = table.get(student.name)
+        if grades is None:
+            problems.append(f"{student.name}: not in the gradebook")
+            continue
+        for test_id, (score, max_score) in grades.items():
+            should_fail = student.expected_failures is None or test_id in student.expected_failures
+            if should_fail and score != 0:
+                problems.append(f"{student.name}: {test_id} scored {score}/{max_score}, expected 0")
+            if not should_fail and score != max_score:
+                problems.append(f"{student.name}: {test_id} scored {score}/{max_score}, expected full marks")
+        if student.expected_failures:
+            unknown = set(student.expected_failures) - set(grades)
+            if unknown:
+                problems.append(f"{student.name}: expected failures {sorted(unknown)} are not test cells")
+    return problems
+
+
+def format_table(table: dict, order: list[str]) -> str:
+    """Students x tests, points scored, as a plain-text table."""
+    tests = sorted({t for grades in table.values() for t in grades}, key=lambda t: order.index(t) if t in order else 99)
+    short = [t.removesuffix("_tests") for t in tests]
+    width = max(len(s) for s in table) + 2
+    cols = [max(len(s), 5) for s in short]
+    lines = ["student".ljust(width) + " ".join(s.rjust(c) for s, c in zip(short, cols, strict=True)) + "   total"]
+    for student, grades in table.items():
+        cells = []
+        for t, c in zip(tests, cols, strict=True):
+            score, max_score = grades.get(t, (0.0, 0.0))
+            cells.append(f"{score:g}/{max_score:g}".rjust(c))
+        total = sum(s for s, _ in grades.values())
+        maximum = sum(m for _, m in grades.values())
+        lines.append(student.ljust(width) + " ".join(cells) + f"   {total:g}/{maximum:g}")
+    return "\n".join(lines)
+
+
+def copy_feedback(course: Path, destination: Path) -> None:
+    if (course / "feedback").exists():
+        shutil.copytree(course / "feedback", destination, dirs_exist_ok=True)
