@@ -6,8 +6,9 @@ TensorFlow without changing what the distribution declares.
 """
 
 import argparse
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--tensorflow", default="tensorflow", help="package name to use for tensorflow")

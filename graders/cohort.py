@@ -26,7 +26,13 @@ from pathlib import Path
 
 import nbformat
 
-from cnn_course.utils.notebooks import build_notebook, is_graded_code, nbgrader_meta, repo_root, source_path
+from cnn_course.utils.notebooks import (
+    build_notebook,
+    is_graded_code,
+    nbgrader_meta,
+    repo_root,
+    source_path,
+)
 
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", re.M)
 

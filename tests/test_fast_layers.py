@@ -10,6 +10,7 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 
 import numpy as np
 import pytest
+
 from cnn_course.utils.fast_layers import conv_backward, conv_forward, pool_backward, pool_forward
 from cnn_course.utils.gradcheck import eval_numerical_gradient_array, rel_error
 

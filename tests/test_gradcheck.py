@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from cnn_course.utils.gradcheck import eval_numerical_gradient_array, rel_error
 
 

@@ -8,8 +8,8 @@ import re
 import nbformat
 import pytest
 
-
 from cnn_course.utils.notebooks import (
+    assignments,
     build_notebook,
     colab_package,
     is_graded_code,
@@ -19,8 +19,6 @@ from cnn_course.utils.notebooks import (
     source_path,
     tags,
 )
-
-from cnn_course.utils.notebooks import assignments
 
 ASSIGNMENTS = assignments()
 

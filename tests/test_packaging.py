@@ -3,9 +3,9 @@
 import re
 import subprocess
 import sys
-import tomllib
 
 import pytest
+import tomllib
 
 from cnn_course.utils.notebooks import repo_root
 

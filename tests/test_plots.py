@@ -10,8 +10,9 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from cnn_course.utils import plots
 from matplotlib.figure import Figure
+
+from cnn_course.utils import plots
 
 
 @pytest.fixture(autouse=True)

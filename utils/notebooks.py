@@ -11,11 +11,11 @@ The source of each assignment is ``notebooks/<assignment_id>/<notebook>.py``;
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 
 import jupytext
 import nbformat
+import tomllib
 
 GENERATED_NOTE = "Generated from {source} by `make build`; edit the .py source, not this file."
 KEEP_CELL_METADATA = ("nbgrader", "tags")

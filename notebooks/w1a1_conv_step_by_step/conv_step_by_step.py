@@ -703,9 +703,9 @@ for mode in ("max", "average"):
 # 64x64x3, 8 filters of 3x3, pad 1, stride 1):
 #
 # - **your `conv_forward`**: Python loops over every example, row, column and filter;
-# - **`fast_layers.conv_forward`** (from this course's package, same signature): it loops
-#   only over the 9 offsets of the 3x3 window, and for each offset multiplies a strided slice
-#   of *all* the images by the filters in one numpy matrix product;
+# - **`fast_layers.conv_forward`** (from this course's package, same signature): it builds a
+#   strided *view* of every window of every image (no copy, no Python loop over positions),
+#   then multiplies the windows by all the filters in a few large numpy matrix products;
 # - **`tf.nn.conv2d`**: TensorFlow's compiled, multi-threaded convolution kernel.
 #
 # All three must agree to `1e-6`. The loop version takes a while with 100 images (tens of

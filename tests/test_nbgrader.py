@@ -1,0 +1,133 @@
+"""The real nbgrader commands, end to end: validate, release, autograde a cohort, feedback.
+
+The cohort (reference solution, blank release, every mutant) is released and
+autograded once per session (the `cohorts` fixture) and shared by these tests.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import nbformat
+import pytest
+
+from cnn_course.graders import cohort as ct
+from cnn_course.utils.execute import execute_notebook
+from cnn_course.utils.notebooks import assignments, is_graded_code, is_test, nbgrader_meta
+
+pytestmark = pytest.mark.nbgrader
+ASSIGNMENTS = assignments()
+
+
+def _validate(path, invert=False) -> str:
+    args = ["validate", str(path)] + (["--invert"] if invert else [])
+    return ct.run_nbgrader(path.parent, *args).stdout
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_source_passes_nbgrader_validate(built, assignment_id):
+    out = _validate(built[assignment_id])
+    assert "Success! Your notebook passes all the tests." in out, out[-3000:]
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_release_is_blank_has_no_sources_and_fails_validate(tmp_path, assignment_id):
+    course = ct.make_course(tmp_path / "course")
+    released = ct.release(course, assignment_id)
+    assert not list(released.parent.rglob("*.py")), "no source .py may reach a release"
+    text = released.read_text()
+    assert "### BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    assert "hidden=True" not in text, "hidden tests must not reach the release"
+    nb = nbformat.read(released, as_version=4)
+    for cell in nb.cells:
+        if is_graded_code(cell):
+            assert "raise NotImplementedError()" in cell.source
+    first_code = [c for c in nb.cells if c.cell_type == "code"][0]
+    assert "google.colab" in first_code.source and "pip" in first_code.source
+    out = _validate(released, invert=True)
+    assert "Success! The notebook does not pass any tests." in out, out[-3000:]
+
+
+@pytest.mark.parametrize("assignment_id", [a for a in ASSIGNMENTS])
+def test_cohort_scores_as_expected(cohorts, assignment_id):
+    """Reference: full marks; blank release: zero; each mutant: exactly its expected tests fail."""
+    if assignment_id not in cohorts:
+        pytest.fail(f"{assignment_id} has no grader module")
+    cohort, table = cohorts[assignment_id]
+    problems = ct.check_scores(cohort, table)
+    assert not problems, "\n".join(problems)
+    reference = table["reference"]
+    assert sum(s for s, _ in reference.values()) == sum(m for _, m in reference.values()) > 0
+    assert sum(s for s, _ in table["blank"].values()) == 0
+    mutants = [s for s in cohort.students if s.name.startswith("mutant-")]
+    assert mutants and all(sum(s for s, _ in table[m.name].values()) < sum(m_ for _, m_ in reference.values())
+                           for m in mutants)
+
+
+def test_feedback_hides_hidden_tests_also_in_tracebacks(cohorts):
+    assignment_id = "w1a1_conv_step_by_step"
+    cohort, _ = cohorts[assignment_id]
+    ct.run_nbgrader(cohort.course, "generate_feedback", assignment_id, "--force")
+    # pool_backward's visible checks use stride 1, so this mutant fails a hidden check only.
+    html = next((cohort.course / "feedback" / "mutant-pool-backward-stride-ignored").rglob("*.html")).read_text()
+    assert "hidden=True" not in html and "BEGIN HIDDEN TESTS" not in html
+    assert "A hidden test failed" in html
+    assert "pool_backward" in html
+
+
+def test_deleted_test_cell_is_restored_and_graded(tmp_path):
+    assignment_id = "w1a1_conv_step_by_step"
+    course = ct.make_course(tmp_path / "course")
+    released = ct.release(course, assignment_id)
+    nb = ct.fill_release(released)
+    nb.cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") != "zero_pad_tests"]
+    ct.submit(course, "deleter", assignment_id, nb)
+    ct.autograde(course, assignment_id, "deleter")
+    grades = ct.scores(course, assignment_id)["deleter"]
+    assert grades["zero_pad_tests"] == (1.0, 1.0)
+
+
+def test_stderr_in_a_test_cell_fails_but_tensorflow_logs_are_ignored(tmp_path):
+    """nbgrader fails a test cell that writes to stderr; our IgnorePattern drops TF's log lines only."""
+    assignment_id = "w1a1_conv_step_by_step"
+    course = ct.make_course(tmp_path / "course")
+    released = ct.release(course, assignment_id)
+    lines = {"tf-logger": "2026-01-01 12:00:00.000001: I tensorflow/core/util/port.cc:153] oneDNN custom ops",
+             "warner": "UserWarning: something the student should see"}
+    for student, line in lines.items():
+        nb = ct.fill_release(released)
+        for cell in nb.cells:
+            if nbgrader_meta(cell).get("grade_id") == "zero_pad":
+                cell.source += ("\n\n_zero_pad = zero_pad\n\n\ndef zero_pad(X, pad):\n    import sys\n\n"
+                                f"    sys.stderr.write({line + chr(10)!r})\n    return _zero_pad(X, pad)\n")
+        ct.submit(course, student, assignment_id, nb)
+    ct.autograde(course, assignment_id)
+    table = ct.scores(course, assignment_id)
+    assert table["tf-logger"]["zero_pad_tests"] == (1.0, 1.0)
+    assert table["warner"]["zero_pad_tests"] == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_notebook_runs_clean_in_smoke_mode(built, assignment_id):
+    """Every cell runs (slow ones included, with the smoke settings) and nothing goes to stderr."""
+    problems = execute_notebook(built[assignment_id], smoke=True)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_test_cell_of_the_built_notebooks_is_graded(built):
+    for assignment_id, path in built.items():
+        nb = nbformat.read(path, as_version=4)
+        tests = [c for c in nb.cells if is_test(c)]
+        points = [nbgrader_meta(c)["points"] for c in tests]
+        assert tests and all(p > 0 for p in points), assignment_id
+        assert all(re.match(r"^[a-z0-9_]+_tests$", nbgrader_meta(c)["grade_id"]) for c in tests)
+
+
+def test_make_release_target_writes_release_folder(repo):
+    proc = subprocess.run([str(repo / ".venv/bin/python"), "-m", "cnn_course.graders.cli", "release"], cwd=repo,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for assignment_id in ASSIGNMENTS:
+        folder = repo / "release" / assignment_id
+        assert list(folder.glob("*.ipynb")) and not list(folder.rglob("*.py"))
