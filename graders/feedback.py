@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -38,7 +38,9 @@ def strip_hidden_tracebacks(cell) -> bool:
     return changed
 
 
-class StripHiddenTracebacks(Preprocessor):
+class StripHiddenTracebacks(NbGraderPreprocessor):
+    """Enabled by default (nbconvert's base Preprocessor is not), as nbgrader's own are."""
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
             strip_hidden_tracebacks(cell)

@@ -1,0 +1,117 @@
+"""``make bench``: full-mode timings of the course, written as a table (markdown and JSON).
+
+Benchmarks measure; they assert nothing. Each row has a goal where the issue
+sets one, and says whether this run met it.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cnn_course.utils import quiet_tensorflow
+
+
+def _best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bench_w1a1_conv(m: int = 100) -> list[dict]:
+    """Loops (the source solution) vs vectorised vs tf.nn.conv2d on one conv forward."""
+    from cnn_course.graders import load_functions
+    from cnn_course.utils import fast_layers
+
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    A_prev = rng.standard_normal((m, 64, 64, 3))
+    W = rng.standard_normal((3, 3, 3, 8))
+    b = rng.standard_normal((1, 1, 1, 8))
+    hp = {"stride": 1, "pad": 1}
+    loops = load_functions("w1a1_conv_step_by_step").conv_forward
+
+    def tf_conv():
+        padded = np.pad(A_prev, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        return tf.nn.conv2d(padded, W, strides=1, padding="VALID").numpy() + b
+
+    z_loops = loops(A_prev, W, b, hp)[0]
+    z_fast = fast_layers.conv_forward(A_prev, W, b, hp)[0]
+    z_tf = tf_conv()
+    agree = bool(np.allclose(z_loops, z_fast, atol=1e-6) and np.allclose(z_loops, z_tf, atol=1e-6))
+    t_loops = _best(lambda: loops(A_prev, W, b, hp), 1)
+    t_fast = _best(lambda: fast_layers.conv_forward(A_prev, W, b, hp), 10)
+    t_tf = _best(tf_conv, 10)
+    shape = f"m={m}, 64x64x3, 8 filters 3x3, pad 1, stride 1, float64"
+    return [
+        {"assignment": "w1a1", "measure": f"conv_forward loops (s), {shape}", "value": round(t_loops, 3),
+         "goal": "", "met": None},
+        {"assignment": "w1a1", "measure": "conv_forward vectorised (s)", "value": round(t_fast, 4),
+         "goal": ">= 100x faster than loops", "met": t_loops / t_fast >= 100,
+         "note": f"{t_loops / t_fast:.0f}x faster than loops"},
+        {"assignment": "w1a1", "measure": "tf.nn.conv2d (s)", "value": round(t_tf, 4),
+         "goal": "vectorised within 3x of TensorFlow", "met": t_fast <= 3 * t_tf,
+         "note": f"vectorised / TensorFlow = {t_fast / t_tf:.2f}"},
+        {"assignment": "w1a1", "measure": "outputs agree within 1e-6", "value": agree, "goal": "True",
+         "met": agree},
+    ]
+
+
+def bench_w1a1_grading() -> list[dict]:
+    """Seconds to grade one W1A1 submission: nbgrader autograde, and function-level grading."""
+    from cnn_course.graders import cohort as ct
+    from cnn_course.graders.grading import grade_notebook
+
+    aid = "w1a1_conv_step_by_step"
+    with tempfile.TemporaryDirectory() as tmp:
+        course = ct.make_course(Path(tmp) / "course")
+        released = ct.release(course, aid)
+        path = ct.submit(course, "reference", aid, ct.fill_release(released))
+        start = time.perf_counter()
+        ct.autograde(course, aid, "reference")
+        t_autograde = time.perf_counter() - start
+        start = time.perf_counter()
+        results = grade_notebook(aid, path)
+        t_functions = time.perf_counter() - start
+    full = all(r.passed for r in results.values())
+    return [
+        {"assignment": "w1a1", "measure": "nbgrader autograde, one submission (s)", "value": round(t_autograde, 1),
+         "goal": "", "met": None},
+        {"assignment": "w1a1", "measure": "function-level grading, one submission (s)",
+         "value": round(t_functions, 2), "goal": "", "met": None, "note": f"all tests passed: {full}"},
+    ]
+
+
+def to_markdown(rows: list[dict], header: str) -> str:
+    lines = [header, "", "| assignment | measure | value | goal | met | note |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        met = "" if r["met"] is None else ("yes" if r["met"] else "NO")
+        lines.append(f"| {r['assignment']} | {r['measure']} | {r['value']} | {r['goal']} | {met} | "
+                     f"{r.get('note', '')} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_bench(out_dir: Path) -> int:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print("[bench] W1A1 conv forward: loops vs vectorised vs tf.nn.conv2d (the loops take ~20 s)", flush=True)
+    rows = bench_w1a1_conv()
+    print("[bench] W1A1: grading one submission", flush=True)
+    rows += bench_w1a1_grading()
+    machine = f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
+    header = f"# Benchmarks ({time.strftime('%Y-%m-%d %H:%M')}, {machine})"
+    markdown = to_markdown(rows, header)
+    (out_dir / "results.md").write_text(markdown)
+    (out_dir / "results.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2, default=str))
+    print(markdown)
+    print(f"[bench] written to {out_dir / 'results.md'} and results.json")
+    return 0
