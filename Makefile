@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help setup build release references autograde feedback demo test test-fast \
-        smoke lab bench lint clean
+        smoke lab bench lint clean data
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ smoke: $(STAMP)  ## execute every notebook with CNN_COURSE_SMOKE=1
 
 lab: build  ## JupyterLab on the built notebooks
 	$(VENV)/bin/jupyter lab notebooks
+
+data: $(STAMP)  ## generate the offline datasets once (in the data folder) and their galleries in docs/
+	$(COURSE) data
 
 bench: $(STAMP)  ## full-mode timings and quality; writes build/bench/results.{md,json}
 	$(COURSE) bench

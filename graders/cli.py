@@ -10,6 +10,7 @@ The Makefile's targets call these commands; each prints what it does.
   demo         release, autograde a sample cohort in a temporary course, print the table
   smoke        execute every notebook with CNN_COURSE_SMOKE=1
   bench        full-mode timings; writes build/bench/results.{md,json}
+  data         prepare every dataset in the data folder; write the galleries to docs/
 """
 
 from __future__ import annotations
@@ -158,6 +159,29 @@ def cmd_smoke(args) -> int:
     return 1 if failures else 0
 
 
+def cmd_data(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cnn_course import datasets
+
+    folder = datasets.data_dir()
+    _say(f"[data] data folder: {folder} (set CNN_COURSE_DATA to use another)")
+    docs = repo_root() / "docs"
+    for name, dataset in datasets.REGISTRY.items():
+        if args.assignment and name != args.assignment:
+            continue
+        start = time.perf_counter()
+        _, source = datasets.prepare(name, folder)
+        _say(f"[data] {dataset.title}: {source}, ready in {time.perf_counter() - start:.1f} s")
+        if dataset.gallery is not None and not args.no_gallery:
+            docs.mkdir(exist_ok=True)
+            figure = dataset.gallery(folder)
+            figure.savefig(docs / f"dataset_{name}.png", dpi=72)
+            _say(f"[data] gallery: docs/dataset_{name}.png")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from cnn_course.graders.bench import run_bench
 
@@ -169,9 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cnn_course.graders.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("build", "release", "references", "autograde", "feedback", "demo", "smoke", "bench"):
+    for name in ("build", "release", "references", "autograde", "feedback", "demo", "smoke", "bench", "data"):
         p = sub.add_parser(name)
-        p.add_argument("--assignment", help="one assignment id (default: all)")
+        p.add_argument("--assignment", help="one assignment id, or dataset name for data (default: all)")
+        if name == "data":
+            p.add_argument("--no-gallery", action="store_true", help="do not write docs/dataset_*.png")
         if name == "demo":
             p.add_argument("--keep", help="folder for the temporary course (default: a new temp folder)")
     args = parser.parse_args(argv)

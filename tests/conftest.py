@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,3 @@ def cohorts(tmp_path_factory):
 @pytest.fixture()
 def repo() -> Path:
     return repo_root()
-
-
-def nbgrader_available() -> bool:
-    return shutil.which("nbgrader") is not None

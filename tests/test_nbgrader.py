@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -125,7 +126,7 @@ def test_every_test_cell_of_the_built_notebooks_is_graded(built):
 
 
 def test_make_release_target_writes_release_folder(repo):
-    proc = subprocess.run([str(repo / ".venv/bin/python"), "-m", "cnn_course.graders.cli", "release"], cwd=repo,
+    proc = subprocess.run([sys.executable, "-m", "cnn_course.graders.cli", "release"], cwd=repo,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for assignment_id in ASSIGNMENTS:

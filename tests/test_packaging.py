@@ -62,7 +62,7 @@ def test_ci_runs_make_test_only():
 
 
 @pytest.mark.parametrize("target", ["setup", "build", "release", "autograde", "feedback", "demo", "test",
-                                    "lab", "bench", "lint", "clean", "references"])
+                                    "lab", "bench", "lint", "clean", "references", "data"])
 def test_makefile_has_target(target):
     assert re.search(rf"^{target}:", (ROOT / "Makefile").read_text(), re.M), f"make {target} is missing"
 

@@ -1,0 +1,153 @@
+"""The dataset registry: where files live, which source is used, and when to generate.
+
+A :class:`Dataset` names the files of the original layout (relative to the data
+folder), a ``validate(folder)`` that raises :class:`DatasetError` naming the
+file, what was found and what was expected, and a seeded ``generate(folder)``
+that writes an offline stand-in in exactly that layout.
+
+:func:`prepare` decides, for one dataset:
+
+- every file present: use them (the original files, or a stand-in generated
+  earlier, recognised by its marker file) after validating them;
+- no file present: generate the stand-in once, into a temporary folder that is
+  moved into place, then write the marker; nothing present is ever overwritten;
+- some files present and others missing: raise, naming what is missing (an
+  incomplete copy of the original is never mixed with generated files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MARKER_SUFFIX = ".standin.json"
+
+
+class DatasetError(ValueError):
+    """A dataset file is missing, incomplete, corrupt or has the wrong layout."""
+
+
+def data_dir() -> Path:
+    """The folder that holds the course's data: $CNN_COURSE_DATA, else a per-user cache folder."""
+    root = os.environ.get("CNN_COURSE_DATA")
+    if root:
+        path = Path(root).expanduser()
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
+        path = Path(base) / "cnn-course" / "data"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str  # registry key, e.g. "happy"
+    title: str  # for messages, e.g. "Happy House"
+    files: tuple[str, ...]  # paths relative to the data folder; a folder ends with "/"
+    generate: Callable[[Path], None]  # writes the stand-in's files under the given folder
+    validate: Callable[[Path], None]  # raises DatasetError on a wrong layout
+    seed: int = 0
+    version: int = 1  # bump when the generator's output changes
+    description: str = ""
+    gallery: Callable[[Path], object] | None = None  # folder -> matplotlib Figure of samples
+    extra: dict = field(default_factory=dict)
+
+    def marker(self, folder: Path) -> Path:
+        return folder / f".{self.name}{MARKER_SUFFIX}"
+
+    def present(self, folder: Path) -> list[str]:
+        return [f for f in self.files if (folder / f).exists()]
+
+
+REGISTRY: dict[str, Dataset] = {}
+
+
+def register(dataset: Dataset) -> Dataset:
+    if dataset.name in REGISTRY:
+        raise ValueError(f"dataset {dataset.name!r} is registered twice")
+    REGISTRY[dataset.name] = dataset
+    return dataset
+
+
+def get(name: str) -> Dataset:
+    if name not in REGISTRY:
+        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+def source_of(dataset: Dataset, folder: Path | None = None) -> str:
+    """"original" or "stand-in" for files already in the data folder."""
+    folder = folder or data_dir()
+    return "stand-in" if dataset.marker(folder).exists() else "original"
+
+
+def prepare(name: str, folder: Path | None = None, verbose: bool = True) -> tuple[Path, str]:
+    """Make sure the dataset's files are in the data folder; returns (folder, source).
+
+    ``source`` is "original" or "stand-in". Prints which one it used when verbose.
+    """
+    dataset = get(name)
+    folder = Path(folder) if folder else data_dir()
+    present = dataset.present(folder)
+    if present and len(present) < len(dataset.files):
+        missing = [f for f in dataset.files if f not in present]
+        raise DatasetError(
+            f"{dataset.title}: the data folder {folder} holds {', '.join(present)} but not "
+            f"{', '.join(missing)}. Add the missing original files, or remove the ones present "
+            "to let the course generate its offline stand-in."
+        )
+    if not present:
+        started = time.perf_counter()
+        if verbose:
+            print(f"{dataset.title}: generating the offline stand-in in {folder} (once)...", flush=True)
+        _generate_into(dataset, folder)
+        if verbose:
+            print(f"{dataset.title}: stand-in ready in {time.perf_counter() - started:.1f} s", flush=True)
+    dataset.validate(folder)
+    source = source_of(dataset, folder)
+    if verbose and present:
+        what = "the original files" if source == "original" else "the generated stand-in"
+        print(f"{dataset.title}: using {what} in {folder}", flush=True)
+    return folder, source
+
+
+def _generate_into(dataset: Dataset, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=f".{dataset.name}-tmp-") as tmp:
+        tmp_path = Path(tmp)
+        dataset.generate(tmp_path)
+        for relative in dataset.files:
+            target = folder / relative.rstrip("/")
+            if target.exists():  # never overwrite what is there
+                raise DatasetError(f"{target} appeared while the stand-in was being generated")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_path / relative.rstrip("/"), target)
+    dataset.marker(folder).write_text(json.dumps(
+        {"dataset": dataset.name, "seed": dataset.seed, "version": dataset.version,
+         "generator": "cnn_course.datasets"}, indent=1))
+
+
+def generate_all(folder: Path | None = None, names: list[str] | None = None) -> dict[str, str]:
+    """Prepare every registered dataset (or ``names``); {name: source}."""
+    return {name: prepare(name, folder)[1] for name in (names or list(REGISTRY))}
+
+
+def remove(name: str, folder: Path | None = None) -> None:
+    """Delete a generated stand-in (never original files: those have no marker)."""
+    dataset = get(name)
+    folder = folder or data_dir()
+    if not dataset.marker(folder).exists():
+        raise DatasetError(f"{dataset.title} in {folder} is not a generated stand-in; not removing it")
+    for relative in dataset.files:
+        target = folder / relative.rstrip("/")
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    dataset.marker(folder).unlink()
