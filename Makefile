@@ -75,8 +75,8 @@ lab: build  ## JupyterLab on the built notebooks
 data: $(STAMP)  ## generate the offline datasets once (in the data folder) and their galleries in docs/
 	$(COURSE) data
 
-bench: $(STAMP)  ## full-mode timings and quality; writes build/bench/results.{md,json}
-	$(COURSE) bench
+bench: $(STAMP)  ## full-mode timings (DIFFICULTY=1: dataset baselines too); build/bench/results.{md,json}
+	$(COURSE) bench $(if $(DIFFICULTY),--difficulty)
 
 lint: $(STAMP)  ## ruff
 	$(PY) -m ruff check .

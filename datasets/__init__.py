@@ -7,6 +7,13 @@ Original files placed there are used as they are; otherwise the stand-in is
 generated once and reused. ``make data`` prepares everything.
 """
 
+# Importing the dataset modules registers them, in course order.
+from cnn_course.datasets import (
+    alpaca,  # noqa: E402,F401  Alpaca / not alpaca, pretrain_source
+    carla,  # noqa: E402,F401  CARLA-style segmentation
+    h5sets,  # noqa: E402,F401  Happy House, SIGNS
+    road,  # noqa: E402,F401  road scenes for detection
+)
 from cnn_course.datasets._registry import (
     REGISTRY,
     Dataset,

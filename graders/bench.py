@@ -92,6 +92,52 @@ def bench_w1a1_grading() -> list[dict]:
     ]
 
 
+def _disk_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def bench_datasets() -> list[dict]:
+    """Generate every dataset's stand-in into an empty folder: seconds and MB each, and in total."""
+    from cnn_course import datasets
+
+    rows, total_s = [], 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, dataset in datasets.REGISTRY.items():
+            start = time.perf_counter()
+            datasets.prepare(name, folder, verbose=False)
+            seconds = time.perf_counter() - start
+            total_s += seconds
+            size = sum(_disk_bytes(folder / f.rstrip("/")) if (folder / f.rstrip("/")).is_dir()
+                       else (folder / f).stat().st_size for f in dataset.files)
+            rows.append({"assignment": "datasets", "measure": f"{dataset.title}: generate + validate (s)",
+                         "value": round(seconds, 1), "goal": "", "met": None, "note": f"{size / 1e6:.0f} MB"})
+        total_mb = _disk_bytes(folder) / 1e6
+    rows.append({"assignment": "datasets", "measure": "all stand-ins (s)", "value": round(total_s, 1),
+                 "goal": "<= 180 s", "met": total_s <= 180})
+    rows.append({"assignment": "datasets", "measure": "all stand-ins on disk (MB)", "value": round(total_mb),
+                 "goal": "<= 600 MB", "met": total_mb <= 600})
+    return rows
+
+
+def bench_difficulty() -> list[dict]:
+    """Linear model on raw pixels vs a small CNN (U-Net for segmentation); several minutes each."""
+    from cnn_course.datasets import alpaca, carla, h5sets
+
+    rows = []
+    for label, run in (("happy", lambda: h5sets.measure_difficulty("happy")),
+                       ("signs", lambda: h5sets.measure_difficulty("signs")),
+                       ("alpaca", lambda: alpaca.measure_difficulty("alpaca")),
+                       ("carla", lambda: carla.measure_difficulty())):
+        print(f"[bench] difficulty of {label} (trains two models)", flush=True)
+        start = time.perf_counter()
+        result = run()
+        rows.append({"assignment": "datasets", "measure": f"{label}: linear vs CNN", "value":
+                     json.dumps(result, default=str)[:300], "goal": "CNN >= 20 points ahead", "met": None,
+                     "note": f"{time.perf_counter() - start:.0f} s"})
+    return rows
+
+
 def to_markdown(rows: list[dict], header: str) -> str:
     lines = [header, "", "| assignment | measure | value | goal | met | note |", "|---|---|---|---|---|---|"]
     for r in rows:
@@ -101,12 +147,16 @@ def to_markdown(rows: list[dict], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_bench(out_dir: Path) -> int:
+def run_bench(out_dir: Path, difficulty: bool = False) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     print("[bench] W1A1 conv forward: loops vs vectorised vs tf.nn.conv2d (the loops take ~20 s)", flush=True)
     rows = bench_w1a1_conv()
     print("[bench] W1A1: grading one submission", flush=True)
     rows += bench_w1a1_grading()
+    print("[bench] datasets: generating every stand-in into an empty folder", flush=True)
+    rows += bench_datasets()
+    if difficulty:
+        rows += bench_difficulty()
     machine = f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
     header = f"# Benchmarks ({time.strftime('%Y-%m-%d %H:%M')}, {machine})"
     markdown = to_markdown(rows, header)

@@ -159,6 +159,21 @@ def cmd_smoke(args) -> int:
     return 1 if failures else 0
 
 
+def _save_small_png(figure, path: Path, max_bytes: int = 400_000) -> None:
+    """Save a figure as a palette PNG (256 colours), shrinking it until it is under max_bytes."""
+    import io
+
+    from PIL import Image
+
+    for dpi in (72, 60, 50, 40):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, dpi=dpi, format="png")
+        image = Image.open(buffer).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        image.save(path, optimize=True)
+        if path.stat().st_size <= max_bytes:
+            return
+
+
 def cmd_data(args) -> int:
     import matplotlib
 
@@ -177,7 +192,7 @@ def cmd_data(args) -> int:
         if dataset.gallery is not None and not args.no_gallery:
             docs.mkdir(exist_ok=True)
             figure = dataset.gallery(folder)
-            figure.savefig(docs / f"dataset_{name}.png", dpi=72)
+            _save_small_png(figure, docs / f"dataset_{name}.png")
             _say(f"[data] gallery: docs/dataset_{name}.png")
     return 0
 
@@ -185,7 +200,7 @@ def cmd_data(args) -> int:
 def cmd_bench(args) -> int:
     from cnn_course.graders.bench import run_bench
 
-    return run_bench(repo_root() / "build" / "bench")
+    return run_bench(repo_root() / "build" / "bench", difficulty=args.difficulty)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("build", "release", "references", "autograde", "feedback", "demo", "smoke", "bench", "data"):
         p = sub.add_parser(name)
         p.add_argument("--assignment", help="one assignment id, or dataset name for data (default: all)")
+        if name == "bench":
+            p.add_argument("--difficulty", action="store_true",
+                           help="also train the dataset difficulty baselines (tens of minutes)")
         if name == "data":
             p.add_argument("--no-gallery", action="store_true", help="do not write docs/dataset_*.png")
         if name == "demo":
