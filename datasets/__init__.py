@@ -7,13 +7,13 @@ Original files placed there are used as they are; otherwise the stand-in is
 generated once and reused. ``make data`` prepares everything.
 """
 
-# Importing the dataset modules registers them, in course order.
-from cnn_course.datasets import (
-    alpaca,  # noqa: E402,F401  Alpaca / not alpaca, pretrain_source
-    carla,  # noqa: E402,F401  CARLA-style segmentation
-    h5sets,  # noqa: E402,F401  Happy House, SIGNS
-    road,  # noqa: E402,F401  road scenes for detection
-)
+# Importing the dataset modules registers them, in course order (hence no import sorting).
+# isort: off
+from cnn_course.datasets import h5sets  # noqa: F401  Happy House, SIGNS
+from cnn_course.datasets import alpaca  # noqa: F401  Alpaca / not alpaca, pretrain_source
+from cnn_course.datasets import road  # noqa: F401  road scenes for detection
+from cnn_course.datasets import carla  # noqa: F401  CARLA-style segmentation
+# isort: on
 from cnn_course.datasets._registry import (
     REGISTRY,
     Dataset,

@@ -46,17 +46,12 @@ def cmd_build(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from cnn_course.graders.cohort import run_nbgrader
+    from cnn_course.graders.cohort import generate_release
 
     cmd_build(args)
     root = repo_root()
     for assignment_id in _selected(args):
-        run_nbgrader(root, "generate_assignment", assignment_id, "--force")
-        folder = root / "release" / assignment_id
-        leaked = list(folder.rglob("*.py"))
-        if leaked:
-            _say(f"[release] ERROR: source files reached the release: {leaked}")
-            return 1
+        folder = generate_release(root, assignment_id).parent
         _say(f"[release] {folder.relative_to(root)}: {', '.join(p.name for p in sorted(folder.iterdir()))}")
     return 0
 

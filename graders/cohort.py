@@ -69,16 +69,21 @@ def notebook_name(assignment_id: str) -> str:
     return source_path(assignment_id).stem
 
 
-def release(course: Path, assignment_id: str) -> Path:
-    """Build the source into course/source/<id>/ and run nbgrader generate_assignment."""
-    name = notebook_name(assignment_id)
-    build_notebook(source_path(assignment_id), course / "source" / assignment_id / f"{name}.ipynb")
+def generate_release(course: Path, assignment_id: str) -> Path:
+    """nbgrader generate_assignment from the built source; fails if a source .py reached the release."""
     run_nbgrader(course, "generate_assignment", assignment_id, "--force")
-    released = course / "release" / assignment_id / f"{name}.ipynb"
-    leaked = [p for p in released.parent.rglob("*.py")]
+    released = course / "release" / assignment_id / f"{notebook_name(assignment_id)}.ipynb"
+    leaked = list(released.parent.rglob("*.py"))
     if leaked:
         raise RuntimeError(f"the release of {assignment_id} contains source files: {leaked}")
     return released
+
+
+def release(course: Path, assignment_id: str) -> Path:
+    """Build the source into course/source/<id>/ and release it."""
+    name = notebook_name(assignment_id)
+    build_notebook(source_path(assignment_id), course / "source" / assignment_id / f"{name}.ipynb")
+    return generate_release(course, assignment_id)
 
 
 def fill_release(released: Path, mutant=None) -> nbformat.NotebookNode:
