@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help setup build release references autograde feedback demo test test-fast \
-        smoke lab bench lint clean data
+        smoke lab bench lint clean data weights
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -75,8 +75,11 @@ lab: build  ## JupyterLab on the built notebooks
 data: $(STAMP)  ## generate the offline datasets once (in the data folder) and their galleries in docs/
 	$(COURSE) data
 
-bench: $(STAMP)  ## full-mode timings (DIFFICULTY=1: dataset baselines too); build/bench/results.{md,json}
-	$(COURSE) bench $(if $(DIFFICULTY),--difficulty)
+weights: $(STAMP)  ## train the weights the course makes itself, cached (NAME=... for one; minutes each)
+	$(COURSE) weights $(if $(NAME),--name $(NAME))
+
+bench: $(STAMP)  ## full-mode timings and quality (ASSIGNMENT=..., DIFFICULTY=1); build/bench/results*.{md,json}
+	$(COURSE) bench $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(DIFFICULTY),--difficulty)
 
 lint: $(STAMP)  ## ruff
 	$(PY) -m ruff check .

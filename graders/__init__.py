@@ -55,9 +55,10 @@ def graded_functions_of(nb) -> dict[str, list[str]]:
 def load_functions(assignment_id: str, notebook_path: str | Path | None = None) -> types.SimpleNamespace:
     """The functions defined in the graded cells of a notebook, as a namespace.
 
-    Runs only the cells tagged ``setup`` and the graded (nbgrader solution)
-    code cells, in order, in one fresh namespace: never the ``slow`` cells,
-    demos or tests. ``notebook_path`` is a student's ``.ipynb`` (or ``.py``);
+    Runs only the cells tagged ``setup`` or ``parameters`` (imports and
+    constants such as ``IMG_SIZE``) and the graded (nbgrader solution) code
+    cells, in order, in one fresh namespace: never the ``slow`` cells, demos or
+    tests. ``notebook_path`` is a student's ``.ipynb`` (or ``.py``);
     by default the assignment's source solution is used.
 
     A graded cell that fails to run (a syntax error, say) does not stop the
@@ -75,7 +76,7 @@ def load_functions(assignment_id: str, notebook_path: str | Path | None = None) 
         if cell.cell_type != "code" or "slow" in tags(cell):
             continue
         graded = is_graded_code(cell)
-        if not graded and "setup" not in tags(cell):
+        if not graded and not {"setup", "parameters"} & set(tags(cell)):
             continue
         before = set(namespace)
         try:
@@ -87,7 +88,7 @@ def load_functions(assignment_id: str, notebook_path: str | Path | None = None) 
                 for name in expected.get(grade_id, []):
                     functions[name] = _failing_stub(name, error)
                 continue
-            raise RuntimeError(f"setup cell of {path} failed: {type(error).__name__}: {error}") from error
+            raise RuntimeError(f"setup or parameters cell of {path} failed: {type(error).__name__}: {error}") from error
         if graded:
             functions.update({k: namespace[k] for k in set(namespace) - before if callable(namespace[k])})
             functions.update({k: namespace[k] for k in namespace if k in sum(expected.values(), [])})

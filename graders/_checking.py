@@ -30,20 +30,8 @@ def call_student(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     function that writes into its input (``A_prev += ...``) is caught.
     """
     name = fn_name(fn)
-    if not callable(fn):
-        raise CheckFailure(f"{name} is not a function: got {type(fn).__name__}.")
     before = copy.deepcopy((args, kwargs))
-    try:
-        result = fn(*args, **kwargs)
-    except NotImplementedError:
-        raise CheckFailure(
-            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
-        ) from None
-    except Exception as error:  # any failure of the student's code is reported, not raised
-        raise CheckFailure(
-            f"{name} raised {type(error).__name__}: {error}. "
-            "Run it on the example above and read the traceback."
-        ) from error
+    result = call_unchecked(fn, *args, **kwargs)
     for position, (old, new) in enumerate(zip(before[0], args, strict=True)):
         if not _same(old, new):
             raise CheckFailure(
@@ -54,6 +42,27 @@ def call_student(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         if not _same(old, kwargs[key]):
             raise CheckFailure(f"{name} modified its argument {key!r} in place; leave inputs unchanged.")
     return result
+
+
+def call_unchecked(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn``; a failure becomes a CheckFailure sentence. Arguments are not copied.
+
+    For arguments that cannot be deep-copied (Keras symbolic tensors, models).
+    """
+    name = fn_name(fn)
+    if not callable(fn):
+        raise CheckFailure(f"{name} is not a function: got {type(fn).__name__}.")
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailure(
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except Exception as error:  # any failure of the student's code is reported, not raised
+        raise CheckFailure(
+            f"{name} raised {type(error).__name__}: {error}. "
+            "Run it on the example above and read the traceback."
+        ) from error
 
 
 def _same(a: Any, b: Any) -> bool:

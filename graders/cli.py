@@ -11,6 +11,7 @@ The Makefile's targets call these commands; each prints what it does.
   smoke        execute every notebook with CNN_COURSE_SMOKE=1
   bench        full-mode timings; writes build/bench/results.{md,json}
   data         prepare every dataset in the data folder; write the galleries to docs/
+  weights      train the weights this project makes itself (cached; --name picks one)
 """
 
 from __future__ import annotations
@@ -195,7 +196,17 @@ def cmd_data(args) -> int:
 def cmd_bench(args) -> int:
     from cnn_course.graders.bench import run_bench
 
-    return run_bench(repo_root() / "build" / "bench", difficulty=args.difficulty)
+    return run_bench(repo_root() / "build" / "bench", difficulty=args.difficulty, assignment=args.assignment)
+
+
+def cmd_weights(args) -> int:
+    from cnn_course.utils import weights
+
+    names = [args.name] if args.name else list(weights.REGISTRY)
+    _say(f"[weights] weights folder: {weights.weights_dir()} (set CNN_COURSE_WEIGHTS to use another)")
+    for name in names:
+        weights.make(name, force=args.force, seed=args.seed)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cnn_course.graders.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("build", "release", "references", "autograde", "feedback", "demo", "smoke", "bench", "data"):
+    for name in ("build", "release", "references", "autograde", "feedback", "demo", "smoke", "bench", "data",
+                 "weights"):
         p = sub.add_parser(name)
         p.add_argument("--assignment", help="one assignment id, or dataset name for data (default: all)")
         if name == "bench":
@@ -211,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
                            help="also train the dataset difficulty baselines (tens of minutes)")
         if name == "data":
             p.add_argument("--no-gallery", action="store_true", help="do not write docs/dataset_*.png")
+        if name == "weights":
+            p.add_argument("--name", help="one entry of cnn_course.utils.weights.REGISTRY (default: all)")
+            p.add_argument("--force", action="store_true", help="train again even if cached")
+            p.add_argument("--seed", type=int, default=0)
         if name == "demo":
             p.add_argument("--keep", help="folder for the temporary course (default: a new temp folder)")
     args = parser.parse_args(argv)

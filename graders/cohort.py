@@ -128,9 +128,23 @@ class Cohort:
     students: list[Student] = field(default_factory=list)
 
 
-def build_cohort(course: Path, assignment_id: str, with_mutants: bool = True) -> Cohort:
-    """Release the assignment and submit the reference, the blank release and the mutants."""
+def nbgrader_grades_mutants(assignment_id: str) -> bool:
+    """Whether the sample cohort sends the mutants through nbgrader too (``NBGRADER_MUTANTS``).
+
+    Cheap for numpy assignments; for TensorFlow ones each submission re-runs the
+    notebook, so their mutants are graded at function level (``kill_report``) only.
+    """
+    import importlib
+
+    return bool(getattr(importlib.import_module(f"cnn_course.graders.{assignment_id}"), "NBGRADER_MUTANTS", False))
+
+
+def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = None) -> Cohort:
+    """Release the assignment and submit the reference, the blank release and (maybe) the mutants."""
     from cnn_course.graders.mutants import mutants
+
+    if with_mutants is None:
+        with_mutants = nbgrader_grades_mutants(assignment_id)
 
     make_course(course)
     released = release(course, assignment_id)
@@ -161,8 +175,10 @@ def scores(course: Path, assignment_id: str) -> dict[str, dict[str, tuple[float,
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for submission in gb.assignment_submissions(assignment_id):
             notebook = gb.find_submission_notebook(name, assignment_id, submission.student_id)
+            # Manually graded answers (markdown cells) wait for the instructor: not in this table.
             table[submission.student_id] = {
-                g.name: (float(g.score), float(g.max_score)) for g in notebook.grades if g.max_score
+                g.name: (float(g.score), float(g.max_score)) for g in notebook.grades
+                if g.max_score and g.cell.cell_type == "code"
             }
     return table
 

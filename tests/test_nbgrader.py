@@ -122,7 +122,7 @@ def test_every_test_cell_of_the_built_notebooks_is_graded(built):
         tests = [c for c in nb.cells if is_test(c)]
         points = [nbgrader_meta(c)["points"] for c in tests]
         assert tests and all(p > 0 for p in points), assignment_id
-        assert all(re.match(r"^[a-z0-9_]+_tests$", nbgrader_meta(c)["grade_id"]) for c in tests)
+        assert all(re.match(r"^[A-Za-z][A-Za-z0-9_]*_tests$", nbgrader_meta(c)["grade_id"]) for c in tests)
 
 
 def test_make_release_target_writes_release_folder(repo):

@@ -23,7 +23,8 @@ from cnn_course.utils.notebooks import (
 ASSIGNMENTS = assignments()
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS\n?", re.S)
-GRADE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# Graded cells are named after their function, which may be camelCase (happyModel, ResNet50).
+GRADE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 @pytest.fixture(params=ASSIGNMENTS)
