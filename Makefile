@@ -21,7 +21,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help setup build release references autograde feedback demo test test-fast \
-        smoke lab bench lint clean data weights
+        smoke lab bench lint clean data weights nbgrader-autograde
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -51,7 +51,10 @@ release: $(STAMP)  ## nbgrader generate_assignment for every assignment, into re
 references: $(STAMP)  ## regenerate graders/reference/ from the source solutions
 	$(COURSE) references
 
-autograde: $(STAMP)  ## nbgrader autograde every submission in submitted/ (ASSIGNMENT=... to pick one)
+autograde: $(STAMP)  ## fast sandboxed grading of submitted/ into the gradebook + reports (ASSIGNMENT=, JOBS=, SCHEDULER=)
+	$(COURSE) grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+nbgrader-autograde: $(STAMP)  ## the stock nbgrader autograde (re-runs every notebook) of submitted/
 	$(COURSE) autograde $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 feedback: $(STAMP)  ## nbgrader generate_feedback for what was autograded, into feedback/

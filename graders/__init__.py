@@ -52,7 +52,8 @@ def graded_functions_of(nb) -> dict[str, list[str]]:
     return found
 
 
-def load_functions(assignment_id: str, notebook_path: str | Path | None = None) -> types.SimpleNamespace:
+def load_functions(assignment_id: str, notebook_path: str | Path | None = None,
+                   expected: dict[str, list[str]] | None = None) -> types.SimpleNamespace:
     """The functions defined in the graded cells of a notebook, as a namespace.
 
     Runs only the cells tagged ``setup`` or ``parameters`` (imports and
@@ -64,12 +65,14 @@ def load_functions(assignment_id: str, notebook_path: str | Path | None = None) 
     A graded cell that fails to run (a syntax error, say) does not stop the
     loading: each function it should define becomes a stub that raises a
     RuntimeError naming the problem, so that its check fails with a sentence.
+    ``expected`` is :func:`graded_functions_of` the source (read from it when None).
     """
     from cnn_course.utils.notebooks import is_graded_code, read_notebook, source_path, tags
 
     path = Path(notebook_path) if notebook_path else source_path(assignment_id)
     nb = read_notebook(path)
-    expected = graded_functions_of(read_notebook(source_path(assignment_id)))
+    if expected is None:
+        expected = graded_functions_of(read_notebook(source_path(assignment_id)))
     namespace: dict = {"__name__": f"cnn_course_graded_{assignment_id}"}
     functions: dict = {}
     for cell in nb.cells:

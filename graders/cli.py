@@ -11,6 +11,7 @@ The Makefile's targets call these commands; each prints what it does.
   smoke        execute every notebook with CNN_COURSE_SMOKE=1
   bench        full-mode timings; writes build/bench/results.{md,json}
   data         prepare every dataset in the data folder; write the galleries to docs/
+  grade        fast sandboxed grading of submitted/ into the gradebook, with cohort reports
   weights      train the weights this project makes itself (cached; --name picks one)
 """
 
@@ -199,6 +200,28 @@ def cmd_bench(args) -> int:
     return run_bench(repo_root() / "build" / "bench", difficulty=args.difficulty, assignment=args.assignment)
 
 
+def cmd_grade(args) -> int:
+    from cnn_course.graders import fast
+    from cnn_course.graders.report import write_reports
+
+    course = Path(args.course).resolve() if args.course else repo_root()
+    chosen = [args.assignment_id] if args.assignment_id else [a for a in assignments() if has_grader(a)]
+    for assignment_id in chosen:
+        found = fast.submissions(course, assignment_id, [args.student] if args.student else None)
+        if not found:
+            _say(f"[grade] {assignment_id}: no submissions in {course}/submitted/*/{assignment_id}/")
+            continue
+        if not (course / "release" / assignment_id).exists() and course == repo_root():
+            cmd_release(argparse.Namespace(assignment=assignment_id))
+        start = time.perf_counter()
+        results = fast.autograde(course, assignment_id, [args.student] if args.student else None,
+                                 jobs=args.jobs, scheduler=args.scheduler, progress=_say)
+        paths = write_reports(assignment_id, results, course / "reports" / assignment_id)
+        _say(f"[grade] {assignment_id}: {len(results)} submissions in {time.perf_counter() - start:.1f} s; "
+             f"scores in the gradebook; report: {paths['html']}, table: {paths['csv']}")
+    return 0
+
+
 def cmd_weights(args) -> int:
     from cnn_course.utils import weights
 
@@ -229,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--seed", type=int, default=0)
         if name == "demo":
             p.add_argument("--keep", help="folder for the temporary course (default: a new temp folder)")
+    grade = sub.add_parser("grade", help="fast sandboxed grading into the nbgrader gradebook")
+    grade.add_argument("assignment_id", nargs="?", help="default: every assignment with submissions")
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
+    grade.add_argument("--scheduler", help="address of a Dask scheduler (tcp://host:8786) to grade on")
+    grade.add_argument("--course", help="the nbgrader course directory (default: the repository)")
+    grade.add_argument("--student", help="grade one student only")
     args = parser.parse_args(argv)
     return globals()[f"cmd_{args.command}"](args)
 
