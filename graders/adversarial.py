@@ -33,7 +33,7 @@ class Attack:
     description: str
     edit: Callable[[nbformat.NotebookNode, Path], None]  # (filled release, course directory): edit in place
     fails: frozenset[str]
-    nbgrader: str  # what stock `nbgrader autograde` does with it (see the README's table)
+    nbgrader: str  # what stock `nbgrader autograde` gave it, measured once (the README's table)
 
 
 def _cell(nb, grade_id: str):
@@ -74,63 +74,66 @@ def _tests(*names: str) -> frozenset[str]:
     return frozenset(f"{n}_tests" for n in names)
 
 
-WRONG_ZERO_PAD = "def zero_pad(X, pad):\n    return X.copy()\n"
+# Right shape, wrong values (pads with ones): only a value comparison can catch it.
+WRONG_ZERO_PAD = ("def zero_pad(X, pad):\n"
+                  "    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=1.0)\n")
 
 ATTACKS: tuple[Attack, ...] = (
     Attack("infinite-loop", "pool_backward never returns",
            _append("pool_backward", "def pool_backward(dA, cache, mode='max'):\n    while True:\n        pass\n"),
-           _tests("pool_backward"), "hangs until the cell timeout (600 s here), then the test scores 0"),
+           _tests("pool_backward"), "not run under nbgrader here (it waits for the 600 s cell timeout)"),
     Attack("memory-bomb", "conv_backward allocates memory until something stops it",
            _append("conv_backward", "def conv_backward(dZ, cache):\n    hog = []\n    while True:\n"
                                     "        hog.append(np.ones(25_000_000))\n"),
-           _tests("conv_backward"), "the kernel grows until the machine's memory runs out (not tried here)"),
+           _tests("conv_backward"), "not run under nbgrader here (nothing limits the kernel's memory)"),
     Attack("exception-at-import", "the zero_pad cell imports a module that does not exist",
            _prepend("zero_pad", "import a_module_that_does_not_exist  # noqa: F401"),
-           _tests("zero_pad", "conv_forward", "conv_backward"), "same scores"),
+           _tests("zero_pad", "conv_forward", "conv_backward"), "same scores, 7/12"),
     Attack("syntax-error", "the conv_single_step cell does not parse",
            _append("conv_single_step", "def broken(:\n    pass\n"),
-           _tests("conv_single_step", "conv_forward"), "same scores"),
+           _tests("conv_single_step", "conv_forward"), "same scores, 9/12"),
     Attack("deleted-graded-cell", "the distribute_value cell was deleted",
-           _delete("distribute_value"), _tests("distribute_value", "pool_backward"), "same scores"),
+           _delete("distribute_value"), _tests("distribute_value", "pool_backward"),
+           "same scores, 9/12"),
     Attack("edited-locked-test", "zero_pad is wrong and its (locked) test cell was replaced by a print",
            _both(_append("zero_pad", WRONG_ZERO_PAD),
                  lambda nb, course: setattr(_cell(nb, "zero_pad_tests"), "source", '"""ok"""\nprint("ok")')),
-           _tests("zero_pad", "conv_forward", "conv_backward"), "same scores (locked cells are restored)"),
+           _tests("zero_pad", "conv_forward", "conv_backward"), "same scores, 7/12 (locked cells are restored)"),
     Attack("always-equal", "create_mask_from_window returns an object equal to everything",
            _append("create_mask_from_window", "class _Anything:\n    def __eq__(self, other):\n        return True\n\n"
                    "    __array_priority__ = 1000\n\n\n"
                    "def create_mask_from_window(x):\n    return _Anything()\n"),
-           _tests("create_mask_from_window", "pool_backward"), "same scores (the checks want an array)"),
+           _tests("create_mask_from_window", "pool_backward"), "same scores, 9/12"),
     Attack("monkeypatch-numpy", "zero_pad is wrong and the cell makes numpy's comparisons always succeed",
            _append("zero_pad", WRONG_ZERO_PAD + "\n\nnp.allclose = lambda *a, **k: True\n"
                    "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"
                    "np.array_equal = lambda *a, **k: True\n"
                    "np.testing.assert_allclose = lambda *a, **k: None\n"),
-           ALL_TESTS, "fooled: the wrong zero_pad gets full marks"),
+           ALL_TESTS, "fooled: 12/12 for a wrong zero_pad"),
     Attack("monkeypatch-graders", "zero_pad is wrong and the cell replaces the grader's check with a no-op",
            _append("zero_pad", WRONG_ZERO_PAD + "\n\nimport cnn_course.graders.w1a1_conv_step_by_step as _g\n\n"
                    "_g.check_zero_pad = lambda *a, **k: print('All tests passed.')\n"),
-           ALL_TESTS, "fooled: the wrong zero_pad gets full marks"),
+           ALL_TESTS, "fooled: zero_pad_tests full marks for a wrong zero_pad, 8/12"),
     Attack("read-references", "the zero_pad cell reads the grader's reference outputs from disk",
            _prepend("zero_pad", "_stolen = dict(np.load('{repo}/graders/reference/w1a1_conv_step_by_step.npz'))"),
-           _tests("zero_pad", "conv_forward", "conv_backward"), "not prevented: the read succeeds"),
+           _tests("zero_pad", "conv_forward", "conv_backward"), "the read succeeds: 12/12"),
     Attack("read-hidden-tests", "the pool_forward cell reads the instructor's notebook with the hidden tests",
            _prepend("pool_forward", "_stolen = open('{course}/source/w1a1_conv_step_by_step/"
                                     "conv_step_by_step.ipynb').read()"),
-           _tests("pool_forward"), "not prevented: the read succeeds"),
+           _tests("pool_forward"), "the read succeeds: 12/12"),
     Attack("print-100mb", "the zero_pad cell prints 100 MB (and is otherwise right: full marks)",
            _append("zero_pad", "print('x' * 100_000_000)\n"), frozenset(),
-           "full marks, after storing and truncating the output"),
+           "same scores, 12/12"),
     Attack("exit-mid-test", "conv_single_step ends the process (os._exit) when it is called",
            _append("conv_single_step", "def conv_single_step(a_slice_prev, W, b):\n    import os\n\n    os._exit(0)\n"),
-           _tests("conv_single_step", "conv_forward"), "the kernel dies; nbgrader restarts it or scores 0"),
+           _tests("conv_single_step", "conv_forward"), "autograde of this submission fails: 0/12 recorded"),
     Attack("write-gradebook", "the distribute_value cell gives itself full marks in the gradebook",
            _prepend("distribute_value", "import sqlite3\n\n_db = sqlite3.connect('{course}/gradebook.db')\n"
                     "_db.execute('UPDATE grade SET manual_score = 100')\n_db.commit()"),
-           _tests("distribute_value", "pool_backward"), "fooled: the write succeeds (manual scores override)"),
+           _tests("distribute_value", "pool_backward"), "fooled: manual scores of 100 written, 800/12"),
     Attack("fork-loop", "the pool_forward cell forks itself in a (bounded) loop",
            _prepend("pool_forward", "import os\n\nfor _ in range(3):\n    if os.fork() == 0:\n        pass"),
-           _tests("pool_forward"), "forks the kernel (8 processes)"),
+           _tests("pool_forward"), "not run under nbgrader here (it would fork the kernel)"),
 )
 
 

@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import numpy as np
 
 from cnn_course.utils import quiet_tensorflow
@@ -68,28 +69,52 @@ def bench_w1a1_conv(m: int = 100) -> list[dict]:
     ]
 
 
-def bench_w1a1_grading() -> list[dict]:
-    """Seconds to grade one W1A1 submission: nbgrader autograde, and function-level grading."""
-    from cnn_course.graders import cohort as ct
-    from cnn_course.graders.grading import grade_notebook
+def bench_grading(assignment_id: str, cohort_size: int = 30) -> list[dict]:
+    """Seconds per submission, nbgrader autograde vs the fast grader, and a whole cohort with the fast grader.
 
-    aid = "w1a1_conv_step_by_step"
+    Both grade the same reference submission in the same course, one after the
+    other. The cohort cycles through the reference, the blank release and the
+    mutants until it has ``cohort_size`` students, graded with 2 jobs.
+    """
+    from cnn_course.graders import cohort as ct
+    from cnn_course.graders import fast
+    from cnn_course.graders.mutants import mutants
+
+    short = assignment_id.split("_")[0]
     with tempfile.TemporaryDirectory() as tmp:
         course = ct.make_course(Path(tmp) / "course")
-        released = ct.release(course, aid)
-        path = ct.submit(course, "reference", aid, ct.fill_release(released))
+        released = ct.release(course, assignment_id)
+        answers = [ct.fill_release(released), nbformat.read(released, as_version=4)]
+        answers += [ct.fill_release(released, m) for m in mutants(assignment_id)]
+        ct.submit(course, "reference", assignment_id, answers[0])
+        print(f"[bench] {assignment_id}: nbgrader autograde of one submission", flush=True)
         start = time.perf_counter()
-        ct.autograde(course, aid, "reference")
-        t_autograde = time.perf_counter() - start
+        ct.autograde(course, assignment_id, "reference")
+        t_nbgrader = time.perf_counter() - start
+        print(f"[bench] {assignment_id}: fast grader, one submission", flush=True)
         start = time.perf_counter()
-        results = grade_notebook(aid, path)
-        t_functions = time.perf_counter() - start
-    full = all(r.passed for r in results.values())
+        result = fast.grade_submission(assignment_id, answers[0], "reference", course=course)
+        t_fast = time.perf_counter() - start
+        full = all(r["passed"] for r in result.results.values())
+        cohort = ct.make_course(Path(tmp) / "cohort")
+        ct.release(cohort, assignment_id)
+        for k in range(cohort_size):
+            ct.submit(cohort, f"student-{k:02d}", assignment_id, answers[k % len(answers)])
+        print(f"[bench] {assignment_id}: fast grader, a cohort of {cohort_size} (2 jobs)", flush=True)
+        start = time.perf_counter()
+        fast.autograde(cohort, assignment_id, jobs=2, progress=lambda _: None)
+        t_cohort = time.perf_counter() - start
+    speedup = t_nbgrader / t_fast
+    tf_assignment = assignment_id != "w1a1_conv_step_by_step"
     return [
-        {"assignment": "w1a1", "measure": "nbgrader autograde, one submission (s)", "value": round(t_autograde, 1),
-         "goal": "", "met": None},
-        {"assignment": "w1a1", "measure": "function-level grading, one submission (s)",
-         "value": round(t_functions, 2), "goal": "", "met": None, "note": f"all tests passed: {full}"},
+        {"assignment": short, "measure": "nbgrader autograde, one submission (s)", "value": round(t_nbgrader, 1),
+         "goal": "", "met": None, "note": "the notebook runs top to bottom, in smoke mode under nbgrader"},
+        {"assignment": short, "measure": "fast grader, one submission (s)", "value": round(t_fast, 1),
+         "goal": ">= 20x faster than nbgrader" if tf_assignment else "", "met": speedup >= 20 if tf_assignment
+         else None, "note": f"{speedup:.1f}x faster; reference passes every test: {full}"},
+        {"assignment": short, "measure": f"fast grader, cohort of {cohort_size}, 2 jobs (s)",
+         "value": round(t_cohort, 1), "goal": "<= 300 s", "met": t_cohort <= 300,
+         "note": f"{t_cohort / cohort_size:.1f} s per submission, gradebook recording included"},
     ]
 
 
@@ -219,10 +244,9 @@ def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = 
     if assignment in (None, "w1a1_conv_step_by_step"):
         print("[bench] W1A1 conv forward: loops vs vectorised vs tf.nn.conv2d (the loops take ~20 s)", flush=True)
         rows += bench_w1a1_conv()
-        print("[bench] W1A1: grading one submission", flush=True)
-        rows += bench_w1a1_grading()
     for assignment_id in assignments() if assignment is None else [assignment]:
         rows += assignment_rows(assignment_id)
+        rows += bench_grading(assignment_id)
     if assignment is None:
         print("[bench] datasets: generating every stand-in into an empty folder", flush=True)
         rows += bench_datasets()

@@ -214,8 +214,10 @@ def cmd_grade(args) -> int:
         if not (course / "release" / assignment_id).exists() and course == repo_root():
             cmd_release(argparse.Namespace(assignment=assignment_id))
         start = time.perf_counter()
+        limits = fast.limits_for(assignment_id)
+        limits = fast.Limits(limits.load_s, args.test_timeout or limits.test_s, args.memory_mb or limits.memory_mb)
         results = fast.autograde(course, assignment_id, [args.student] if args.student else None,
-                                 jobs=args.jobs, scheduler=args.scheduler, progress=_say)
+                                 jobs=args.jobs, scheduler=args.scheduler, limits=limits, progress=_say)
         paths = write_reports(assignment_id, results, course / "reports" / assignment_id)
         _say(f"[grade] {assignment_id}: {len(results)} submissions in {time.perf_counter() - start:.1f} s; "
              f"scores in the gradebook; report: {paths['html']}, table: {paths['csv']}")
@@ -258,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--scheduler", help="address of a Dask scheduler (tcp://host:8786) to grade on")
     grade.add_argument("--course", help="the nbgrader course directory (default: the repository)")
     grade.add_argument("--student", help="grade one student only")
+    grade.add_argument("--test-timeout", type=float, help="seconds one test cell may take (default: per assignment)")
+    grade.add_argument("--memory-mb", type=int, help="memory of one grading process (default: per assignment)")
     args = parser.parse_args(argv)
     return globals()[f"cmd_{args.command}"](args)
 

@@ -371,13 +371,14 @@ def _output(result: dict | None):
 
 
 def autograde(course: Path, assignment_id: str, students: list[str] | None = None, jobs: int = 1,
-              scheduler: str | None = None, progress=print) -> dict[str, SubmissionResult]:
+              scheduler: str | None = None, limits: Limits | None = None,
+              progress=print) -> dict[str, SubmissionResult]:
     """Grade the submissions (step 1), then let nbgrader record them (step 2). Returns step 1's results."""
     from cnn_course.graders.cohort import run_nbgrader
 
     progress(f"[grade] {assignment_id}: grading {len(submissions(course, assignment_id, students))} "
              f"submissions in sandboxes ({'dask ' + scheduler if scheduler else f'{jobs} at a time'})")
-    results = grade_all(course, assignment_id, students, jobs, scheduler, progress=progress)
+    results = grade_all(course, assignment_id, students, jobs, scheduler, limits, progress=progress)
     steps = ["cnn_course.graders.fast.SandboxedExecute", "nbconvert.preprocessors.ClearMetadataPreprocessor",
              "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
              "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata"]

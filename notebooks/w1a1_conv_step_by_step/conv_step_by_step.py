@@ -50,6 +50,8 @@
 #   run when your notebook is graded, so write general code, not code tuned to the
 #   visible values.
 # - Run the cells in order, top to bottom: later cells use the functions you wrote earlier.
+# - The grader runs only the setup cell and the graded cells: keep any helper you write
+#   inside the graded cell that uses it.
 # - Use numpy only; no TensorFlow inside the graded functions.
 
 # %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}

@@ -1,0 +1,149 @@
+"""The fast sandboxed grader: nbgrader's scores, faster, and not fooled by an adversarial cohort.
+
+Every graded cohort of every assignment (built and autograded by nbgrader once,
+the ``cohorts`` fixture) is graded again by the fast grader in a copy of its
+course directory; the gradebooks must agree student by student, test by test.
+The adversarial cohort (graders/adversarial.py) runs through the command line
+and must get exactly the scores it deserves.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnn_course.graders import adversarial, fast
+from cnn_course.graders import cohort as ct
+from cnn_course.graders.mutants import mutants
+from cnn_course.graders.report import common_failure, write_reports
+from cnn_course.utils.notebooks import assignments, nbgrader_meta
+
+pytestmark = pytest.mark.nbgrader
+ASSIGNMENTS = assignments()
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_fast_grader_gives_nbgrader_scores_on_the_sample_cohort(cohorts, tmp_path, assignment_id):
+    cohort, nbgrader_table = cohorts[assignment_id]
+    course = tmp_path / "course"
+    shutil.copytree(cohort.course, course)
+    shutil.rmtree(course / "autograded")
+    (course / "gradebook.db").unlink()  # a fresh gradebook: every score below comes from the fast grader
+    ct.generate_release(course, assignment_id)
+    fast.autograde(course, assignment_id, jobs=2, progress=lambda _: None)
+    fast_table = ct.scores(course, assignment_id)
+    assert set(fast_table) == set(nbgrader_table)
+    for student, grades in nbgrader_table.items():
+        assert fast_table[student] == grades, f"{student}: fast {fast_table[student]} != nbgrader {grades}"
+    # Feedback from the fast grader's results shows no hidden test and no reference output.
+    ct.run_nbgrader(course, "generate_feedback", assignment_id, "--force")
+    for html in (course / "feedback").rglob("*.html"):
+        text = html.read_text()
+        assert "BEGIN HIDDEN TESTS" not in text and "hidden=True" not in text, html
+    released = course / "release" / assignment_id
+    assert not list(released.rglob("*.npz")) and not list(released.rglob("*.py"))
+
+
+@pytest.mark.parametrize("assignment_id", [a for a in ASSIGNMENTS if not ct.nbgrader_grades_mutants(a)])
+def test_fast_grader_catches_the_mutants_nbgrader_does_not_run(tmp_path, assignment_id):
+    """Mutants of TensorFlow assignments: each fails exactly its expected tests in the sandbox too."""
+    released = ct.release(ct.make_course(tmp_path / "course"), assignment_id)
+    for mutant in mutants(assignment_id):
+        result = fast.grade_submission(assignment_id, ct.fill_release(released, mutant), mutant.name)
+        failed = {t for t, r in result.results.items() if not r["passed"]}
+        assert failed == set(mutant.fails), (mutant.name, result.incidents)
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    """The adversarial cohort, graded through `python -m cnn_course.graders grade`."""
+    course = tmp_path_factory.mktemp("adversarial") / "course"
+    students = adversarial.build(course)
+    proc = subprocess.run([sys.executable, "-m", "cnn_course.graders", "grade", adversarial.ASSIGNMENT_ID,
+                           "--course", str(course), "--jobs", "2", "--test-timeout", "30", "--memory-mb", "3000"],
+                          capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return course, students, proc.stdout
+
+
+def test_adversarial_cohort_gets_the_scores_it_deserves(attacked):
+    course, students, _ = attacked
+    table = ct.scores(course, adversarial.ASSIGNMENT_ID)
+    assert set(table) == set(students) | {"reference"}, "every submission is in the gradebook"
+    problems = []
+    for student, grades in table.items():
+        fails = students[student].fails if student in students else frozenset()
+        for test_id, (score, maximum) in grades.items():
+            expected = 0.0 if test_id in fails else maximum
+            if score != expected:
+                problems.append(f"{student}: {test_id} scored {score}/{maximum}, expected {expected}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_gradebook_was_written_by_the_grader_only(attacked):
+    from nbgrader.api import Gradebook
+
+    course, _, _ = attacked
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(adversarial.ASSIGNMENT_ID, "attack-write-gradebook")
+        assert all(g.manual_score is None for nb in submission.notebooks for g in nb.grades)
+
+
+def test_reports_show_pass_rates_and_the_most_common_failure(attacked):
+    course, students, stdout = attacked
+    folder = course / "reports" / adversarial.ASSIGNMENT_ID
+    assert "report:" in stdout and (folder / "report.png").stat().st_size > 5000
+    rows = (folder / "scores.csv").read_text().splitlines()
+    assert rows[0].startswith("student,zero_pad_tests") and len(rows) == len(students) + 2
+    html = (folder / "report.html").read_text()
+    assert "most common failure message" in html and "zero_pad_tests" in html
+    assert "grading process" in html or "could not be loaded" in html
+
+
+def test_feedback_names_each_failed_check_in_a_sentence(attacked):
+    course, _, _ = attacked
+    ct.run_nbgrader(course, "generate_feedback", adversarial.ASSIGNMENT_ID, "--force",
+                    "--student=attack-edited-locked-test")
+    html = next((course / "feedback" / "attack-edited-locked-test").rglob("*.html")).read_text()
+    assert "zero_pad" in html and "expected" in html and "hidden=True" not in html
+
+
+def test_common_failure_groups_messages_that_differ_only_in_numbers():
+    message, count = common_failure(["got 0.31, expected 1", "got 0.27, expected 1", "shape is wrong"])
+    assert count == 2 and message.startswith("got 0.31")
+
+
+def test_only_the_trusted_setup_cells_run(tmp_path):
+    """A student's edited setup cell is replaced by the source's; only graded cells come from the student."""
+    aid = "w1a1_conv_step_by_step"
+    released = ct.release(ct.make_course(tmp_path / "course"), aid)
+    nb = ct.fill_release(released)
+    setup = next(c for c in nb.cells if "setup" in c.metadata.get("tags", []))
+    setup.source += "\nimport numpy as np\nnp.allclose = lambda *a, **k: True\n"
+    merged = fast.merged_notebook(aid, nb)
+    assert all("np.allclose = " not in c.source for c in merged.cells)
+    graded = {nbgrader_meta(c)["grade_id"] for c in merged.cells if nbgrader_meta(c).get("solution")}
+    assert graded == {t.removesuffix("_tests") for t in fast.test_ids(aid)}
+    result = fast.grade_submission(aid, nb, "setup-editor")
+    assert all(r["passed"] for r in result.results.values())
+
+
+def test_grading_on_a_dask_cluster(tmp_path):
+    from dask.distributed import LocalCluster
+
+    aid = "w1a1_conv_step_by_step"
+    course = ct.make_course(tmp_path / "course")
+    released = ct.release(course, aid)
+    ct.submit(course, "reference", aid, ct.fill_release(released))
+    ct.submit(course, "blank", aid, nbformat.read(released, as_version=4))
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        results = fast.grade_all(course, aid, scheduler=cluster.scheduler_address, progress=lambda _: None)
+    assert all(r["passed"] for r in results["reference"].results.values())
+    assert not any(r["passed"] for r in results["blank"].results.values())
+    paths = write_reports(aid, results, Path(tmp_path) / "report")
+    assert paths["csv"].read_text().count("\n") == 3
