@@ -51,9 +51,13 @@ def test_fast_grader_gives_nbgrader_scores_on_the_sample_cohort(cohorts, tmp_pat
 
 @pytest.mark.parametrize("assignment_id", [a for a in ASSIGNMENTS if not ct.nbgrader_grades_mutants(a)])
 def test_fast_grader_catches_the_mutants_nbgrader_does_not_run(tmp_path, assignment_id):
-    """Mutants of TensorFlow assignments: each fails exactly its expected tests in the sandbox too."""
+    """A mutant of each TensorFlow assignment fails exactly its expected tests in the sandbox too.
+
+    One per assignment (each costs a process and a TensorFlow start); all of them
+    are graded at function level by tests/test_assignments.py.
+    """
     released = ct.release(ct.make_course(tmp_path / "course"), assignment_id)
-    for mutant in mutants(assignment_id):
+    for mutant in mutants(assignment_id)[:1]:
         result = fast.grade_submission(assignment_id, ct.fill_release(released, mutant), mutant.name)
         failed = {t for t, r in result.results.items() if not r["passed"]}
         assert failed == set(mutant.fails), (mutant.name, result.incidents)

@@ -1,0 +1,36 @@
+"""run_notebook: the smoke switch, parameter injection, report_metric and problem detection."""
+
+from __future__ import annotations
+
+import nbformat
+
+from cnn_course.utils.execute import run_notebook
+
+
+def _notebook(tmp_path, *sources, parameters_at=0):
+    nb = nbformat.v4.new_notebook()
+    for k, source in enumerate(sources):
+        cell = nbformat.v4.new_code_cell(source)
+        if k == parameters_at:
+            cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_parameters_are_overridden_and_metrics_recorded(tmp_path):
+    path = _notebook(tmp_path, "seed = 0\nepochs = 5",
+                     "from cnn_course.utils import report_metric, smoke_mode\n"
+                     "report_metric('seed_times_epochs', seed * epochs)\nreport_metric('smoke', smoke_mode())")
+    run = run_notebook(path, smoke=False, parameters={"seed": 3})
+    assert run.problems == []
+    assert run.metrics == {"seed_times_epochs": 15, "smoke": False}
+    assert run_notebook(path, smoke=True).metrics["smoke"] is True
+
+
+def test_errors_and_stderr_are_problems(tmp_path):
+    path = _notebook(tmp_path, "x = 1", "import sys\nsys.stderr.write('careful\\n')", "1 / 0")
+    problems = run_notebook(path).problems
+    assert any("stderr" in p and "careful" in p for p in problems)
+    assert any("ZeroDivisionError" in p for p in problems)
