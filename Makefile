@@ -88,6 +88,6 @@ lint: $(STAMP)  ## ruff
 	$(PY) -m ruff check .
 
 clean:  ## remove built notebooks, releases, grading output (keeps .venv/)
-	rm -rf build release submitted autograded feedback gradebook.db
+	rm -rf build release submitted autograded feedback gradebook.db reports fast_grading
 	find notebooks -name '*.ipynb' -delete
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
