@@ -21,8 +21,13 @@ ASSIGNMENTS = assignments()
 
 
 def _validate(path, invert=False) -> str:
+    """nbgrader validate with the course's configuration (cell timeout, IgnorePattern), as instructors run it."""
+    import tempfile
+    from pathlib import Path
+
     args = ["validate", str(path)] + (["--invert"] if invert else [])
-    return ct.run_nbgrader(path.parent, *args).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        return ct.run_nbgrader(ct.make_course(Path(tmp) / "course"), *args).stdout
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
