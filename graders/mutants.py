@@ -16,10 +16,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
-from cnn_course.utils.notebooks import build_notebook, nbgrader_meta, source_path
-
 
 @dataclass(frozen=True)
 class Mutant:
@@ -56,8 +52,12 @@ def by_name(name: str) -> Mutant:
             return m
     raise KeyError(f"no mutant named {name!r}; known: {', '.join(m.name for m in mutants())}")
 
-def apply(mutant: Mutant, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def apply(mutant: Mutant, nb):
     """A copy of the notebook with the mutant's edits applied to its graded cell."""
+    import nbformat  # here, not at import: grader modules (imported by notebooks) import this module
+
+    from cnn_course.utils.notebooks import nbgrader_meta
+
     nb = nbformat.from_dict(nb)
     cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == mutant.grade_id]
     if len(cells) != 1:
@@ -73,6 +73,10 @@ def apply(mutant: Mutant, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def write_notebook(mutant: Mutant, destination: Path) -> Path:
     """The built source notebook with the mutant applied, as .ipynb at destination."""
+    import nbformat
+
+    from cnn_course.utils.notebooks import build_notebook, source_path
+
     with tempfile.TemporaryDirectory() as tmp:
         built = build_notebook(source_path(mutant.assignment_id), Path(tmp) / "source.ipynb")
         nb = apply(mutant, nbformat.read(built, as_version=4))
