@@ -1,0 +1,613 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "goals", "locked": true, "schema_version": 3, "solution": false}
+# # Image Segmentation with U-Net
+#
+# A classifier says *what* is in a picture. A self-driving car needs more: for every pixel
+# of its camera image, is it road, sidewalk, car, pedestrian or sky? Labelling every pixel
+# with a class is **semantic segmentation**. In this assignment you build the network that
+# made it practical with little data, the **U-Net**, and train it on street scenes in the
+# style of the CARLA driving simulator: 23 classes, from road and lane markings to traffic
+# lights.
+#
+# **Learning objectives.** By the end of this notebook you will be able to:
+#
+# - build a U-Net: its contracting path, its expanding path and the skip connections
+#   between them;
+# - explain the difference between a regular CNN classifier and a U-Net;
+# - apply sparse categorical cross-entropy for pixelwise prediction;
+# - implement semantic segmentation on the CARLA dataset, and measure it with pixel
+#   accuracy and the intersection over union (IoU) of every class on held-out scenes.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "how_graded", "locked": true, "schema_version": 3, "solution": false}
+# ## How this notebook is graded
+#
+# - Each graded function has a `# YOUR CODE HERE` marker followed by
+#   `raise NotImplementedError()`: replace that line with your code, and do not change
+#   the function's name, arguments or return line.
+# - Run the test cell under each function. The **visible tests** print what they check and
+#   end with `All tests passed.`; when something is wrong they stop with a sentence saying
+#   what. **Hidden tests** (other image sizes, filter counts and file formats) run when your
+#   notebook is graded, so write general code, not code tuned to the visible values.
+# - Two questions are answered in words, in the cells marked `YOUR ANSWER HERE`; your
+#   instructor grades them by hand.
+# - Run the cells in order, top to bottom: later cells use the functions you wrote earlier.
+#   Use the Keras layers imported in the setup cell (`layers.Conv2D`, ...).
+
+# %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}
+# In Google Colab, install the course package; anywhere else this cell does nothing.
+import sys
+
+COLAB_PACKAGE = "cnn-course @ git+https://github.com/cnn-course/cnn-course"
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COLAB_PACKAGE], check=True)
+
+# %% tags=["setup"] nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false}
+import time
+
+from cnn_course.utils import quiet_tensorflow, report_metric, seed_everything, smoke_mode
+
+quiet_tensorflow()  # before TensorFlow is imported: nbgrader fails cells that log to stderr
+
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+import keras
+from keras import layers
+
+from cnn_course.datasets import carla
+from cnn_course.utils import segmentation
+from cnn_course.graders import w3a2_unet_segmentation as grader
+
+# %% tags=["parameters"] nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
+seed = 0                  # seeds the split-free shuffling, the weights and dropout
+IMG_SIZE = (96, 128)      # (height, width) every image and mask is resized to
+N_CLASSES = 23            # CARLA's semantic tags
+held_out_fraction = 0.2   # the last 20 % of the scenes (by file name) are never trained on
+n_images = None           # None: all 1,060 pairs
+train_filters = 8         # n_filters of the U-Net trained in section 4 (the graded default is 32)
+epochs = 20
+batch_size = 8
+learning_rate = 0.001
+buffer_size = 500         # shuffle buffer, in images
+if smoke_mode():  # CNN_COURSE_SMOKE=1 or nbgrader grading: small and fast
+    n_images = 40
+    train_filters = 4
+    epochs = 1
+    batch_size = 8
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "data_intro", "locked": true, "schema_version": 3, "solution": false}
+# ## 1. The data: street scenes and their masks
+#
+# The dataset has 1,060 pairs of PNG files with the same name in two folders:
+#
+# - `CameraRGB/`: the camera image, 480x640 pixels, RGB;
+# - `CameraMask/`: the **mask**, same size, where each pixel holds the **class id** (0 to 22)
+#   of what it shows, stored in the red channel (green and blue are 0).
+#
+# The class ids are CARLA's semantic tags: 7 is road, 8 sidewalk, 10 vehicles, 13 sky, ...
+# (`carla.class_names()` lists them). The files here are an offline stand-in drawn by this
+# course in the original's layout. The next cell lists the files, keeps the **last 20 % of the
+# scenes as a held-out test set** (never trained on, used at the end to measure the model)
+# and shows a few pairs, with the mask coloured by class.
+
+# %% nbgrader={"grade": false, "grade_id": "data_paths", "locked": true, "schema_version": 3, "solution": false}
+image_paths, mask_paths = carla.image_mask_paths()
+image_paths, mask_paths = image_paths[:n_images], mask_paths[:n_images]
+n_test = max(1, round(held_out_fraction * len(image_paths)))
+train_images, test_images = image_paths[:-n_test], image_paths[-n_test:]
+train_masks, test_masks = mask_paths[:-n_test], mask_paths[-n_test:]
+print(f"{len(train_images)} training pairs, {len(test_images)} held-out pairs")
+print("first pair:", image_paths[0].split("carla")[-1], "+", mask_paths[0].split("carla")[-1])
+fig = carla.gallery(rows=2)
+fig
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "process_path_intro", "locked": true, "schema_version": 3, "solution": false}
+# ### 1.1 Reading a pair
+#
+# The input pipeline is a `tf.data.Dataset` of `(image_path, mask_path)` string pairs; a
+# function mapped over it turns each pair into tensors. Write that function, `process_path`:
+#
+# - read each file with `tf.io.read_file` and decode it with
+#   `tf.image.decode_png(..., channels=3)` (3 channels whatever the file holds: RGBA and
+#   greyscale files are converted);
+# - the image: convert the `uint8` values to `float32` in $[0, 1]$ with
+#   `tf.image.convert_image_dtype(img, tf.float32)` (it divides by 255; `tf.cast` would not);
+# - the mask: the class id sits in one channel and the others are 0, so the **maximum over
+#   the channel axis** is the id. Use `tf.math.reduce_max` with `keepdims=True`, so that the
+#   mask keeps a channel axis of size 1: shape $(n_H, n_W, 1)$.
+
+# %% nbgrader={"grade": false, "grade_id": "process_path", "locked": false, "schema_version": 3, "solution": true}
+def process_path(image_path, mask_path):
+    """Read one image and its mask from PNG files.
+
+    Arguments:
+    image_path -- scalar string tensor, path of an RGB PNG of n_H x n_W pixels
+    mask_path -- scalar string tensor, path of the mask PNG (same size), class id in one channel
+
+    Returns:
+    img -- float32 tensor of shape (n_H, n_W, 3), values in [0, 1]
+    mask -- uint8 tensor of shape (n_H, n_W, 1), the class id of every pixel
+    """
+    ### BEGIN SOLUTION
+    img = tf.image.decode_png(tf.io.read_file(image_path), channels=3)
+    img = tf.image.convert_image_dtype(img, tf.float32)
+    mask = tf.image.decode_png(tf.io.read_file(mask_path), channels=3)
+    mask = tf.math.reduce_max(mask, axis=-1, keepdims=True)
+    ### END SOLUTION
+    return img, mask
+
+
+# %% nbgrader={"grade": true, "grade_id": "process_path_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""process_path decodes the image as floats in [0, 1] and the mask as one channel of class ids."""
+grader.check_process_path(process_path)
+### BEGIN HIDDEN TESTS
+grader.check_process_path(process_path, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "preprocess_intro", "locked": true, "schema_version": 3, "solution": false}
+# ### 1.2 Resizing
+#
+# 480x640 is more than a CPU can train on in minutes: `preprocess` shrinks each image and
+# its mask to `IMG_SIZE` = (96, 128), a fifth of each side, with
+# `tf.image.resize(..., IMG_SIZE, method="nearest")`.
+#
+# **Why nearest-neighbour?** For the mask it is the only right choice: a new pixel takes the
+# value of one old pixel, so it stays a class id. Bilinear interpolation would average the
+# ids of neighbours: between "road" (7) and "vehicles" (10) it would invent 8.5, or 8,
+# "sidewalk", a class that is not there. The image gets the same resizing so that every image
+# pixel still lies exactly on its mask pixel.
+
+# %% nbgrader={"grade": false, "grade_id": "preprocess", "locked": false, "schema_version": 3, "solution": true}
+def preprocess(image, mask):
+    """Resize an image and its mask to IMG_SIZE with nearest-neighbour sampling.
+
+    Arguments:
+    image -- float32 tensor of shape (n_H, n_W, 3)
+    mask -- tensor of shape (n_H, n_W, 1), class ids
+
+    Returns:
+    input_image -- tensor of shape (96, 128, 3), same dtype as image
+    input_mask -- tensor of shape (96, 128, 1), class ids (same dtype as mask)
+    """
+    ### BEGIN SOLUTION
+    input_image = tf.image.resize(image, IMG_SIZE, method="nearest")
+    input_mask = tf.image.resize(mask, IMG_SIZE, method="nearest")
+    ### END SOLUTION
+    return input_image, input_mask
+
+
+# %% nbgrader={"grade": true, "grade_id": "preprocess_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""preprocess resizes an image and its mask to 96x128 without mixing class ids."""
+grader.check_preprocess(preprocess)
+### BEGIN HIDDEN TESTS
+grader.check_preprocess(preprocess, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "pipeline_intro", "locked": true, "schema_version": 3, "solution": false}
+# ### 1.3 The pipeline
+#
+# The next cell chains your two functions into `tf.data` pipelines, one for the training
+# scenes and one for the held-out scenes. Decoding PNGs is the slow part, so the resized pairs
+# are **cached** in memory after the first pass; the training set is then **shuffled** (with
+# the seed), cut into **batches**, and **prefetched** so that the next batch is prepared while
+# the model trains on the current one.
+
+# %% nbgrader={"grade": false, "grade_id": "pipeline", "locked": true, "schema_version": 3, "solution": false}
+def make_dataset(images, masks, shuffle):
+    """Batches of (image (b, 96, 128, 3) float32, mask (b, 96, 128, 1) uint8) from file paths."""
+    dataset = tf.data.Dataset.from_tensor_slices((images, masks))
+    dataset = dataset.map(process_path, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    if shuffle:
+        dataset = dataset.shuffle(buffer_size, seed=seed)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+train_dataset = make_dataset(train_images, train_masks, shuffle=True)
+test_dataset = make_dataset(test_images, test_masks, shuffle=False)
+images, masks = next(iter(test_dataset))
+print("a batch:", tuple(images.shape), images.dtype.name, "and", tuple(masks.shape), masks.dtype.name)
+fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+axes[0].imshow(images[0])
+axes[1].imshow(carla.colourise(masks[0, ..., 0]), interpolation="nearest")
+for ax, title in zip(axes, ("image, 96x128", "mask, 96x128 (coloured by class)"), strict=True):
+    ax.set_title(title)
+    ax.axis("off")
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "unet_intro", "locked": true, "schema_version": 3, "solution": false}
+# ## 2. The U-Net
+#
+# A segmentation network must output a class score for every pixel: its output has the
+# height and width of its input. The U-Net (Ronneberger et al., 2015) gets there with two
+# paths, drawn as the two arms of a "U":
+#
+# - the **contracting path** (encoder) is a regular CNN: blocks of two 3x3 convolutions,
+#   each followed by a 2x2 max pooling that halves the height and width while the number of
+#   filters doubles. Deeper blocks see larger parts of the scene and learn *what* is there,
+#   but the pooling throws away *where* exactly;
+# - the **expanding path** (decoder) climbs back: each block doubles the height and width
+#   with a **transposed convolution**, then **concatenates** the feature maps of the encoder
+#   block of the same size, the **skip connection**, and mixes both with two convolutions.
+#   The skip brings back the fine detail the pooling lost, so edges land on the right pixel;
+# - at the top, a 1x1 convolution turns the features of each pixel into `n_classes` scores.
+#
+# ```
+# 96x128x32 ----------------------------------------------> concat -> 96x128x32 -> 1x1 conv -> 23
+#    48x64x64 ----------------------------------> concat -> 48x64x64
+#       24x32x128 --------------------> concat -> 24x32x128
+#          12x16x256 ----> concat -> 12x16x256
+#                 6x8x512 (bottleneck)
+# ```
+#
+# ### 2.1 The encoder block
+#
+# `conv_block` builds one step of the contracting path and returns two tensors:
+# `next_layer`, the input of the next (deeper) block, and `skip_connection`, what the decoder
+# will concatenate.
+#
+# 1. Two `layers.Conv2D(n_filters, 3, activation="relu", padding="same",
+#    kernel_initializer="he_normal")` in a row ("same" keeps the size; He initialisation
+#    suits ReLU).
+# 2. If `dropout_prob > 0`, a `layers.Dropout(dropout_prob)`.
+# 3. The skip connection is the result so far, **before** any pooling: it keeps the full size.
+# 4. If `max_pooling`, `next_layer` is a `layers.MaxPooling2D(pool_size=(2, 2))` of it;
+#    otherwise `next_layer` is the same tensor as the skip connection.
+
+# %% nbgrader={"grade": false, "grade_id": "conv_block", "locked": false, "schema_version": 3, "solution": true}
+def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
+    """One block of the contracting path.
+
+    Arguments:
+    inputs -- Keras tensor of shape (None, n_H, n_W, n_C_prev)
+    n_filters -- number of filters of both convolutions
+    dropout_prob -- dropout rate after the convolutions (no Dropout layer when 0)
+    max_pooling -- whether to end with a 2x2 max pooling
+
+    Returns:
+    next_layer -- (None, n_H // 2, n_W // 2, n_filters) with pooling, else the skip connection
+    skip_connection -- (None, n_H, n_W, n_filters), the output before pooling
+    """
+    ### BEGIN SOLUTION
+    conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same",
+                         kernel_initializer="he_normal")(inputs)
+    conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same",
+                         kernel_initializer="he_normal")(conv)
+    if dropout_prob > 0:
+        conv = layers.Dropout(dropout_prob)(conv)
+    next_layer = layers.MaxPooling2D(pool_size=(2, 2))(conv) if max_pooling else conv
+    skip_connection = conv
+    ### END SOLUTION
+    return next_layer, skip_connection
+
+
+# %% nbgrader={"grade": true, "grade_id": "conv_block_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+"""conv_block: two he_normal relu convolutions, optional dropout, pooling after the skip is taken."""
+grader.check_conv_block(conv_block)
+### BEGIN HIDDEN TESTS
+grader.check_conv_block(conv_block, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "upsampling_block_intro", "locked": true, "schema_version": 3, "solution": false}
+# ### 2.2 The decoder block
+#
+# `upsampling_block` takes `expansive_input`, the output of the block below (small, many
+# channels), and `contractive_input`, the skip connection of the encoder block of the size
+# to reach:
+#
+# 1. `layers.Conv2DTranspose(n_filters, (3, 3), strides=(2, 2), padding="same")` on
+#    `expansive_input`: a learnt upsampling that doubles the height and width;
+# 2. `layers.concatenate([..., contractive_input], axis=3)`: stack the upsampled maps and
+#    the skip connection along the channel axis (axis 3 of `(batch, n_H, n_W, n_C)`);
+# 3. two `Conv2D(n_filters, 3, activation="relu", padding="same",
+#    kernel_initializer="he_normal")`, as in the encoder.
+
+# %% nbgrader={"grade": false, "grade_id": "upsampling_block", "locked": false, "schema_version": 3, "solution": true}
+def upsampling_block(expansive_input, contractive_input, n_filters=32):
+    """One block of the expanding path.
+
+    Arguments:
+    expansive_input -- Keras tensor (None, n_H, n_W, n_C), from the block below
+    contractive_input -- Keras tensor (None, 2 * n_H, 2 * n_W, n_C_skip), the skip connection
+    n_filters -- number of filters of the transposed and the two plain convolutions
+
+    Returns:
+    conv -- Keras tensor of shape (None, 2 * n_H, 2 * n_W, n_filters)
+    """
+    ### BEGIN SOLUTION
+    up = layers.Conv2DTranspose(n_filters, (3, 3), strides=(2, 2), padding="same")(expansive_input)
+    merge = layers.concatenate([up, contractive_input], axis=3)
+    conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same",
+                         kernel_initializer="he_normal")(merge)
+    conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same",
+                         kernel_initializer="he_normal")(conv)
+    ### END SOLUTION
+    return conv
+
+
+# %% nbgrader={"grade": true, "grade_id": "upsampling_block_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+"""upsampling_block: stride-2 transposed convolution, concatenation with the skip, two convolutions."""
+grader.check_upsampling_block(upsampling_block)
+### BEGIN HIDDEN TESTS
+grader.check_upsampling_block(upsampling_block, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "unet_model_intro", "locked": true, "schema_version": 3, "solution": false}
+# ### 2.3 The whole model
+#
+# Assemble the U-Net from your blocks, with `n` = `n_filters`:
+#
+# | step | block | filters | output (defaults) |
+# |---|---|---|---|
+# | 1 | `conv_block` | n | skip 96x128x32, next 48x64 |
+# | 2 | `conv_block` | 2n | skip 48x64x64, next 24x32 |
+# | 3 | `conv_block` | 4n | skip 24x32x128, next 12x16 |
+# | 4 | `conv_block`, `dropout_prob=0.3` | 8n | skip 12x16x256, next 6x8 |
+# | 5 | `conv_block`, `dropout_prob=0.3`, `max_pooling=False` | 16n | 6x8x512 |
+# | 6 | `upsampling_block` with the skip of step 4 | 8n | 12x16x256 |
+# | 7 | `upsampling_block` with the skip of step 3 | 4n | 24x32x128 |
+# | 8 | `upsampling_block` with the skip of step 2 | 2n | 48x64x64 |
+# | 9 | `upsampling_block` with the skip of step 1 | n | 96x128x32 |
+# | 10 | `Conv2D(n, 3, activation="relu", padding="same", kernel_initializer="he_normal")` | n | 96x128x32 |
+# | 11 | `Conv2D(n_classes, 1, padding="same")`, **no activation** | n_classes | 96x128x23 |
+#
+# The last layer outputs **logits**, raw scores, not probabilities: section 3 explains why.
+# With the defaults the model has 8,640,471 parameters. Each step's input is the
+# `next_layer` of the step before (or, in the decoder, the output of the block before).
+
+# %% nbgrader={"grade": false, "grade_id": "unet_model", "locked": false, "schema_version": 3, "solution": true}
+def unet_model(input_size=(96, 128, 3), n_filters=32, n_classes=23):
+    """The U-Net: four encoder blocks, a bottleneck, four decoder blocks with skips, 1x1 logits.
+
+    Arguments:
+    input_size -- (n_H, n_W, n_C) of the input images; n_H and n_W divisible by 16
+    n_filters -- filters of the first block (doubled at each level down)
+    n_classes -- number of classes
+
+    Returns:
+    model -- keras.Model from (None, n_H, n_W, n_C) to logits (None, n_H, n_W, n_classes)
+    """
+    ### BEGIN SOLUTION
+    inputs = keras.Input(input_size)
+    x, skip1 = conv_block(inputs, n_filters)
+    x, skip2 = conv_block(x, n_filters * 2)
+    x, skip3 = conv_block(x, n_filters * 4)
+    x, skip4 = conv_block(x, n_filters * 8, dropout_prob=0.3)
+    x, _ = conv_block(x, n_filters * 16, dropout_prob=0.3, max_pooling=False)
+    x = upsampling_block(x, skip4, n_filters * 8)
+    x = upsampling_block(x, skip3, n_filters * 4)
+    x = upsampling_block(x, skip2, n_filters * 2)
+    x = upsampling_block(x, skip1, n_filters)
+    x = layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(x)
+    outputs = layers.Conv2D(n_classes, 1, padding="same")(x)
+    model = keras.Model(inputs=inputs, outputs=outputs)
+    ### END SOLUTION
+    return model
+
+
+# %% nbgrader={"grade": true, "grade_id": "unet_model_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+"""unet_model has the U-Net's layers, shapes, dropout rates and 8,640,471 parameters."""
+grader.check_unet_model(unet_model)
+### BEGIN HIDDEN TESTS
+grader.check_unet_model(unet_model, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "unet_summary_intro", "locked": true, "schema_version": 3, "solution": false}
+# **Where do the parameters sit?** The next cell counts them per kind of layer. Most are in
+# the deep blocks: a 3x3 convolution from 512 to 512 channels alone has 2.4 million.
+
+# %% nbgrader={"grade": false, "grade_id": "unet_summary", "locked": true, "schema_version": 3, "solution": false}
+unet = unet_model((*IMG_SIZE, 3), n_filters=32, n_classes=N_CLASSES)
+counts = {}
+for layer in unet.layers:
+    counts[type(layer).__name__] = counts.get(type(layer).__name__, 0) + layer.count_params()
+for name, count in counts.items():
+    print(f"{name:16s} {count:>10,}")
+print(f"{'total':16s} {unet.count_params():>10,}  (output {tuple(unet.output.shape)})")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_cnn_vs_unet", "locked": true, "schema_version": 3, "solution": false}
+# ### Question 1 (2 points, graded by hand)
+#
+# In a few sentences: how does a regular CNN classifier (as in the previous assignments)
+# differ from a U-Net? Compare what each outputs, what happens to the height and width of the
+# feature maps along the network, and what the skip connections are for.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_cnn_vs_unet", "locked": false, "points": 2, "schema_version": 3, "solution": true}
+# ### BEGIN SOLUTION
+# A regular CNN classifier outputs one label (a vector of class scores) for the whole
+# image: convolutions and pooling shrink the height and width step by step and dense layers
+# at the end throw the spatial layout away. A U-Net outputs a class score for every pixel,
+# an output with the height and width of the input: after the contracting path (a regular
+# CNN without the dense head) an expanding path upsamples back with transposed convolutions.
+# The skip connections concatenate the encoder's full-resolution feature maps into the
+# decoder, giving back the precise positions that pooling discarded, so that boundaries are
+# sharp; they also give the gradient a short path to the early layers.
+#
+# Rubric (2 points): 1 point for "one label per image vs one label per pixel (output as large
+# as the input)"; 1 point for the skip connections bringing back spatial detail lost by
+# pooling (downsampling then upsampling path mentioned).
+# ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "loss_intro", "locked": true, "schema_version": 3, "solution": false}
+# ## 3. The loss: sparse categorical cross-entropy on logits
+#
+# For every pixel the model outputs 23 numbers, and the mask says which class is right. The
+# loss is the cross-entropy of every pixel, averaged: for a pixel of true class $y$ with
+# scores $z_1, \dots, z_{23}$,
+#
+# $$\mathcal{L} = -\log \frac{e^{z_y}}{\sum_{k} e^{z_k}} = -z_y + \log \sum_k e^{z_k}.$$
+#
+# Keras computes it with `keras.losses.SparseCategoricalCrossentropy`, and two of its settings
+# matter here:
+#
+# - **sparse**: the loss takes the labels as class *ids*, one integer per pixel, as in the
+#   masks of shape `(b, 96, 128, 1)`; its non-sparse sibling `CategoricalCrossentropy` takes
+#   one-hot labels, of shape `(b, 96, 128, 23)`;
+# - **`from_logits=True`**: the loss takes raw scores $z$ (logits), applies the softmax itself
+#   and computes the formula above in one step; with `from_logits=False` it expects
+#   probabilities, that is a softmax as the model's last layer.
+#
+# Question 2 below asks you why these are the right settings for a U-Net. Hints: compare the
+# shapes (and the memory) of the two kinds of labels; and think about what happens to
+# $\log(\text{softmax}(z)_y)$ when a probability is rounded to 0 in float32.
+#
+# Write `compile_unet`: compile `model` with the Adam optimizer at `learning_rate`, this loss
+# with `from_logits=True`, and the metric `"accuracy"` (for a segmentation it is the
+# **pixel accuracy**: the share of pixels whose highest score is the true class).
+
+# %% nbgrader={"grade": false, "grade_id": "compile_unet", "locked": false, "schema_version": 3, "solution": true}
+def compile_unet(model, learning_rate=0.001):
+    """Compile a segmentation model whose output holds one logit per class and pixel.
+
+    Arguments:
+    model -- keras.Model with output (None, n_H, n_W, n_classes), logits (no activation)
+    learning_rate -- learning rate of the Adam optimizer
+
+    Returns:
+    model -- the same model, compiled (Adam, cross-entropy on class ids and logits, accuracy)
+    """
+    ### BEGIN SOLUTION
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    ### END SOLUTION
+    return model
+
+
+# %% nbgrader={"grade": true, "grade_id": "compile_unet_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+"""compile_unet uses Adam, sparse categorical cross-entropy from logits and accuracy."""
+grader.check_compile_unet(compile_unet)
+### BEGIN HIDDEN TESTS
+grader.check_compile_unet(compile_unet, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_loss", "locked": true, "schema_version": 3, "solution": false}
+# ### Question 2 (2 points, graded by hand)
+#
+# Why is the loss *sparse* categorical cross-entropy here, and why `from_logits=True`? What
+# would go wrong with a softmax as the last layer of `unet_model` while keeping
+# `from_logits=True`?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_loss", "locked": false, "points": 2, "schema_version": 3, "solution": true}
+# ### BEGIN SOLUTION
+# Sparse: the masks hold one integer class id per pixel; the sparse loss takes those ids
+# directly, while the non-sparse one needs one-hot masks (23 channels per pixel, 23 times the
+# memory, for the same value). from_logits=True: the model's last layer outputs raw scores,
+# and the loss applies softmax and log together (log-sum-exp), which is numerically stable;
+# a separate softmax can underflow to 0 and give log(0). With a softmax in the model and
+# from_logits=True, softmax is applied twice: the "logits" are squeezed into [0, 1], the
+# predicted distribution becomes almost uniform and gradients are small, so it learns badly.
+#
+# Rubric (2 points): 1 point for sparse = integer labels instead of one-hot; 1 point for
+# from_logits = no activation in the model, stable softmax + log in the loss (double softmax
+# named as the problem).
+# ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "train_intro", "locked": true, "schema_version": 3, "solution": false}
+# ## 4. Training
+#
+# On a laptop CPU the graded U-Net with 32 filters takes more than two minutes per epoch. The
+# cell below trains your `unet_model` with `train_filters` filters (set in the parameters cell:
+# 8, which divides the computation by about 16) for `epochs` epochs on the training scenes,
+# and reports the held-out scenes' loss and pixel accuracy after every epoch
+# (`validation_data`; they are never used to update the weights). With a GPU, try
+# `train_filters = 32`.
+
+# %% tags=["slow"] nbgrader={"grade": false, "grade_id": "train", "locked": true, "schema_version": 3, "solution": false}
+seed_everything(seed)
+model = unet_model((*IMG_SIZE, 3), n_filters=train_filters, n_classes=N_CLASSES)
+compile_unet(model, learning_rate=learning_rate)
+start = time.perf_counter()
+# shuffle=False: the dataset shuffles itself (buffer_size), Keras cannot shuffle a tf.data dataset.
+history = model.fit(train_dataset, epochs=epochs, validation_data=test_dataset, shuffle=False, verbose=2)
+train_seconds = time.perf_counter() - start
+print(f"{epochs} epochs of {len(train_images)} images in {train_seconds:.0f} s")
+report_metric("train_seconds", round(train_seconds, 1))
+
+# %% nbgrader={"grade": false, "grade_id": "curves", "locked": true, "schema_version": 3, "solution": false}
+fig = segmentation.plot_history(history)
+fig
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "evaluate_intro", "locked": true, "schema_version": 3, "solution": false}
+# ## 5. How good is it? Pixel accuracy and IoU on held-out scenes
+#
+# The model outputs 23 logits per pixel; `create_mask` (given) keeps the class with the highest
+# one. Pixel accuracy alone flatters a segmentation: road and sky cover most of a street scene,
+# so a model that never finds a pedestrian loses almost nothing. The **intersection over
+# union** of a class, the pixels that are that class in both the truth and the prediction
+# divided by the pixels that are that class in either, scores each class on its own; its mean
+# over the classes present, the **mean IoU**, is the usual summary of a segmentation.
+
+# %% nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
+def create_mask(pred_mask):
+    """Logits (m, n_H, n_W, n_classes) -> class ids (m, n_H, n_W, 1): the best class of each pixel."""
+    return tf.argmax(pred_mask, axis=-1)[..., tf.newaxis]
+
+
+def predict_masks(dataset):
+    """(true masks, predicted masks) over a whole dataset, both (m, n_H, n_W, 1)."""
+    truths, predictions = [], []
+    for images, masks in dataset:
+        truths.append(masks.numpy())
+        predictions.append(create_mask(model.predict_on_batch(images)).numpy())
+    return np.concatenate(truths), np.concatenate(predictions)
+
+
+scores = {}
+for split, dataset in (("train", train_dataset), ("test", test_dataset)):
+    scores[split] = segmentation.segmentation_scores(*predict_masks(dataset), N_CLASSES)
+    print(f"{split:5s} pixel accuracy {scores[split]['pixel_accuracy']:.3f}   "
+          f"mean IoU {scores[split]['mean_iou']:.3f}")
+report_metric("train_pixel_accuracy", round(scores["train"]["pixel_accuracy"], 4))
+report_metric("test_pixel_accuracy", round(scores["test"]["pixel_accuracy"], 4))
+report_metric("test_mean_iou", round(scores["test"]["mean_iou"], 4))
+fig = segmentation.plot_iou(scores["test"]["iou"], carla.class_names(), "IoU per class, held-out scenes")
+fig
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "predictions_intro", "locked": true, "schema_version": 3, "solution": false}
+# **See it.** Held-out scenes beside their true and predicted masks. Large regions (road,
+# sky, buildings) come first; thin and rare classes (poles, signs, lane lines, pedestrians)
+# are where the IoU chart above shows the model still failing.
+
+# %% nbgrader={"grade": false, "grade_id": "predictions", "locked": true, "schema_version": 3, "solution": false}
+images, masks = next(iter(test_dataset))
+predicted = create_mask(model.predict_on_batch(images)).numpy()
+show = min(3, len(images))
+fig = segmentation.plot_predictions(images[:show], masks[:show], predicted[:show], carla.class_names(),
+                                    carla.PALETTE, "Held-out scenes: image, true mask, predicted mask")
+fig
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false}
+# ## Summary
+#
+# You built a U-Net and trained it to label every pixel of a street scene:
+#
+# - a `tf.data` pipeline that decodes image/mask pairs (`process_path`), resizes them with
+#   nearest-neighbour sampling so that masks keep valid class ids (`preprocess`), and caches,
+#   shuffles, batches and prefetches them;
+# - the encoder block (`conv_block`), the decoder block with its skip connection
+#   (`upsampling_block`) and the whole U-Net (`unet_model`);
+# - the loss of pixelwise classification: sparse categorical cross-entropy on logits
+#   (`compile_unet`);
+# - an honest measurement on held-out scenes: pixel accuracy, IoU per class and mean IoU.
+#
+# **What to remember.**
+#
+# - Segmentation is classification of every pixel: the output has the input's height and
+#   width, with one score per class.
+# - The contracting path learns what is in the scene; the expanding path and the skip
+#   connections put it back in the right place.
+# - Masks are resized with nearest-neighbour sampling, never interpolated.
+# - Integer labels: *sparse* cross-entropy. No softmax in the model: `from_logits=True`.
+# - Pixel accuracy is dominated by the large classes; read the per-class IoU.

@@ -1,0 +1,208 @@
+"""W3A1 specifics: the oracles, the edge cases, what each kind of wrong answer is told.
+
+The common checks (solution passes, stubs fail, mutants caught, references) are in
+test_assignments.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_course.graders import CheckFailure, load_functions
+from cnn_course.graders import w3a1_car_detection as grader
+from cnn_course.utils.runtime import quiet_tensorflow
+
+quiet_tensorflow()
+
+import tensorflow as tf  # noqa: E402
+
+from cnn_course.utils.yolo import scale_boxes, yolo_boxes_to_corners, yolo_head  # noqa: E402
+
+AID = "w3a1_car_detection"
+
+
+@pytest.fixture(scope="module")
+def solution():
+    return load_functions(AID)
+
+
+def _raises(check, fn, *phrases, hidden=False):
+    with pytest.raises(CheckFailure) as info:
+        check(fn, hidden=hidden)
+    message = str(info.value)
+    for phrase in phrases:
+        assert phrase in message, f"{phrase!r} not in {message!r}"
+    return message
+
+
+def test_load_functions_runs_no_demo(capsys):
+    load_functions(AID)
+    assert capsys.readouterr().out == "", "only setup, parameters and graded cells run (demos print)"
+
+
+@pytest.mark.parametrize("name", ["visible", "n80_t03", "identical", "max_boxes_above_n"])
+def test_the_nms_oracle_is_tensorflows_nms(name):
+    for n, max_boxes, threshold in ((54, 10, 0.5), (120, 30, 0.3), (120, 200, 0.7)):
+        scores, boxes, _ = grader.nms_case(f"{name}-{n}", n, identical=name == "identical",
+                                           separated=name == "max_boxes_above_n")
+        expected = tf.image.non_max_suppression(boxes, scores, max_boxes, iou_threshold=threshold).numpy()
+        np.testing.assert_array_equal(grader.oracle_nms(boxes, scores, max_boxes, threshold), expected)
+
+
+def test_the_iou_oracle_on_hand_computed_pairs():
+    assert grader.iou_matrix([(2, 1, 4, 3)], [(1, 2, 3, 4)])[0, 0] == pytest.approx(1 / 7)
+    for name in ("disjoint", "vertex_touch", "edge_touch"):
+        assert grader.iou_matrix([grader.IOU_PAIRS[name][0]], [grader.IOU_PAIRS[name][1]])[0, 0] == 0
+    assert grader.iou_matrix([(0, 0, 10, 8)], [(2, 2, 5, 4)])[0, 0] == pytest.approx(6 / 80)
+
+
+def test_the_filter_cases_hold_what_the_edge_cases_need():
+    boxes, confidence, probs = grader.filter_case("visible_ties", (19, 19, 5), 80, ties=5)
+    best = (confidence * probs).max(axis=-1)
+    assert (best == np.float32(0.5)).sum() == 5, "five slots score exactly the threshold 0.5"
+    assert 10 < (best >= 0.6).sum() < 1805, "some boxes, not all, pass the visible threshold"
+    assert (best >= 1.01).sum() == 0
+    scores, _, _ = grader.oracle_eval(grader.eval_case("none_above", (7, 7, 5)), (720, 1280), 10, 1.01, 0.5)
+    assert len(scores) == 0
+
+
+def test_the_eval_oracle_matches_the_provided_helpers_and_tensorflow():
+    """corners -> filter -> scale -> NMS with the course helpers gives the oracle's answer."""
+    feats = np.random.default_rng(3).normal(0, 2, (1, 13, 13, 5 * 85)).astype(np.float32)
+    anchors = np.array([[0.5, 0.8], [1, 2], [2, 2.5], [3.5, 4], [5, 8]])
+    outputs = tuple(t.numpy() for t in yolo_head(feats, anchors, 80))
+    confidence, xy, wh, probs = outputs
+    corners = yolo_boxes_to_corners(xy, wh)
+    scores_all = confidence * probs
+    mask = scores_all.max(axis=-1) >= 0.3
+    boxes = scale_boxes(tf.boolean_mask(corners, mask), (480, 640))
+    scores = scores_all.max(axis=-1)[mask]
+    keep = tf.image.non_max_suppression(boxes, scores, 12, iou_threshold=0.4).numpy()
+    want = grader.oracle_eval(outputs, (480, 640), 12, 0.3, 0.4)
+    np.testing.assert_allclose(want[0], scores[keep], rtol=1e-6)
+    np.testing.assert_allclose(want[1], boxes.numpy()[keep], atol=1e-3)
+
+
+def test_solution_handles_yolo_head_output_with_a_batch_axis(solution):
+    feats = np.random.default_rng(4).normal(0, 2, (1, 19, 19, 425)).astype(np.float32)
+    outputs = yolo_head(feats, np.ones((5, 2)), 80)
+    scores, boxes, classes = solution.yolo_eval(outputs)
+    assert boxes.shape[-1] == 4 and len(scores) == len(classes) <= 10
+
+
+def test_visible_checks_print_values_and_end_with_all_tests_passed(solution, capsys):
+    for name in grader.GRADED_FUNCTIONS:
+        grader.CHECKS[name](getattr(solution, name))
+        out = capsys.readouterr().out
+        assert out.strip().endswith("All tests passed."), name
+        assert len(out.splitlines()) >= 2, f"{name}'s visible check shows what it checked"
+
+
+def test_a_strict_threshold_is_told_to_use_greater_or_equal(solution):
+    import tensorflow as tf
+
+    def strict(boxes, box_confidence, box_class_probs, threshold=.6):
+        box_scores = box_confidence * box_class_probs
+        mask = tf.reduce_max(box_scores, axis=-1) > threshold
+        return (tf.boolean_mask(tf.reduce_max(box_scores, axis=-1), mask), tf.boolean_mask(boxes, mask),
+                tf.boolean_mask(tf.argmax(box_scores, axis=-1), mask))
+
+    _raises(grader.check_yolo_filter_boxes, strict, "(>=)", "exactly 0.5")
+
+
+def test_a_numpy_filter_is_accepted(solution):
+    def numpy_filter(boxes, box_confidence, box_class_probs, threshold=.6):
+        box_scores = box_confidence * box_class_probs
+        best = box_scores.max(axis=-1)
+        mask = best >= threshold
+        return best[mask], boxes[mask], box_scores.argmax(axis=-1)[mask]
+
+    grader.check_yolo_filter_boxes(numpy_filter)
+    grader.check_yolo_filter_boxes(numpy_filter, hidden=True)
+
+
+def test_iou_messages_name_the_mistake():
+    def no_clip(box1, box2):
+        inter = (min(box1[2], box2[2]) - max(box1[0], box2[0])) * (min(box1[3], box2[3]) - max(box1[1], box2[1]))
+        area = (box1[2] - box1[0]) * (box1[3] - box1[1]) + (box2[2] - box2[0]) * (box2[3] - box2[1])
+        return inter / (area - inter)
+
+    _raises(grader.check_iou, no_clip, "clip the intersection", "at 0")
+
+    def returns_array(box1, box2):
+        return np.array([0.5, 0.5])
+
+    _raises(grader.check_iou, returns_array, "single number")
+
+
+def test_greedy_nms_must_return_integer_indices_and_respect_max_boxes(solution):
+    def floats(boxes, scores, max_boxes=10, iou_threshold=0.5):
+        return solution.greedy_nms(boxes, scores, max_boxes, iou_threshold).astype(float)
+
+    _raises(grader.check_greedy_nms, floats, "integer indices")
+
+    def too_many(boxes, scores, max_boxes=10, iou_threshold=0.5):
+        return solution.greedy_nms(boxes, scores, len(scores), iou_threshold)
+
+    _raises(grader.check_greedy_nms, too_many, "max_boxes is 10")
+
+
+def test_nms_without_gathered_classes_is_told_to_gather_them():
+    def ungathered(scores, boxes, classes, max_boxes=10, iou_threshold=0.5):
+        keep = tf.image.non_max_suppression(boxes, scores, max_boxes, iou_threshold=iou_threshold)
+        return tf.gather(scores, keep), tf.gather(boxes, keep), classes
+
+    _raises(grader.check_yolo_non_max_suppression, ungathered, "tf.gather(classes, nms_indices)")
+
+
+def test_unscaled_boxes_are_told_to_use_scale_boxes(solution):
+    def unscaled(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_threshold=.6, iou_threshold=.5):
+        confidence, xy, wh, probs = yolo_outputs
+        boxes = yolo_boxes_to_corners(xy, wh)
+        scores, boxes, classes = solution.yolo_filter_boxes(boxes, confidence, probs, score_threshold)
+        return solution.yolo_non_max_suppression(scores, boxes, classes, max_boxes, iou_threshold)
+
+    _raises(grader.check_yolo_eval, unscaled, "scale_boxes(boxes, image_shape)")
+
+
+def test_corner_and_clip_messages(solution):
+    def x_first(box_xy, box_wh):
+        return np.concatenate([box_xy - box_wh / 2, box_xy + box_wh / 2], axis=-1)
+
+    _raises(grader.check_box_center_to_corners, x_first, "x and y are swapped")
+
+    def in_place(boxes, image_shape):
+        np.clip(boxes, 0, None, out=boxes)
+        return boxes
+
+    _raises(grader.check_clip_boxes, in_place, "in place")
+
+    def returns_none(boxes, image_shape):
+        return None
+
+    _raises(grader.check_clip_boxes, returns_none, "forget to return")
+
+
+def test_empty_inputs_are_handled_by_the_solution(solution):
+    keep = solution.greedy_nms(np.zeros((0, 4)), np.zeros(0))
+    assert keep.shape == (0,)
+    scores, boxes, classes = solution.yolo_non_max_suppression(np.zeros(0, np.float32), np.zeros((0, 4), np.float32),
+                                                               np.zeros(0, np.int64))
+    assert scores.shape == (0,) and boxes.shape == (0, 4) and classes.shape == (0,)
+
+
+def test_a_perfect_detectors_features_come_back_as_the_true_boxes(solution):
+    """The detector's target encoding, decoded by yolo_head and the solution's yolo_eval, gives the boxes back."""
+    yolo_model = pytest.importorskip("cnn_course.utils.yolo_model")
+    truth = np.array([[0.10, 0.40, 0.30, 0.60], [0.45, 0.42, 0.55, 0.50], [0.70, 0.20, 0.74, 0.60]])
+    classes = np.array([2, 7, 0])  # car, truck, person; (x_min, y_min, x_max, y_max) fractions
+    anchors = np.array([[0.3, 0.9], [0.9, 2.0], [2.2, 2.6], [3.5, 4.3], [5.4, 8.1]])
+    target, _ = yolo_model.encode_targets(truth, classes, anchors, (19, 19))
+    feats = yolo_model.features_from_targets(target[None], anchors)
+    scores, boxes, out_classes = solution.yolo_eval(yolo_head(feats, anchors, 80), (720, 1280))
+    order = np.argsort(np.asarray(boxes)[:, 1])  # left to right, as `truth`
+    np.testing.assert_array_equal(np.asarray(out_classes)[order], classes)
+    expected = truth[:, [1, 0, 3, 2]] * [720, 1280, 720, 1280]  # -> (y_min, x_min, y_max, x_max) pixels
+    np.testing.assert_allclose(np.asarray(boxes)[order], expected, atol=0.05)
+    assert np.all(np.asarray(scores) > 0.99)

@@ -1,0 +1,166 @@
+"""W3A2 specifics: what each kind of wrong answer is told (the common checks: test_assignments.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnn_course.graders import CheckFailure, load_functions
+from cnn_course.graders import w3a2_unet_segmentation as grader
+from cnn_course.utils.runtime import quiet_tensorflow
+
+quiet_tensorflow()
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import layers  # noqa: E402
+
+AID = "w3a2_unet_segmentation"
+
+
+@pytest.fixture(scope="module")
+def solution():
+    return load_functions(AID)
+
+
+def _raises(check, fn, *phrases, hidden=False):
+    with pytest.raises(CheckFailure) as info:
+        check(fn, hidden=hidden)
+    message = str(info.value)
+    for phrase in phrases:
+        assert phrase in message, f"{phrase!r} not in {message!r}"
+    return message
+
+
+def _conv(x, n):
+    return layers.Conv2D(n, 3, activation="relu", padding="same", kernel_initializer="he_normal")(x)
+
+
+def test_load_functions_runs_no_demo(capsys):
+    load_functions(AID)
+    assert capsys.readouterr().out == "", "only setup, parameters and graded cells run (demos print)"
+
+
+def test_visible_checks_say_what_they_check(solution, capsys):
+    grader.check_preprocess(solution.preprocess)
+    out = capsys.readouterr().out
+    assert "480x640" in out and "Dataset.map" in out and out.strip().endswith("All tests passed.")
+
+
+def test_the_expected_unet_has_the_published_parameter_count():
+    rows = grader.expected_unet_rows((96, 128, 3), 32, 23)
+    assert sum(row[2] for row in rows) == grader.DEFAULT_PARAMS == 8_640_471
+    assert rows[-1][:3] == ["Conv2D", (None, 96, 128, 23), 32 * 23 + 23]
+    assert [r[3] for r in rows if r[0] == "Dropout"] == [0.3, 0.3]
+
+
+def test_nearest_neighbour_oracle_is_every_fifth_pixel_from_the_third():
+    image, mask = grader.preprocess_case("oracle", (480, 640))
+    resized = tf.image.resize(mask, grader.IMG_SIZE, method="nearest").numpy()
+    np.testing.assert_array_equal(resized, mask[2::5, 2::5])
+    assert np.isin(resized, mask).all()
+
+
+def test_a_mask_read_from_the_red_channel_only_is_told_about_the_max():
+    def process_path(image_path, mask_path):
+        img = tf.image.convert_image_dtype(tf.image.decode_png(tf.io.read_file(image_path), channels=3), tf.float32)
+        mask = tf.image.decode_png(tf.io.read_file(mask_path), channels=3)[..., :1]
+        return img, mask
+
+    _raises(grader.check_process_path, process_path, "mask (6x10 pair)", "largest value over its channels")
+
+
+def test_an_unscaled_image_is_told_about_convert_image_dtype():
+    def process_path(image_path, mask_path):
+        img = tf.cast(tf.image.decode_png(tf.io.read_file(image_path), channels=3), tf.float32)
+        mask = tf.image.decode_png(tf.io.read_file(mask_path), channels=3)
+        return img, tf.reduce_max(mask, axis=-1, keepdims=True)
+
+    _raises(grader.check_process_path, process_path, "values in [0, 1]", "convert_image_dtype")
+
+
+def test_an_rgba_decode_is_caught_by_the_hidden_check(solution):
+    def process_path(image_path, mask_path):
+        img, _ = solution.process_path(image_path, mask_path)
+        mask = tf.image.decode_png(tf.io.read_file(mask_path), channels=0)  # keeps alpha
+        return img, tf.reduce_max(mask, axis=-1, keepdims=True)
+
+    _raises(grader.check_process_path, process_path, "rgba", hidden=True)
+
+
+def test_a_bilinear_mask_is_told_about_nearest():
+    def preprocess(image, mask):
+        return (tf.image.resize(image, (96, 128), method="nearest"),
+                tf.image.resize(mask, (96, 128), method="bilinear"))
+
+    _raises(grader.check_preprocess, preprocess, "method='nearest'", hidden=True)
+
+
+def test_a_python_side_effect_that_needs_eager_tensors_fails_in_the_map():
+    def preprocess(image, mask):
+        size = (int(image.numpy().shape[0] // 5), 128)  # .numpy() does not exist inside tf.data
+        return tf.image.resize(image, size, method="nearest"), tf.image.resize(mask, size, method="nearest")
+
+    _raises(grader.check_preprocess, preprocess, "inside Dataset.map")
+
+
+def test_a_missing_dropout_names_the_layer_count():
+    def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
+        conv = _conv(_conv(inputs, n_filters), n_filters)
+        return (layers.MaxPooling2D(2)(conv) if max_pooling else conv), conv
+
+    _raises(grader.check_conv_block, conv_block, "conv_block (input (12, 16, 256)", "expected layers")
+
+
+def test_the_wrong_initializer_is_named():
+    def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
+        conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same")(inputs)
+        conv = _conv(conv, n_filters)
+        return (layers.MaxPooling2D(2)(conv) if max_pooling else conv), conv
+
+    _raises(grader.check_conv_block, conv_block, "kernel initializer", "HeNormal")
+
+
+def test_a_block_built_on_a_new_input_is_reported():
+    def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
+        conv = _conv(_conv(keras.Input(inputs.shape[1:]), n_filters), n_filters)
+        return layers.MaxPooling2D(2)(conv), conv
+
+    _raises(grader.check_conv_block, conv_block, "not computed from its input tensors")
+
+
+def test_the_skip_may_come_first_in_the_concatenation():
+    """The order of the two inputs of the concatenation is not graded: both are U-Nets."""
+    def upsampling_block(expansive_input, contractive_input, n_filters=32):
+        up = layers.Conv2DTranspose(n_filters, 3, strides=2, padding="same")(expansive_input)
+        merge = layers.Concatenate(axis=-1)([contractive_input, up])
+        return _conv(_conv(merge, n_filters), n_filters)
+
+    grader.check_upsampling_block(upsampling_block)
+    grader.check_upsampling_block(upsampling_block, hidden=True)
+
+
+def test_a_softmax_output_is_named(solution):
+    def unet_model(input_size=(96, 128, 3), n_filters=32, n_classes=23):
+        model = solution.unet_model(input_size, n_filters, n_classes)
+        outputs = layers.Activation("softmax")(model.output)
+        return keras.Model(model.input, outputs)
+
+    _raises(grader.check_unet_model, unet_model, "layers")
+
+
+def test_a_compile_with_a_string_loss_is_told_about_from_logits():
+    def compile_unet(model, learning_rate=0.001):
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    _raises(grader.check_compile_unet, compile_unet, "SparseCategoricalCrossentropy")
+
+
+def test_a_compile_that_returns_nothing_is_told_to_return_the_model():
+    def compile_unet(model, learning_rate=0.001):
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+
+    _raises(grader.check_compile_unet, compile_unet, "return model")

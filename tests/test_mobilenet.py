@@ -1,0 +1,97 @@
+"""The pretrained MobileNetV2 base of W2A2: the order of the fallbacks, nothing hangs offline, the trainer runs."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from cnn_course.utils import mobilenet, weights
+from cnn_course.utils.runtime import quiet_tensorflow
+
+quiet_tensorflow()
+
+import keras  # noqa: E402
+
+
+@pytest.fixture()
+def fresh(tmp_path, monkeypatch):
+    """Empty Keras cache and weights folder; the cached decision is cleared before and after."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("CNN_COURSE_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.delenv("CNN_COURSE_SMOKE", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    mobilenet.choose_weights.cache_clear()
+    yield tmp_path
+    mobilenet.choose_weights.cache_clear()
+
+
+def test_imagenet_file_name_is_the_one_keras_applications_uses():
+    assert mobilenet.imagenet_filename(160) == "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5"
+    assert mobilenet.imagenet_filename(224, include_top=True) == \
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"
+
+
+def test_cached_imagenet_file_comes_first(fresh, monkeypatch):
+    cached = fresh / "keras" / "models" / mobilenet.imagenet_filename(160)
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"")
+    monkeypatch.setattr(mobilenet, "reachable", lambda *a, **k: pytest.fail("the network must not be tried"))
+    source, path, reason = mobilenet.choose_weights(160)
+    assert (source, path) == ("imagenet", str(cached)) and "Keras cache" in reason
+
+
+def test_smoke_mode_never_tries_the_network_and_says_how_to_make_weights(fresh, monkeypatch):
+    monkeypatch.setenv("CNN_COURSE_SMOKE", "1")
+    monkeypatch.setattr(mobilenet, "reachable", lambda *a, **k: pytest.fail("the network must not be tried"))
+    source, path, reason = mobilenet.choose_weights(160)
+    assert (source, path) == ("random", None)
+    assert "make weights NAME=mobilenet_v2_source" in reason and "RANDOMLY" in reason
+
+
+def test_offline_falls_back_to_the_project_weights(fresh, monkeypatch):
+    monkeypatch.setattr(mobilenet, "reachable", lambda *a, **k: False)
+    project = weights.get("mobilenet_v2_source").path()
+    project.write_bytes(b"")
+    source, path, reason = mobilenet.choose_weights(160)
+    assert (source, path) == ("project", str(project))
+    assert "not reachable" in reason and "no alpacas" in reason
+
+
+def test_reachability_check_is_short_and_false_on_a_closed_port():
+    start = time.perf_counter()
+    assert mobilenet.reachable("http://127.0.0.1:9/", timeout=1.0) is False
+    assert mobilenet.reachable("https://host.invalid/", timeout=1.0) is False
+    assert time.perf_counter() - start < 5
+
+
+def test_random_base_has_the_course_structure(fresh, monkeypatch):
+    monkeypatch.setenv("CNN_COURSE_SMOKE", "1")
+    base, source, _ = mobilenet.pretrained_base((96, 96, 3))
+    assert source == "random" and base.name == mobilenet.BASE_NAME
+    assert base.count_params() == 2_257_984 and tuple(base.output.shape) == (None, 3, 3, 1280)
+    with pytest.raises(ValueError, match="height, width, 3"):
+        mobilenet.pretrained_base((96, 96))
+
+
+def test_trainer_smoke_run_feeds_pretrained_base_and_its_predictions(fresh, monkeypatch):
+    """`make weights` in smoke mode: the file it writes loads as the project base, at another size."""
+    path = weights.make("mobilenet_v2_source", smoke=True, verbose=False)
+    card = weights.card("mobilenet_v2_source", path.parent)
+    assert card["smoke"] and card["metrics"]["epochs"] == 1 and len(card["metrics"]["classes"]) == 12
+    shutil.copy(path, weights.get("mobilenet_v2_source").path())
+    monkeypatch.setenv("CNN_COURSE_SMOKE", "1")
+    base, source, _ = mobilenet.pretrained_base((64, 64, 3))
+    assert source == "project"
+    classifier = mobilenet.source_classifier((128, 128, 3))
+    classifier.load_weights(path)
+    for mine, trained in zip(base.get_weights(), classifier.get_layer(mobilenet.BASE_NAME).get_weights(),
+                             strict=True):
+        np.testing.assert_array_equal(mine, trained)
+    images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3))
+    shown, top = mobilenet.base_predictions(images, top=3)
+    assert shown == "project" and [len(t) for t in top] == [3, 3]
+    assert all(isinstance(name, str) and 0 <= p <= 1 for row in top for name, p in row)
+    assert isinstance(base, keras.Model)

@@ -1,0 +1,212 @@
+"""Figures of the car-detection notebook (W3A1), ``cnn_course.utils.detection_figures``.
+
+Every function builds its own ``matplotlib.figure.Figure`` and returns it (no
+``plt.show()``). Frames are the records of ``cnn_course.datasets.road.load_annotations``:
+``file``, ``width``, ``height``, ``boxes`` (n, 4) as ``(x_min, y_min, x_max, y_max)`` pixels
+and ``classes`` (n,). Boxes given as arrays elsewhere are ``(y_min, x_min, y_max, x_max)``,
+the order of ``yolo_boxes_to_corners``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+from PIL import Image
+
+__all__ = ["plot_anchors", "plot_encoding", "plot_grid", "plot_labelled_frame", "plot_landmarks",
+           "plot_stages", "show_detections"]
+
+_COLOURS = plt.get_cmap("tab10").colors
+
+
+def _colour(c: int):
+    return _COLOURS[int(c) % len(_COLOURS)]
+
+
+def _image(frame_or_file):
+    file = frame_or_file["file"] if isinstance(frame_or_file, dict) else frame_or_file
+    with Image.open(file) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def _box(ax, x0, y0, x1, y1, colour, label=None, lw=2.0, ls="-"):
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=colour, lw=lw, ls=ls))
+    if label:
+        ax.text(x0, y0 - 3, label, color="black", fontsize=7, va="bottom",
+                bbox={"facecolor": colour, "edgecolor": "none", "pad": 1, "alpha": 0.85})
+
+
+def _frame_axes(ax, image, title):
+    ax.imshow(image)
+    ax.set_title(title)
+    ax.set_xlabel("x (pixels)")
+    ax.set_ylabel("y (pixels)")
+
+
+def plot_labelled_frame(frame: dict, class_names):
+    """One frame with its labelled boxes and class names."""
+    fig, ax = plt.subplots(figsize=(10, 5.8))
+    _frame_axes(ax, _image(frame), f"{frame['file'].name}: {len(frame['classes'])} labelled objects")
+    for (x0, y0, x1, y1), c in zip(frame["boxes"], frame["classes"], strict=True):
+        _box(ax, x0, y0, x1, y1, _colour(c), class_names[c])
+    fig.tight_layout()
+    return fig
+
+
+def _largest(frame: dict, class_id: int = 2) -> int:
+    """Index of the largest box of a class in a frame (of any class if none)."""
+    boxes, classes = frame["boxes"], frame["classes"]
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    areas = np.where(classes == class_id, areas, -1.0) if (classes == class_id).any() else areas
+    return int(np.argmax(areas))
+
+
+def plot_grid(frame: dict, grid: int = 19, class_names=None):
+    """The S x S grid over a frame, the box centres and the cells responsible for them."""
+    image = _image(frame)
+    height, width = image.shape[:2]
+    fig, ax = plt.subplots(figsize=(10, 5.8))
+    _frame_axes(ax, image, f"A {grid}x{grid} grid over the frame: each object belongs to the cell of its centre")
+    for k in range(1, grid):
+        ax.axhline(k * height / grid, color="white", lw=0.5, alpha=0.7)
+        ax.axvline(k * width / grid, color="white", lw=0.5, alpha=0.7)
+    for (x0, y0, x1, y1), c in zip(frame["boxes"], frame["classes"], strict=True):
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        col, row = int(cx * grid / width), int(cy * grid / height)
+        ax.add_patch(Rectangle((col * width / grid, row * height / grid), width / grid, height / grid,
+                               color="yellow", alpha=0.45))
+        _box(ax, x0, y0, x1, y1, _colour(c), class_names[c] if class_names else None, lw=1.2)
+        ax.plot(cx, cy, "o", color="red", ms=4)
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    fig.tight_layout()
+    return fig
+
+
+def plot_anchors(anchors, grid: int = 19, image_file=None):
+    """The anchor boxes, (w, h) in grid cells, drawn around the centre of a frame (or a blank square)."""
+    anchors = np.asarray(anchors, dtype=float).reshape(-1, 2)
+    image = _image(image_file) if image_file is not None else np.full((608, 608, 3), 235, np.uint8)
+    height, width = image.shape[:2]
+    fig, ax = plt.subplots(figsize=(10, 5.8))
+    _frame_axes(ax, image, f"{len(anchors)} anchor boxes (w, h in cells of the {grid}x{grid} grid), "
+                           "centred on one cell")
+    cx, cy = width / 2, height / 2
+    for k, (w, h) in enumerate(anchors):
+        w_px, h_px = w * width / grid, h * height / grid
+        ax.add_patch(Rectangle((cx - w_px / 2, cy - h_px / 2), w_px, h_px, fill=False, edgecolor=_colour(k),
+                               lw=2, label=f"anchor {k}: {w:.2f} x {h:.2f} cells"))
+    ax.add_patch(Rectangle((cx - width / grid / 2, cy - height / grid / 2), width / grid, height / grid,
+                           color="yellow", alpha=0.6, label="one grid cell"))
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _wh_iou(wh, anchors):
+    inter = np.minimum(wh[0], anchors[:, 0]) * np.minimum(wh[1], anchors[:, 1])
+    return inter / (wh[0] * wh[1] + anchors[:, 0] * anchors[:, 1] - inter)
+
+
+def encode_object(frame: dict, index: int, anchors, grid: int = 19, num_classes: int = 80):
+    """The target volume (S, S, A, 5 + C) of one object: (cell row, col), anchor, and the volume."""
+    anchors = np.asarray(anchors, dtype=float).reshape(-1, 2)
+    x0, y0, x1, y1 = frame["boxes"][index]
+    bx, by = (x0 + x1) / 2 / frame["width"], (y0 + y1) / 2 / frame["height"]  # fractions of the image
+    bw, bh = (x1 - x0) / frame["width"], (y1 - y0) / frame["height"]
+    row, col = int(by * grid), int(bx * grid)
+    anchor = int(np.argmax(_wh_iou((bw * grid, bh * grid), anchors)))
+    volume = np.zeros((grid, grid, len(anchors), 5 + num_classes))
+    volume[row, col, anchor, :5] = [1.0, bx, by, bw, bh]
+    volume[row, col, anchor, 5 + frame["classes"][index]] = 1.0
+    return (row, col), anchor, volume
+
+
+def plot_encoding(frame: dict, anchors, grid: int = 19, class_names=None, class_id: int = 2):
+    """The encoding of the largest object of a class: its cell, and the 5 x 85 numbers of that cell."""
+    index = _largest(frame, class_id)
+    (row, col), anchor, volume = encode_object(frame, index, anchors, grid, len(class_names or range(80)))
+    image = _image(frame)
+    height, width = image.shape[:2]
+    fig, (ax, ax_v) = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [1.25, 1]})
+    _frame_axes(ax, image, f"object centre in cell (row {row}, column {col})")
+    x0, y0, x1, y1 = frame["boxes"][index]
+    name = class_names[frame["classes"][index]] if class_names else str(frame["classes"][index])
+    _box(ax, x0, y0, x1, y1, _colour(frame["classes"][index]), name)
+    ax.add_patch(Rectangle((col * width / grid, row * height / grid), width / grid, height / grid,
+                           color="yellow", alpha=0.7))
+    ax.plot((x0 + x1) / 2, (y0 + y1) / 2, "o", color="red", ms=4)
+    shown = [0, 1, 2, 3, 4] + [5 + c for c in (0, 1, 2, 3, 5, 7, 9, 11)]  # p_c, box, the scene classes
+    labels = ["$p_c$", "$b_x$", "$b_y$", "$b_w$", "$b_h$"] + [
+        (class_names[c] if class_names else str(c)) for c in (0, 1, 2, 3, 5, 7, 9, 11)]
+    cell = volume[row, col][:, shown]
+    ax_v.imshow(cell > 0, cmap="Greens", vmin=0, vmax=1.6, aspect="auto")
+    for a in range(cell.shape[0]):
+        for j in range(cell.shape[1]):
+            ax_v.text(j, a, f"{cell[a, j]:.2f}".rstrip("0").rstrip(".") or "0", ha="center", va="center",
+                      fontsize=7)
+    ax_v.set_xticks(range(len(labels)), labels, rotation=60, fontsize=8)
+    ax_v.set_yticks(range(cell.shape[0]), [f"anchor {a}" for a in range(cell.shape[0])])
+    ax_v.set_title(f"output of that cell: {cell.shape[0]} anchors x 85 numbers (13 shown);\n"
+                   f"the object goes to anchor {anchor}, the best fit to its shape")
+    fig.tight_layout()
+    return fig
+
+
+def plot_landmarks(frame: dict, class_id: int = 2):
+    """A landmark output for one car: p, then (x, y) of 6 named points (placed from its box, illustration)."""
+    index = _largest(frame, class_id)
+    x0, y0, x1, y1 = frame["boxes"][index]
+    w, h = x1 - x0, y1 - y0
+    points = {"left wheel": (x0 + 0.18 * w, y1 - 0.06 * h), "right wheel": (x1 - 0.18 * w, y1 - 0.06 * h),
+              "left light": (x0 + 0.12 * w, y0 + 0.55 * h), "right light": (x1 - 0.12 * w, y0 + 0.55 * h),
+              "roof left": (x0 + 0.22 * w, y0 + 0.05 * h), "roof right": (x1 - 0.22 * w, y0 + 0.05 * h)}
+    image = _image(frame)
+    pad = 0.35 * max(w, h)
+    fig, ax = plt.subplots(figsize=(8, 5))
+    _frame_axes(ax, image, "Landmark output for one car: p = 1, then (x, y) of each point, always in this order")
+    for k, (name, (x, y)) in enumerate(points.items()):
+        ax.plot(x, y, "o", color=_colour(k), ms=7, mec="black")
+        ax.annotate(f"l{k + 1} {name}\n({x:.0f}, {y:.0f})", (x, y), textcoords="offset points",
+                    xytext=(8, -10 if k % 2 else 6), fontsize=8, color="white",
+                    bbox={"facecolor": "black", "alpha": 0.6, "pad": 1, "edgecolor": "none"})
+    ax.set_xlim(max(0, x0 - pad), min(image.shape[1], x1 + pad))
+    ax.set_ylim(min(image.shape[0], y1 + pad), max(0, y0 - pad))
+    vector = ", ".join(f"{x:.0f}, {y:.0f}" for x, y in points.values())
+    fig.text(0.5, 0.01, f"y = [1, {vector}]", ha="center", fontsize=9)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def plot_stages(image, stages: dict, class_names, max_drawn: int = 300):
+    """One panel per stage {title: (scores, boxes (y_min, x_min, y_max, x_max) in pixels, classes)}."""
+    image = np.asarray(image)
+    fig, axes = plt.subplots(1, len(stages), figsize=(5.2 * len(stages), 3.6))
+    for ax, (title, (scores, boxes, classes)) in zip(np.atleast_1d(axes), stages.items(), strict=True):
+        scores, boxes, classes = np.asarray(scores), np.asarray(boxes), np.asarray(classes)
+        order = np.argsort(-scores)[:max_drawn]
+        _frame_axes(ax, image, f"{title}: {len(scores)} boxes")
+        for i in order[::-1]:
+            y0, x0, y1, x1 = boxes[i]
+            label = f"{class_names[classes[i]]} {scores[i]:.2f}" if len(scores) <= 12 else None
+            _box(ax, x0, y0, x1, y1, _colour(classes[i]), label, lw=0.6 + 1.6 * float(scores[i]))
+        ax.set_xlim(0, image.shape[1])
+        ax.set_ylim(image.shape[0], 0)
+    fig.tight_layout()
+    return fig
+
+
+def show_detections(images, titles, columns: int = 2):
+    """Pictures with boxes already drawn on them (by ``draw_boxes``), in a grid."""
+    n = len(images)
+    columns = min(columns, max(n, 1))
+    rows = max(1, -(-n // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(7.5 * columns, 4.4 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, image, title in zip(axes.ravel(), images, titles, strict=False):
+        ax.axis("on")
+        _frame_axes(ax, np.asarray(image), title)
+    fig.tight_layout()
+    return fig
