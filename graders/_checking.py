@@ -145,3 +145,21 @@ def rng_for(*parts: Any) -> np.random.Generator:
         for char in str(part):
             seed = (seed * 131 + ord(char)) % (2**32)
     return np.random.default_rng(seed)
+
+
+def failure_message(check: Callable, fn: Callable, *phrases: str, hidden: bool = False) -> str:
+    """The sentence ``check(fn)`` fails with (for the graders' own tests).
+
+    Raises AssertionError when the check passes, or when a phrase is missing from
+    its message.
+    """
+    try:
+        check(fn, hidden=hidden)
+    except CheckFailure as failure:
+        message = str(failure)
+    else:
+        raise AssertionError(f"{fn_name(check)} accepted {fn_name(fn)}; expected a CheckFailure")
+    for phrase in phrases:
+        if phrase not in message:
+            raise AssertionError(f"{phrase!r} not in {message!r}")
+    return message

@@ -42,6 +42,12 @@ def test_load_functions_returns_exactly_the_graded_functions(assignment_id):
 
 
 @pytest.mark.parametrize("assignment_id", GRADED)
+def test_load_functions_runs_no_demo(assignment_id, capsys):
+    load_functions(assignment_id)
+    assert capsys.readouterr().out == "", "only setup, parameters and graded cells run (demos print)"
+
+
+@pytest.mark.parametrize("assignment_id", GRADED)
 def test_solution_passes_every_visible_and_hidden_check(assignment_id):
     results = grade_functions(assignment_id, solution(assignment_id))
     failed = {t: r.message for t, r in results.items() if not r.passed}
