@@ -35,7 +35,7 @@ class Weights:
     filename: str
     trainer: str  # "module:function", imported only when training
     description: str
-    minutes: int  # the measured full training time on 2 cores, rounded up (documentation)
+    minutes: int  # full training time on 2 cores, rounded up (documentation; README says what was measured)
 
     def path(self, folder: Path | None = None) -> Path:
         return (folder or weights_dir()) / self.filename
@@ -47,9 +47,9 @@ REGISTRY: dict[str, Weights] = {
         Weights("resnet50_signs", "resnet50_signs.keras", "cnn_course.utils.train_resnet:train",
                 "ResNet50 (the W2A1 source solution) trained longer on SIGNS", 30),
         Weights("mobilenet_v2_source", "mobilenet_v2_source.weights.h5", "cnn_course.utils.train_mobilenet:train",
-                "MobileNetV2 base pretrained on the alpaca set's source task (no alpacas), for W2A2", 15),
+                "MobileNetV2 base pretrained on the alpaca set's source task (no alpacas), for W2A2", 45),
         Weights("yolo_road", "yolo_road.keras", "cnn_course.utils.train_yolo:train",
-                "YOLOv2-style road-scene detector for W3A1", 20),
+                "YOLOv2-style road-scene detector for W3A1", 15),
     )
 }
 
