@@ -41,6 +41,8 @@
 #   what. **Hidden tests** (other input shapes, a few training steps on a tiny batch, and
 #   comparisons with the reference solution) run when your notebook is graded.
 # - One question near the end is answered in words and graded by your instructor.
+# - The grader runs only the setup cell and the graded cells: keep any helper you write
+#   inside the graded cell that uses it.
 # - Run the cells in order, top to bottom: later cells use the functions you wrote earlier.
 
 # %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}

@@ -39,6 +39,8 @@
 #   notebook is graded, so write general code.
 # - Use the Keras layers imported in the setup cell (`Conv2D`, `BatchNormalization`,
 #   `Activation`, `Add`, ...), called one after the other on `X` (the functional API).
+# - The grader runs only the setup cell and the graded cells: keep any helper you write
+#   inside the graded cell that uses it.
 # - Run the cells in order, top to bottom: later cells use the functions you wrote earlier.
 
 # %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}

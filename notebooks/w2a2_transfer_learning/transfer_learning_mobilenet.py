@@ -34,6 +34,8 @@
 # - Run the test cell under each function. The **visible tests** print what they check and
 #   end with `All tests passed.`; **hidden tests** (other image sizes and settings) run when
 #   your notebook is graded.
+# - The grader runs only the setup cell and the graded cells: keep any helper you write
+#   inside the graded cell that uses it.
 # - Run the cells in order, top to bottom. Training cells are short on purpose; the numbers
 #   they print depend on your machine's speed only through the time they take.
 

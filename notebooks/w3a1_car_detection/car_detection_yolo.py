@@ -38,6 +38,8 @@
 # - The test cell under each function prints what it checked and ends with `All tests
 #   passed.`, or stops with a sentence saying what is wrong. **Hidden tests** (other shapes,
 #   thresholds and seeds) run when the notebook is graded: write general code.
+# - The grader runs only the setup cell and the graded cells: keep any helper you write
+#   inside the graded cell that uses it.
 # - Run the cells in order: later cells use the functions you wrote earlier.
 # - The helpers `yolo_head`, `yolo_boxes_to_corners`, `scale_boxes`, `preprocess_image`,
 #   `draw_boxes`, `read_classes` and `read_anchors` are provided by `cnn_course.utils.yolo`.

@@ -39,6 +39,8 @@
 #   notebook is graded, so write general code, not code tuned to the visible values.
 # - Two questions are answered in words, in the cells marked `YOUR ANSWER HERE`; your
 #   instructor grades them by hand.
+# - The grader runs only the setup cell and the graded cells: keep any helper you write
+#   inside the graded cell that uses it.
 # - Run the cells in order, top to bottom: later cells use the functions you wrote earlier.
 #   Use the Keras layers imported in the setup cell (`layers.Conv2D`, ...).
 
