@@ -88,6 +88,7 @@ def bench_grading(assignment_id: str, cohort_size: int = 30) -> list[dict]:
         course = Path(tmp) / "nbgrader"
         sample = ct.build_cohort(course, assignment_id, with_mutants=True)
         shutil.copytree(course, Path(tmp) / "fast")
+        ct.make_course(Path(tmp) / "fast")  # the copy's configuration must name the copy as its root
         n = len(sample.students)
         print(f"[bench] {assignment_id}: nbgrader autograde of the sample cohort ({n} submissions)", flush=True)
         start = time.perf_counter()

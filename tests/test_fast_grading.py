@@ -32,6 +32,7 @@ def test_fast_grader_gives_nbgrader_scores_on_the_sample_cohort(cohorts, tmp_pat
     cohort, nbgrader_table = cohorts[assignment_id]
     course = tmp_path / "course"
     shutil.copytree(cohort.course, course)
+    ct.make_course(course)  # its nbgrader_config.py must name the copy as the course root
     shutil.rmtree(course / "autograded")
     (course / "gradebook.db").unlink()  # a fresh gradebook: every score below comes from the fast grader
     ct.generate_release(course, assignment_id)
