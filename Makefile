@@ -63,8 +63,13 @@ feedback: $(STAMP)  ## nbgrader generate_feedback for what was autograded, into 
 demo: $(STAMP)  ## release, autograde a sample cohort (reference, blank, mutants), print the table
 	$(COURSE) demo
 
-test: $(STAMP)  ## unit tests, nbgrader validate/autograde round trips, smoke runs
-	$(PY) -m pytest -p no:cacheprovider
+# Two pytest-xdist workers: much of the suite waits on nbgrader and notebook
+# kernels, so two keep both cores busy (tests/conftest.py keeps the tests that
+# share a cohort in one worker).
+TEST_JOBS ?= 2
+
+test: $(STAMP)  ## unit tests, nbgrader validate/autograde round trips, smoke runs (TEST_JOBS=2)
+	$(PY) -m pytest -p no:cacheprovider -n $(TEST_JOBS) --durations=15
 
 test-fast: $(STAMP)  ## the tests that do not run nbgrader
 	$(PY) -m pytest -p no:cacheprovider -m "not nbgrader"
@@ -81,8 +86,9 @@ data: $(STAMP)  ## generate the offline datasets once (in the data folder) and t
 weights: $(STAMP)  ## train the weights the course makes itself, cached (NAME=... for one; minutes each)
 	$(COURSE) weights $(if $(NAME),--name $(NAME))
 
-bench: $(STAMP)  ## full-mode timings and quality (ASSIGNMENT=..., DIFFICULTY=1); build/bench/results*.{md,json}
-	$(COURSE) bench $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(DIFFICULTY),--difficulty)
+bench: $(STAMP)  ## full-mode timings and quality (ASSIGNMENT=, ONLY=notebooks|grading, MUTANTS=, DIFFICULTY=1)
+	$(COURSE) bench $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(DIFFICULTY),--difficulty) \
+	  $(if $(ONLY),--only $(ONLY)) $(if $(MUTANTS),--mutants $(MUTANTS))
 
 lint: $(STAMP)  ## ruff
 	$(PY) -m ruff check .

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,9 +92,40 @@ def prepare(name: str, folder: Path | None = None, verbose: bool = True) -> tupl
     """Make sure the dataset's files are in the data folder; returns (folder, source).
 
     ``source`` is "original" or "stand-in". Prints which one it used when verbose.
+    Two processes that prepare the same dataset at once (two notebooks opened
+    together, parallel test workers) take turns: the second finds it ready.
     """
     dataset = get(name)
     folder = Path(folder) if folder else data_dir()
+    if len(dataset.present(folder)) == len(dataset.files):
+        return _prepare(dataset, folder, verbose)
+    with _generation_lock(folder, dataset.name):
+        return _prepare(dataset, folder, verbose)
+
+
+@contextmanager
+def _generation_lock(folder: Path, name: str):
+    """An exclusive advisory lock on ``.<name>.lock`` in the data folder, where the system has one."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no fcntl; a half-moved set is still refused by _prepare
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        handle = open(folder / f".{name}.lock", "w")  # noqa: SIM115 (held across the yield)
+    except OSError:  # a read-only data folder: nothing will be generated there anyway
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _prepare(dataset: Dataset, folder: Path, verbose: bool) -> tuple[Path, str]:
     present = dataset.present(folder)
     if present and len(present) < len(dataset.files):
         missing = [f for f in dataset.files if f not in present]

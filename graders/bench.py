@@ -69,14 +69,15 @@ def bench_w1a1_conv(m: int = 100) -> list[dict]:
     ]
 
 
-def bench_grading(assignment_id: str, cohort_size: int = 30) -> list[dict]:
+def bench_grading(assignment_id: str, cohort_size: int = 30, mutants: int | None = None) -> list[dict]:
     """nbgrader autograde vs the fast grader on the whole sample cohort, and a larger cohort's time.
 
     The sample cohort (reference, blank release, every mutant) is graded by both
     in two copies of one course, one after the other, on this machine; the rows
     give the seconds per submission and whether the two gradebooks agree. Then a
     cohort of ``cohort_size`` (the sample students repeated) is graded by the
-    fast grader with 2 jobs.
+    fast grader with 2 jobs. ``mutants`` keeps only the first mutants in the
+    sample (each TensorFlow submission costs nbgrader a notebook run).
     """
     import shutil
 
@@ -87,6 +88,11 @@ def bench_grading(assignment_id: str, cohort_size: int = 30) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp) / "nbgrader"
         sample = ct.build_cohort(course, assignment_id, with_mutants=True)
+        if mutants is not None:
+            dropped = [s for s in sample.students if s.name.startswith("mutant-")][mutants:]
+            for student in dropped:
+                shutil.rmtree(course / "submitted" / student.name)
+            sample.students = [s for s in sample.students if s not in dropped]
         shutil.copytree(course, Path(tmp) / "fast")
         ct.make_course(Path(tmp) / "fast")  # the copy's configuration must name the copy as its root
         n = len(sample.students)
@@ -247,17 +253,25 @@ def to_markdown(rows: list[dict], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = None) -> int:
-    """Every benchmark (or one assignment's), written to out_dir/results.{md,json}."""
+def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = None, only: str | None = None,
+              mutants: int | None = None) -> int:
+    """Every benchmark (or one assignment's), written to out_dir/results.{md,json}.
+
+    ``only="notebooks"`` runs the assignments' own rows (full-mode notebooks),
+    ``only="grading"`` the grading rows (``mutants``: how many of each sample
+    cohort's mutants nbgrader grades too; default all).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    if assignment in (None, "w1a1_conv_step_by_step"):
+    if assignment in (None, "w1a1_conv_step_by_step") and only != "grading":
         print("[bench] W1A1 conv forward: loops vs vectorised vs tf.nn.conv2d (the loops take ~20 s)", flush=True)
         rows += bench_w1a1_conv()
     for assignment_id in assignments() if assignment is None else [assignment]:
-        rows += assignment_rows(assignment_id)
-        rows += bench_grading(assignment_id)
-    if assignment is None:
+        if only != "grading":
+            rows += assignment_rows(assignment_id)
+        if only != "notebooks":
+            rows += bench_grading(assignment_id, mutants=mutants)
+    if assignment is None and only is None:
         print("[bench] datasets: generating every stand-in into an empty folder", flush=True)
         rows += bench_datasets()
     if difficulty:
@@ -265,7 +279,7 @@ def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = 
     machine = f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
     header = f"# Benchmarks ({time.strftime('%Y-%m-%d %H:%M')}, {machine})"
     markdown = to_markdown(rows, header)
-    stem = "results" if assignment is None else f"results-{assignment}"
+    stem = "-".join(["results"] + [part for part in (assignment, only) if part])
     (out_dir / f"{stem}.md").write_text(markdown)
     (out_dir / f"{stem}.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2, default=str))
     print(markdown)

@@ -197,7 +197,8 @@ def cmd_data(args) -> int:
 def cmd_bench(args) -> int:
     from cnn_course.graders.bench import run_bench
 
-    return run_bench(repo_root() / "build" / "bench", difficulty=args.difficulty, assignment=args.assignment)
+    return run_bench(repo_root() / "build" / "bench", difficulty=args.difficulty, assignment=args.assignment,
+                     only=args.only, mutants=args.mutants)
 
 
 def cmd_grade(args) -> int:
@@ -246,6 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         if name == "bench":
             p.add_argument("--difficulty", action="store_true",
                            help="also train the dataset difficulty baselines (tens of minutes)")
+            p.add_argument("--only", choices=["notebooks", "grading"],
+                           help="only the full-mode notebook rows, or only the grading rows")
+            p.add_argument("--mutants", type=int,
+                           help="grading rows: how many mutants of each sample cohort (default: all)")
         if name == "data":
             p.add_argument("--no-gallery", action="store_true", help="do not write docs/dataset_*.png")
         if name == "weights":

@@ -44,6 +44,32 @@ def test_generated_once_then_reused(toy, tmp_path, capsys):
     assert not [p for p in tmp_path.iterdir() if "-tmp-" in p.name], "the temporary folder is cleaned up"
 
 
+def test_two_processes_preparing_at_once_take_turns(toy, tmp_path):
+    """Parallel test workers (or two notebooks started together) generate a stand-in once."""
+    import threading
+    import time
+
+    dataset, calls = toy
+    slow = reg.Dataset("toy", "Toy", dataset.files, lambda folder: (time.sleep(0.5), dataset.generate(folder)),
+                       dataset.validate)
+    reg.REGISTRY["toy"] = slow
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(reg.prepare("toy", tmp_path, verbose=False))
+        except Exception as error:  # noqa: BLE001 (collected and asserted below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and results == [(tmp_path, "stand-in")] * 2
+    assert len(calls) == 1, "the second one waited and found the stand-in ready"
+
+
 def test_original_files_are_used_as_they_are(toy, tmp_path, capsys):
     dataset, calls = toy
     (tmp_path / "a.txt").write_text("original a")
