@@ -139,8 +139,9 @@ def nbgrader_grades_mutants(assignment_id: str) -> bool:
     return bool(getattr(importlib.import_module(f"cnn_course.graders.{assignment_id}"), "NBGRADER_MUTANTS", False))
 
 
-def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = None) -> Cohort:
-    """Release the assignment and submit the reference, the blank release and (maybe) the mutants."""
+def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = None,
+                 max_mutants: int | None = None) -> Cohort:
+    """Release the assignment and submit the reference, the blank release and (maybe) the first mutants."""
     from cnn_course.graders.mutants import mutants
 
     if with_mutants is None:
@@ -154,7 +155,7 @@ def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = N
     submit(course, "blank", assignment_id, nbformat.read(released, as_version=4))
     cohort.students.append(Student("blank", None, "the blank release"))
     if with_mutants:
-        for mutant in mutants(assignment_id):
+        for mutant in mutants(assignment_id)[:max_mutants]:
             student = f"mutant-{mutant.name.replace('_', '-')}"
             submit(course, student, assignment_id, fill_release(released, mutant))
             cohort.students.append(Student(student, mutant.fails, mutant.description))

@@ -48,11 +48,10 @@ def test_two_processes_preparing_at_once_take_turns(toy, tmp_path):
     """Parallel test workers (or two notebooks started together) generate a stand-in once."""
     import threading
     import time
+    from dataclasses import replace
 
     dataset, calls = toy
-    slow = reg.Dataset("toy", "Toy", dataset.files, lambda folder: (time.sleep(0.5), dataset.generate(folder)),
-                       dataset.validate)
-    reg.REGISTRY["toy"] = slow
+    reg.REGISTRY["toy"] = replace(dataset, generate=lambda folder: (time.sleep(0.5), dataset.generate(folder)))
     results, errors = [], []
 
     def run():
