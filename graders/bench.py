@@ -195,6 +195,7 @@ def notebook_rows(assignment_id: str, goals: dict[str, tuple[str, float]], time_
             run = run_notebook(built, smoke=False, timeout=1800, parameters={"seed": seed})
             print(f"[bench]   {run.seconds:.0f} s, {run.metrics}" + (f", PROBLEMS: {run.problems}" if run.problems
                                                                       else ""), flush=True)
+            print(f"[bench]   slowest cells: {run.slowest()}", flush=True)
             runs.append(run)
         if smoke_goal_s is not None:
             smoke = run_notebook(built, smoke=True)

@@ -34,3 +34,14 @@ def test_errors_and_stderr_are_problems(tmp_path):
     problems = run_notebook(path).problems
     assert any("stderr" in p and "careful" in p for p in problems)
     assert any("ZeroDivisionError" in p for p in problems)
+
+
+def test_each_cell_is_timed_and_named_by_its_grade_id(tmp_path):
+    path = _notebook(tmp_path, "seed = 0", "import time\ntime.sleep(1.5)", "x = 1")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].metadata["nbgrader"] = {"grade_id": "sleeper"}
+    nbformat.write(nb, path)
+    run = run_notebook(path)
+    assert 1.4 <= run.cell_seconds["sleeper"] < 10
+    assert run.cell_seconds["cell 2"] < 1.0  # unnamed cells go by their position
+    assert run.slowest(1) == "sleeper 2 s"

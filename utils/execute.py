@@ -20,6 +20,28 @@ class NotebookRun:
     seconds: float  # wall-clock time of the whole run, kernel start included
     metrics: dict = field(default_factory=dict)  # what the notebook passed to report_metric
     notebook: nbformat.NotebookNode | None = None  # with its outputs
+    cell_seconds: dict = field(default_factory=dict)  # grade_id (or "cell <n>") -> seconds it ran
+
+    def slowest(self, n: int = 5) -> str:
+        """The ``n`` slowest cells, for example ``"train 412 s, plain_experiment 61 s"``."""
+        ranked = sorted(self.cell_seconds.items(), key=lambda item: -item[1])[:n]
+        return ", ".join(f"{name} {seconds:.0f} s" for name, seconds in ranked)
+
+
+def _cell_seconds(nb: nbformat.NotebookNode) -> dict:
+    """Seconds each executed code cell ran, from the timestamps nbclient records in its metadata."""
+    from datetime import datetime
+
+    seconds = {}
+    for number, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if cell.get("cell_type") != "code" or not {"iopub.execute_input", "shell.execute_reply"} <= set(timing):
+            continue
+        began, ended = (datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
+                        for key in ("iopub.execute_input", "shell.execute_reply"))
+        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {number}"
+        seconds[name] = (ended - began).total_seconds()
+    return seconds
 
 
 def _inject_parameters(nb: nbformat.NotebookNode, parameters: dict) -> None:
@@ -75,7 +97,7 @@ def run_notebook(path: str | Path, smoke: bool = True, timeout: int = 600, skip_
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
                 problems.append(f"cell {grade_id} wrote to stderr: {output.get('text', '')[:300]!r}")
-    return NotebookRun(problems, seconds, metrics, nb)
+    return NotebookRun(problems, seconds, metrics, nb, _cell_seconds(nb))
 
 
 def execute_notebook(path: str | Path, smoke: bool = True, timeout: int = 600,

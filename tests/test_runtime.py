@@ -1,0 +1,52 @@
+"""quiet_tensorflow: TensorFlow imports without a word on stderr, with oneDNN left on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = """
+import sys
+from cnn_course.utils import quiet_tensorflow
+quiet_tensorflow()
+assert "tensorflow" not in sys.modules, "quiet_tensorflow should not import TensorFlow itself"
+import keras  # imports TensorFlow through the hook
+import tensorflow as tf
+print(tf.reduce_sum(tf.ones(3)).numpy(), file=sys.stderr)  # stderr works again afterwards
+print("imported", sys.modules.get("tensorflow") is tf)
+"""
+
+
+def _run(env_changes: dict) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    env.update(env_changes)
+    return subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_tensorflow_imports_silently_and_stderr_comes_back():
+    run = _run({})
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "3.0\n"  # TensorFlow's oneDNN line is gone, our own line is there
+    assert run.stdout.split()[-1] == "True"
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="TensorFlow's oneDNN line is printed on x86-64")
+def test_without_the_hook_tensorflow_does_write_to_stderr():
+    """The check above can fail: a plain import with the same settings is not silent."""
+    run = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True, text=True, timeout=300,
+                         env={**{k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"},
+                              "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert run.returncode == 0
+    assert "oneDNN" in run.stderr
+
+
+def test_onednn_is_not_switched_off():
+    from cnn_course.utils import quiet_tensorflow
+
+    before = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    quiet_tensorflow()
+    assert os.environ.get("TF_ENABLE_ONEDNN_OPTS") == before  # convolutions 3-4x slower on a CPU without it
