@@ -81,6 +81,7 @@ epochs = 20             # ResNet50 training epochs over the 1,080 SIGNS images
 bn_momentum = 0.9       # of every BatchNormalization layer while training (the Keras default is 0.99)
 batch_size = 32
 learning_rate = 1e-3    # Adam, decayed to 0 along a cosine over the whole training
+shift = 0.05            # training images: random left-right flips and shifts up to 5 % (0: none)
 n_train = None          # None: every training image; a number: the first n only
 n_test = None
 plain_depth = 24        # convolutions in the plain-vs-skip experiment
@@ -111,18 +112,29 @@ print(f"training images: {X_train.shape} {X_train.dtype}, labels {Y_train.shape}
 print(f"test images:     {X_test.shape}, classes {list(classes)}")
 
 
-def make_dataset(images, labels, training):
-    """Batches of (float images in [0, 1], one-hot labels); shuffled with the seed when training."""
+def make_dataset(images, labels, training, augment=False):
+    """Batches of (float images in [0, 1], one-hot labels); shuffled with the seed when training.
+
+    augment=True: every batch is randomly mirrored left to right and shifted by up to `shift`
+    of the image (a new draw at every epoch). A hand showing three fingers still shows three.
+    """
     data = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32")))
     if training:
         data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     data = data.batch(batch_size).map(
         lambda x, y: (tf.cast(x, tf.float32) / 255.0, tf.one_hot(y, num_classes)),
         num_parallel_calls=tf.data.AUTOTUNE)
+    if augment and shift > 0:
+        augmenter = keras.Sequential([
+            keras.layers.RandomFlip("horizontal", seed=seed),
+            keras.layers.RandomTranslation(shift, shift, fill_mode="reflect", seed=seed + 1),
+        ], name="augmentation")
+        data = data.map(lambda x, y: (augmenter(x, training=True), y))
     return data.prefetch(tf.data.AUTOTUNE)
 
 
 train_data, test_data = make_dataset(X_train, Y_train, True), make_dataset(X_test, Y_test, False)
+augmented_train_data = make_dataset(X_train, Y_train, True, augment=True)  # for ResNet50 (section 4)
 
 # %% nbgrader={"grade": false, "grade_id": "show_data", "locked": true, "schema_version": 3, "solution": false}
 fig = resnet_figures.plot_predictions(X_train_orig[:12], Y_train_orig[0, :12], Y_train_orig[0, :12],
@@ -417,7 +429,9 @@ grader.check_ResNet50(ResNet50, hidden=True)
 # one-hot), and train it. The learning rate starts at `learning_rate` and decays to zero along
 # a cosine over the whole training: large steps first, then small ones that let the weights
 # (and the batch-normalisation statistics) settle. The training data are shuffled with the
-# seed; the test set serves as validation data, so you can watch both curves. An epoch over the
+# seed and augmented (`augmented_train_data`: random mirror images and shifts of up to
+# `shift` = 5 %, so that the 23 million weights cannot just memorise 1,080 pictures); the
+# test set serves as validation data, so you can watch both curves. An epoch over the
 # 1,080 images takes about 20 to 40 s on two CPU cores.
 #
 # **One setting for a short training: the batch-normalisation momentum.** In inference mode
@@ -446,7 +460,8 @@ print(f"ResNet50: {model.count_params():,} parameters, {len(model.layers)} layer
 
 # %% tags=["slow"] nbgrader={"grade": false, "grade_id": "train", "locked": true, "schema_version": 3, "solution": false}
 start = time.perf_counter()
-history = model.fit(train_data, validation_data=test_data, epochs=epochs, verbose=2, shuffle=False)
+history = model.fit(augmented_train_data, validation_data=test_data, epochs=epochs, verbose=2,
+                    shuffle=False)
 train_seconds = time.perf_counter() - start
 print(f"trained {epochs} epochs in {train_seconds:.0f} s")
 fig = resnet_figures.plot_history(history.history)
