@@ -192,3 +192,56 @@ def test_bench_rows_read_the_weights_card(tmp_path, monkeypatch):
     assert rows[0]["value"] == 10.0 and rows[0]["met"] is True
     assert rows[1]["value"] == 0.75 and rows[1]["met"] is True
     assert len(rows) == 6
+
+
+def _paint(boxes, size=96):
+    """An image, 0 everywhere but 1 inside each box (fractions of the image)."""
+    image = np.zeros((size, size, 1), np.float32)
+    for x0, y0, x1, y1 in boxes:
+        image[round(y0 * size):round(y1 * size), round(x0 * size):round(x1 * size)] = 1.0
+    return image
+
+
+def test_random_frames_move_the_boxes_with_the_pixels():
+    """A box drawn into the image lands where random_frames says, mirrored or zoomed."""
+    import tensorflow as tf
+
+    from cnn_course.utils.train_yolo import MIN_VISIBLE, random_frames
+
+    size = 96
+    boxes = [np.array([[0.30, 0.35, 0.55, 0.60]]) for _ in range(40)]
+    windows, kept = random_frames(np.random.default_rng(1), boxes)
+    assert windows.shape == (40, 4) and windows.dtype == np.float32
+    mirrored = windows[:, 1] > windows[:, 3]
+    assert 5 < mirrored.sum() < 35  # about half are mirrored
+    sides = windows[:, 2] - windows[:, 0]
+    assert sides.min() < 1 < sides.max()  # zoomed in and out
+    images = np.stack([_paint(b, size) for b in boxes])
+    crops = tf.image.crop_and_resize(images, windows, tf.range(40), (size, size), method="nearest",
+                                     extrapolation_value=0.0).numpy()
+    for crop, side, (index, moved) in zip(crops, sides, kept, strict=True):
+        if len(index) == 0:  # dropped: less than MIN_VISIBLE of the box is left in the window
+            assert crop.mean() < MIN_VISIBLE * (0.25 / side) ** 2 + 0.02
+            continue
+        np.testing.assert_array_equal(index, [0])
+        expected = _paint(moved, size)
+        assert np.abs(crop - expected).mean() < 0.02  # at most a pixel's row or column differs
+
+
+def test_random_frames_cut_boxes_at_the_border_and_drop_mostly_hidden_ones():
+    from cnn_course.utils import train_yolo
+
+    rng = np.random.default_rng(0)
+    boxes = [np.array([[0.0, 0.0, 0.1, 0.1], [0.45, 0.45, 0.55, 0.55], [0.9, 0.2, 1.0, 0.3]])] * 200
+    windows, kept = train_yolo.random_frames(rng, boxes)
+    for (y1, _, y2, _), (index, moved) in zip(windows, kept, strict=True):
+        assert 1 in index  # the centre box is always inside the window
+        assert np.all((moved >= 0) & (moved <= 1)) and np.all(moved[:, 2:] > moved[:, :2])
+        side = y2 - y1
+        for box in moved:
+            area = (box[2] - box[0]) * (box[3] - box[1]) * side ** 2
+            assert area >= train_yolo.MIN_VISIBLE * 0.01 - 1e-9  # each box is 0.1 x 0.1
+    corner_dropped = sum(0 not in index for index, _ in kept)
+    assert 0 < corner_dropped < 200  # the corner box is dropped when the window leaves it out
+    empty_windows, empty = train_yolo.random_frames(rng, [np.zeros((0, 4))])
+    assert empty[0][0].size == 0 and empty[0][1].shape == (0, 4)

@@ -5,10 +5,16 @@ Steps (:func:`train`):
 1. anchors: k-means with the distance 1 - IoU on the (width, height) of the 1,200
    training boxes, in cells of the detector's grid (:func:`yolo_model.detector_anchors`);
 2. data: the training images resized once (bicubic, as ``preprocess_image``) and kept as
-   uint8; each image's targets encoded once for the image and for its mirror image;
+   uint8;
 3. training: the YOLOv2 loss (:func:`yolo_model.yolo_loss`), Adam with a short warm-up and
-   a cosine decay, batches drawn from a seeded permutation each epoch, random horizontal
-   flips; uint8 -> float in [0, 1] inside the compiled step;
+   a cosine decay, batches drawn from a seeded permutation each epoch. Every image of a
+   batch is augmented with a new random draw (:func:`random_frames`): a random square window
+   of the image (zoomed in or out, shifted; outside the image is grey), mirrored half of the
+   time, with a brightness and contrast change; its boxes are moved with the window, cut at
+   its borders, dropped when less than ``MIN_VISIBLE`` of them is left, and encoded for the
+   loss. Without it the detector memorises the 1,200 training scenes (car AP fell from 0.60
+   to 0.57 between 10 and 30 epochs). The window is cut and resized inside the compiled
+   step (``tf.image.crop_and_resize``);
 4. evaluation: AP@0.5 per class and their mean (VOC, all-point interpolation) on the 240
    held-out validation scenes and on the 121 test frames (1280x720, resized to the input);
    the metrics are returned for the weights card.
@@ -27,25 +33,53 @@ import numpy as np
 
 from cnn_course.utils.runtime import quiet_tensorflow, seed_everything
 
-EPOCHS = 10
+EPOCHS = 55
 BATCH_SIZE = 16
 LEARNING_RATE = 1.5e-3
 WARMUP_STEPS = 100
+ZOOM = (0.8, 1.3)      # the window's side is 1 / zoom of the image's: > 1 zooms in
+SHIFT = 0.15           # the window's centre moves by up to this fraction of the image
+MIN_VISIBLE = 0.4      # a box cut by the window is kept if at least this share of it is left
+BRIGHTNESS = 0.1       # added to the [0, 1] pixels, uniform in [-BRIGHTNESS, BRIGHTNESS]
+CONTRAST = (0.8, 1.2)  # factor around each image's mean
 SMOKE = {"images": 16, "val": 8}  # one step of training, a few validation images
 
 
-def _encode_all(records, anchors, grid, flip):
-    from cnn_course.utils import yolo_model as ym
+def random_frames(rng: np.random.Generator, boxes: list[np.ndarray]):
+    """Random windows for a batch and the boxes seen through them.
 
-    targets, true_boxes = [], []
-    for record in records:
-        b = record["boxes"] / np.array([record["width"], record["height"]] * 2)
-        if flip:
-            b = np.stack([1 - b[:, 2], b[:, 1], 1 - b[:, 0], b[:, 3]], axis=1)
-        t, tb = ym.encode_targets(b, record["classes"], anchors, grid)
-        targets.append(t)
-        true_boxes.append(tb)
-    return np.stack(targets), np.stack(true_boxes)
+    Arguments:
+    rng -- the seeded generator
+    boxes -- one (n_i, 4) array per image: (x_min, y_min, x_max, y_max), fractions of the image
+
+    Returns:
+    windows -- (m, 4) float32 (y1, x1, y2, x2) for ``tf.image.crop_and_resize`` (x1 > x2 when
+               the window is mirrored; coordinates may leave [0, 1]: the image is zoomed out)
+    kept -- one (index array, (k_i, 4) boxes in the window's fractions) pair per image
+    """
+    m = len(boxes)
+    side = 1.0 / rng.uniform(*ZOOM, size=m)
+    centre = 0.5 + rng.uniform(-SHIFT, SHIFT, size=(m, 2))
+    mirror = rng.random(m) < 0.5
+    origin = centre - side[:, None] / 2
+    windows = np.empty((m, 4), dtype=np.float32)
+    kept = []
+    for i, b in enumerate(boxes):
+        x0, y0 = origin[i]
+        moved = (np.asarray(b, dtype=np.float64).reshape(-1, 4) - [x0, y0, x0, y0]) / side[i]
+        cut = moved.clip(0.0, 1.0)
+        area = (moved[:, 2] - moved[:, 0]) * (moved[:, 3] - moved[:, 1])
+        cut_area = (cut[:, 2] - cut[:, 0]) * (cut[:, 3] - cut[:, 1])
+        index = np.flatnonzero((cut_area >= MIN_VISIBLE * area) & (cut[:, 2] - cut[:, 0] > 1e-3)
+                               & (cut[:, 3] - cut[:, 1] > 1e-3))
+        cut = cut[index]
+        x1, x2 = x0, x0 + side[i]
+        if mirror[i]:
+            cut = np.stack([1 - cut[:, 2], cut[:, 1], 1 - cut[:, 0], cut[:, 3]], axis=1)
+            x1, x2 = x2, x1
+        windows[i] = [y0, x1, y0 + side[i], x2]
+        kept.append((index, cut))
+    return windows, kept
 
 
 def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: bool = True,
@@ -63,7 +97,7 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     grid = ym.grid_shape(input_size)
     anchors = ym.detector_anchors(input_size)
     images, records = ym.load_split("train", input_size, SMOKE["images"] if smoke else None)
-    targets = [_encode_all(records, anchors, grid, flip) for flip in (False, True)]
+    fractions = [r["boxes"] / np.array([r["width"], r["height"]] * 2) for r in records]
     if verbose:
         print(f"[yolo] {len(images)} training images at {input_size}, grid {grid}, anchors "
               f"(cells) {np.round(anchors, 2).tolist()}; data ready in "
@@ -85,9 +119,13 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     anchors32 = anchors.astype(np.float32)
 
     @tf.function(autograph=False)
-    def train_step(batch, target, true_boxes, lr):
+    def train_step(batch, windows, jitter, target, true_boxes, lr):
         optimizer.learning_rate.assign(lr)
         x = tf.cast(batch, tf.float32) / 255.0
+        x = tf.image.crop_and_resize(x, windows, tf.range(tf.shape(x)[0]), input_size, extrapolation_value=0.5)
+        mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
+        x = (x - mean) * jitter[:, None, None, 1:2] + mean + jitter[:, None, None, 0:1]
+        x = tf.clip_by_value(x, 0.0, 1.0)
         with tf.GradientTape() as tape:
             feats = model(x, training=True)
             loss = ym.yolo_loss(target, true_boxes, feats, anchors32, ym.NUM_CLASSES)
@@ -101,16 +139,17 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     for epoch in range(epochs):
         epoch_start = time.perf_counter()
         order = rng.permutation(len(images))
-        flips = rng.random(len(images)) < 0.5
         losses = []
         for b in range(steps_per_epoch):
             idx = np.sort(order[b * BATCH_SIZE:(b + 1) * BATCH_SIZE])
-            flip = flips[idx]
-            batch = images[idx].copy()
-            batch[flip] = batch[flip][:, :, ::-1]
-            target = np.where(flip[:, None, None, None, None], targets[1][0][idx], targets[0][0][idx])
-            true_boxes = np.where(flip[:, None, None], targets[1][1][idx], targets[0][1][idx])
-            loss = train_step(batch, target, true_boxes, tf.constant(learning_rate(step), tf.float32))
+            windows, kept = random_frames(rng, [fractions[i] for i in idx])
+            encoded = [ym.encode_targets(cut, records[i]["classes"][index], anchors, grid)
+                       for i, (index, cut) in zip(idx, kept, strict=True)]
+            jitter = np.stack([rng.uniform(-BRIGHTNESS, BRIGHTNESS, len(idx)),
+                               rng.uniform(*CONTRAST, len(idx))], axis=1).astype(np.float32)
+            loss = train_step(images[idx], windows, jitter, np.stack([t for t, _ in encoded]),
+                              np.stack([tb for _, tb in encoded]),
+                              tf.constant(learning_rate(step), tf.float32))
             losses.append(float(loss))
             step += 1
         history.append(float(np.mean(losses)))

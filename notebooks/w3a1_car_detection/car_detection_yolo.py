@@ -509,7 +509,7 @@ grader.check_yolo_eval(yolo_eval, hidden=True)
 # ## 6. Detecting cars in the test frames
 #
 # Now the real thing. The detector is a YOLOv2-style network trained by this course on the
-# road-scene training set (`make weights NAME=yolo_road`, about 20 minutes on 2 CPU cores);
+# road-scene training set (`make weights NAME=yolo_road`, about 18 minutes on 2 CPU cores);
 # its anchors were found by k-means on the training boxes and travel with the weights. Its
 # input and grid are smaller than the course's 608x608 and 19x19, to fit a 2-core CPU (the
 # cell prints them); nothing else changes, because `yolo_head` returns fractions of the image
