@@ -243,5 +243,5 @@ def test_random_frames_cut_boxes_at_the_border_and_drop_mostly_hidden_ones():
             assert area >= train_yolo.MIN_VISIBLE * 0.01 - 1e-9  # each box is 0.1 x 0.1
     corner_dropped = sum(0 not in index for index, _ in kept)
     assert 0 < corner_dropped < 200  # the corner box is dropped when the window leaves it out
-    empty_windows, empty = train_yolo.random_frames(rng, [np.zeros((0, 4))])
+    _, empty = train_yolo.random_frames(rng, [np.zeros((0, 4))])
     assert empty[0][0].size == 0 and empty[0][1].shape == (0, 4)

@@ -97,7 +97,7 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     grid = ym.grid_shape(input_size)
     anchors = ym.detector_anchors(input_size)
     images, records = ym.load_split("train", input_size, SMOKE["images"] if smoke else None)
-    fractions = [r["boxes"] / np.array([r["width"], r["height"]] * 2) for r in records]
+    fractions = [ym.box_fractions(r) for r in records]
     if verbose:
         print(f"[yolo] {len(images)} training images at {input_size}, grid {grid}, anchors "
               f"(cells) {np.round(anchors, 2).tolist()}; data ready in "

@@ -207,6 +207,11 @@ def untrained_detector(seed: int = 0) -> Detector:
 # Data and targets
 # ---------------------------------------------------------------------------------------------
 
+def box_fractions(record: dict) -> np.ndarray:
+    """A record's boxes (x_min, y_min, x_max, y_max) as fractions of its image, shape (n, 4)."""
+    return record["boxes"] / np.array([record["width"], record["height"]] * 2)
+
+
 def load_split(split: str, input_size=INPUT_SIZE, limit: int | None = None):
     """Images of a split resized like ``preprocess_image`` (bicubic) as uint8, and their records.
 
@@ -475,6 +480,5 @@ def evaluate_map(detector: Detector, split: str = "val", iou_threshold: float = 
     detections = detect(detector, images)
     truths = []
     for record in records:
-        b = record["boxes"] / np.array([record["width"], record["height"]] * 2)
-        truths.append((b[:, [1, 0, 3, 2]], record["classes"]))  # -> (y_min, x_min, y_max, x_max)
+        truths.append((box_fractions(record)[:, [1, 0, 3, 2]], record["classes"]))  # -> (y_min, x_min, y_max, x_max)
     return mean_average_precision(detections, truths, detector.class_names, iou_threshold)
