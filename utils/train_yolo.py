@@ -8,13 +8,13 @@ Steps (:func:`train`):
    uint8;
 3. training: the YOLOv2 loss (:func:`yolo_model.yolo_loss`), Adam with a short warm-up and
    a cosine decay, batches drawn from a seeded permutation each epoch. Every image of a
-   batch is augmented with a new random draw (:func:`random_frames`): a random square window
-   of the image (zoomed in or out, shifted; outside the image is grey), mirrored half of the
-   time, with a brightness and contrast change; its boxes are moved with the window, cut at
-   its borders, dropped when less than ``MIN_VISIBLE`` of them is left, and encoded for the
-   loss. Without it the detector memorises the 1,200 training scenes (car AP fell from 0.60
-   to 0.57 between 10 and 30 epochs). The window is cut and resized inside the compiled
-   step (``tf.image.crop_and_resize``);
+   batch is augmented with a new random draw (:func:`random_frames`): a random window of the
+   image, of the image's shape (zoomed in or out, shifted; outside the image is grey),
+   mirrored half of the time, with a brightness and contrast change; its boxes are moved
+   with the window, cut at its borders, dropped when less than ``MIN_VISIBLE`` of them is
+   left, and encoded for the loss. Without it the detector memorises the 1,200 training
+   scenes (car AP fell from 0.60 to 0.57 between 10 and 30 epochs). The window is cut and
+   resized inside the compiled step (``tf.image.crop_and_resize``);
 4. evaluation: AP@0.5 per class and their mean (VOC, all-point interpolation) on the 240
    held-out validation scenes and on the 121 test frames (1280x720, resized to the input);
    the metrics are returned for the weights card.
@@ -33,7 +33,7 @@ import numpy as np
 
 from cnn_course.utils.runtime import quiet_tensorflow, seed_everything
 
-EPOCHS = 55
+EPOCHS = 40
 BATCH_SIZE = 16
 LEARNING_RATE = 1.5e-3
 WARMUP_STEPS = 100

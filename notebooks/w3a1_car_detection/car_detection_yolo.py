@@ -107,7 +107,7 @@ fig = figures.plot_labelled_frame(frame, class_names)
 # %% [markdown] nbgrader={"grade": false, "grade_id": "grid_intro", "locked": true, "schema_version": 3, "solution": false}
 # ### 1.1 The grid
 #
-# YOLO resizes the frame to its square input (608x608 in the course) and cuts it into a
+# YOLO resizes the frame to its input (608x608 in the course) and cuts it into a
 # $19 \times 19$ **grid** of cells. The cell that contains the **centre** of an object is
 # responsible for detecting it, even when the box spreads over many cells. The network
 # runs once over the whole image ("you only look once") and outputs, for every cell, a
@@ -509,11 +509,13 @@ grader.check_yolo_eval(yolo_eval, hidden=True)
 # ## 6. Detecting cars in the test frames
 #
 # Now the real thing. The detector is a YOLOv2-style network trained by this course on the
-# road-scene training set (`make weights NAME=yolo_road`, about 18 minutes on 2 CPU cores);
+# road-scene training set (`make weights NAME=yolo_road`, about 17 minutes on 2 CPU cores);
 # its anchors were found by k-means on the training boxes and travel with the weights. Its
-# input and grid are smaller than the course's 608x608 and 19x19, to fit a 2-core CPU (the
-# cell prints them); nothing else changes, because `yolo_head` returns fractions of the image
-# whatever the grid, and your functions never assumed 19 or 5. If
+# input has fewer pixels than the course's 608x608, to fit a 2-core CPU, and it is wider
+# than tall, like the 16:9 frames: a car seen from behind becomes narrow when a frame is
+# squeezed into a square, and distant cars are only a few pixels wide. So its grid is not
+# square either (the cell prints it). Nothing else changes, because `yolo_head` returns
+# fractions of the image whatever the grid, and your functions never assumed 19 or 5. If
 # the weights are missing, the next cell says how to make them and goes on with an
 # **untrained** network: everything still runs, but the boxes are then meaningless.
 
@@ -524,8 +526,8 @@ detector = yolo_model.load_detector()
 if detector is None:
     print("No trained weights: using an untrained detector, so the boxes below mean nothing.")
     detector = yolo_model.untrained_detector(seed=seed)
-grid = detector.model.output.shape[1]
-print(f"input {detector.input_size}, grid {grid}x{grid}, {len(detector.anchors)} anchors, "
+grid_h, grid_w = detector.model.output.shape[1:3]
+print(f"input {detector.input_size}, grid {grid_h}x{grid_w}, {len(detector.anchors)} anchors, "
       f"output {detector.model.output.shape}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "stages_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -557,7 +559,7 @@ def predict(image_file, detector, max_boxes=10, score_threshold=0.6, iou_thresho
     """Detect objects in a picture; prints one line a box and returns (scores, boxes, classes, image)."""
     image, image_data = preprocess_image(image_file, model_image_size=detector.input_size)
     image_shape = (image.size[1], image.size[0])               # (height, width)
-    feats = detector.model(image_data, training=False)         # (1, S, S, A * 85)
+    feats = detector.model(image_data, training=False)         # (1, S_h, S_w, A * 85)
     yolo_outputs = yolo_head(feats, detector.anchors, len(detector.class_names))
     scores, boxes, classes = yolo_eval(yolo_outputs, image_shape, max_boxes, score_threshold, iou_threshold)
     scores, classes = np.asarray(scores), np.asarray(classes)
