@@ -172,6 +172,10 @@ def bench_difficulty() -> list[dict]:
         rows.append({"assignment": "datasets", "measure": f"{label}: linear vs CNN", "value":
                      json.dumps(result, default=str)[:300], "goal": "CNN >= 20 points ahead", "met": None,
                      "note": f"{time.perf_counter() - start:.0f} s"})
+    from cnn_course.graders.bench_w3a2_unet_segmentation import original_recipe_row
+
+    print("[bench] carla: the original course's U-Net recipe (5 epochs of 32 filters, several minutes)", flush=True)
+    rows.append(original_recipe_row())
     return rows
 
 

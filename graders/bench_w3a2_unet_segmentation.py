@@ -5,15 +5,62 @@ scenes (the last 20 % of the pairs, never trained on; the stricter reading: the 
 course reports 0.89 *training* accuracy), worst of seeds 0, 1, 2; the held-out mean IoU and
 the training pixel accuracy are reported beside it; the full notebook within 8 minutes on
 2 cores; smoke mode within 90 s.
+
+:func:`original_recipe` (a ``make bench DIFFICULTY=1`` row) asks a different question: is
+the stand-in as easy to learn as the real frames? It trains the course's U-Net as the
+original course does and compares the training accuracy with the one the original reports.
 """
 
 from __future__ import annotations
 
+import time
+
 from cnn_course.graders.bench import notebook_rows
 
 ASSIGNMENT_ID = "w3a2_unet_segmentation"
+# The original course's training, for original_recipe: all 1,060 pairs, 32 filters,
+# batches of 32, Adam at its default rate, 5 epochs; it reports 0.89 training accuracy.
+ORIGINAL_TRAIN_ACCURACY = 0.89
 
 
 def rows() -> list[dict]:
     return notebook_rows(ASSIGNMENT_ID, goals={"test_pixel_accuracy": (">=", 0.90)}, time_goal_s=8 * 60,
                          seeds=(0, 1, 2), smoke_goal_s=90)
+
+
+def original_recipe(seed: int = 0, epochs: int = 5, n_filters: int = 32, folder=None, limit: int | None = None,
+                    verbose: int = 0) -> dict:
+    """Train the course's U-Net (the grader's own construction) on the stand-in as the
+    original course trains it on the real frames; the running training accuracy of each
+    epoch, as Keras reports it and as the original quotes it.
+
+    ``folder`` and ``limit`` (the first pairs only) are for tests; the default uses the
+    course's 1,060 pairs.
+    """
+    import keras
+
+    from cnn_course.datasets import carla
+    from cnn_course.graders.w3a2_unet_segmentation import expected_unet
+
+    X, Y = carla.load_small(folder, limit=limit)
+    keras.utils.set_random_seed(seed)
+    model = expected_unet((*X.shape[1:3], 3), n_filters, carla.NUM_CLASSES)
+    model.compile(optimizer=keras.optimizers.Adam(),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    started = time.perf_counter()
+    history = model.fit(X.astype("float32") / 255, Y[..., None], batch_size=32, epochs=epochs, shuffle=True,
+                        verbose=verbose)
+    accuracy = [round(float(a), 4) for a in history.history["accuracy"]]
+    return {"pairs": len(X), "epochs": epochs, "filters": n_filters, "train_accuracy": accuracy,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def original_recipe_row(seed: int = 0) -> dict:
+    """The ``make bench DIFFICULTY=1`` row of :func:`original_recipe` (several minutes)."""
+    result = original_recipe(seed)
+    final = result["train_accuracy"][-1]
+    return {"assignment": "datasets", "measure": "carla: the original course's U-Net recipe, training accuracy "
+            f"after {result['epochs']} epochs", "value": final,
+            "goal": f"close to the original's {ORIGINAL_TRAIN_ACCURACY} on the real frames", "met": None,
+            "note": f"by epoch {result['train_accuracy']}; {result['pairs']} pairs, {result['filters']} filters, "
+                    f"batch 32, Adam 0.001, seed {seed}, {result['seconds']:.0f} s"}

@@ -219,3 +219,13 @@ def test_gallery_shows_pairs_and_a_legend(small, small_registry):
     assert len(fig.axes) == 4 and all(ax.images for ax in fig.axes)
     labels = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
     assert "7 Road" in labels
+
+
+def test_original_recipe_trains_the_course_unet_and_reports_each_epochs_training_accuracy(small, small_registry):
+    from cnn_course.graders.bench_w3a2_unet_segmentation import original_recipe
+
+    result = original_recipe(seed=0, epochs=2, n_filters=2, folder=small)
+    assert (result["pairs"], result["epochs"], result["filters"]) == (SMALL, 2, 2)
+    accuracy = result["train_accuracy"]
+    assert len(accuracy) == 2 and all(0.0 <= a <= 1.0 for a in accuracy)
+    assert original_recipe(seed=0, epochs=2, n_filters=2, folder=small)["train_accuracy"] == accuracy  # seeded
