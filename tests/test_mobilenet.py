@@ -84,7 +84,9 @@ def test_trainer_smoke_run_feeds_pretrained_base_and_its_predictions(fresh, monk
     shutil.copy(path, weights.get("mobilenet_v2_source").path())
     monkeypatch.setenv("CNN_COURSE_SMOKE", "1")
     base, source, _ = mobilenet.pretrained_base((64, 64, 3))
-    assert source == "project"
+    assert source == "project" and base.name == mobilenet.BASE_NAME
+    assert {type(layer).__name__ for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)} \
+        == {"LearntStatisticsBatchNormalization"}
     classifier = mobilenet.source_classifier((128, 128, 3))
     classifier.load_weights(path)
     for mine, trained in zip(base.get_weights(), classifier.get_layer(mobilenet.BASE_NAME).get_weights(),
@@ -95,3 +97,37 @@ def test_trainer_smoke_run_feeds_pretrained_base_and_its_predictions(fresh, monk
     assert shown == "project" and [len(t) for t in top] == [3, 3]
     assert all(isinstance(name, str) and 0 <= p <= 1 for row in top for name, p in row)
     assert isinstance(base, keras.Model)
+
+
+def test_pretrained_statistics_survive_fine_tuning_in_a_functional_model():
+    """Keras 3 passes fit's training=True over base(x, training=False); the copy keeps its statistics anyway."""
+    keras.utils.set_random_seed(0)
+    plain = keras.applications.MobileNetV2(input_shape=(32, 32, 3), include_top=False, weights=None,
+                                           name=mobilenet.BASE_NAME)
+    plain.set_weights([w + 0.1 if w.ndim == 1 else w for w in plain.get_weights()])  # non-trivial statistics
+    base = mobilenet.with_learnt_statistics(plain)
+    assert base.name == mobilenet.BASE_NAME and len(base.layers) == len(plain.layers)
+    assert base.count_params() == plain.count_params()
+    kinds = {type(layer).__name__ for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)}
+    assert kinds == {"LearntStatisticsBatchNormalization"}
+    for mine, theirs in zip(base.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+    def model_of(b):
+        inputs = keras.Input((32, 32, 3))
+        outputs = keras.layers.Dense(1)(keras.layers.GlobalAveragePooling2D()(b(inputs, training=False)))
+        return keras.Model(inputs, outputs)
+
+    images = np.random.default_rng(1).uniform(-1, 1, (8, 32, 32, 3)).astype("float32")
+    ours, theirs = model_of(base), model_of(plain)
+    np.testing.assert_allclose(ours(images, training=True), ours(images, training=False), atol=1e-5)
+    assert not np.allclose(theirs(images, training=True), theirs(images, training=False), atol=1e-3)
+
+    base.trainable = True  # fine-tuning: gamma and beta train, the statistics stay
+    assert len(base.trainable_weights) == len(plain.trainable_weights)
+    norm = base.get_layer("Conv_1_bn")  # the last one: its gradient is large enough to see in float32
+    mean_before, gamma_before = np.array(norm.moving_mean), np.array(norm.gamma)
+    ours.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    ours.fit(images, np.ones((8, 1)), epochs=1, batch_size=8, verbose=0)
+    np.testing.assert_array_equal(np.array(norm.moving_mean), mean_before)
+    assert not np.array_equal(np.array(norm.gamma), gamma_before)

@@ -11,7 +11,10 @@
 4. ``"random"``: random initialisation, with a message saying how to make (3).
 
 The choice is made once per process and cached; each call builds a fresh base
-(named ``BASE_NAME`` whatever the input size) with those weights.
+(named ``BASE_NAME`` whatever the input size) with those weights. A pretrained base
+(1 to 3) comes with :class:`LearntStatisticsBatchNormalization` layers, so that
+fine-tuning keeps the pretraining's batch statistics under Keras 3, as
+``base_model(x, training=False)`` intends; a random base keeps plain ones.
 """
 
 from __future__ import annotations
@@ -138,6 +141,36 @@ def _project_base_weights(path: str) -> tuple[np.ndarray, ...]:
     return tuple(_project_classifier((96, 96, 3), path).get_layer(BASE_NAME).get_weights())
 
 
+@keras.saving.register_keras_serializable(package="cnn_course")
+class LearntStatisticsBatchNormalization(keras.layers.BatchNormalization):
+    """A BatchNormalization that always normalises with its learnt (moving) statistics.
+
+    This is what ``base_model(x, training=False)`` asks of a pretrained base. Keras 3 does
+    not keep it: a Functional model passes ``fit``'s ``training=True`` to every layer it
+    calls, over the ``training=False`` written in the graph. Once fine-tuning unfreezes
+    them, plain BatchNormalization layers would then normalise with the statistics of
+    each batch of 32 photos and the weights would adapt to those, while validation uses
+    the learnt ones. Here ``gamma`` and ``beta`` still train when the layer is trainable;
+    only the statistics stay those of the pretraining.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        return super().call(inputs, training=False, mask=mask)
+
+
+def with_learnt_statistics(model: keras.Model) -> keras.Model:
+    """A copy of ``model`` (same name, layers, weights) whose BatchNormalization layers keep their statistics."""
+
+    def clone(layer):
+        if type(layer) is keras.layers.BatchNormalization:
+            return LearntStatisticsBatchNormalization.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def pretrained_base(input_shape=(160, 160, 3), verbose: bool = False) -> tuple[keras.Model, str, str]:
     """(base, source, reason): a MobileNetV2 without its top, with the best weights available.
 
@@ -156,6 +189,8 @@ def pretrained_base(input_shape=(160, 160, 3), verbose: bool = False) -> tuple[k
     else:
         base = keras.applications.MobileNetV2(input_shape=input_shape, include_top=False, weights=path,
                                               name=BASE_NAME)
+    if source != "random":
+        base = with_learnt_statistics(base)
     if verbose:
         print(f"MobileNetV2 base: {source} weights, because {reason}.")
     return base, source, reason

@@ -236,10 +236,11 @@ plt.show()
 #    `preprocess_input` maps [0, 255] there.
 # 3. **Call the base with `training=False`**: its batch-normalisation layers must use the
 #    statistics they learnt, not those of your small batches. A *frozen* BatchNormalization
-#    layer always does. Keras 2 also honoured `training=False` for unfrozen layers; Keras 3
-#    (3.15, measured) lets `fit`'s `training=True` override it, so during fine-tuning the
-#    unfrozen batch-normalisation layers do adapt to your data. Write it anyway: it says
-#    how the base is meant to run, and other Keras versions obey it.
+#    layer always does. Keras 2 also honoured `training=False` for the layers fine-tuning
+#    unfreezes; Keras 3 (3.15, measured) lets `fit`'s `training=True` override it. So the
+#    base that `pretrained_base` gives you has `LearntStatisticsBatchNormalization` layers:
+#    they always normalise with the learnt statistics, and their scale and shift still
+#    train once unfrozen. Write `training=False` anyway: it says how the base is meant to run.
 #
 # ### Exercise 2 - alpaca_model
 #
@@ -444,7 +445,8 @@ plt.show()
 #   transfer, and the new head needs few examples. The same network from random weights,
 #   on the same photos, does much worse.
 # - Match the base's preprocessing, and run its batch normalisation in inference mode
-#   (`training=False`; in Keras 3 only frozen layers are sure to).
+#   (`training=False`; Keras 3 overrides it while training, so check that your base keeps
+#   its learnt statistics, as frozen layers and `pretrained_base`'s layers do).
 # - Fine-tune late layers only, with a small learning rate, after the head has trained:
 #   a random head would send large gradients into the pretrained weights.
 # - A one-unit `Dense` without activation outputs a logit: pair it with
