@@ -41,7 +41,8 @@ ALPACA_SIZE_RANGE = (180, 400)  # pixels per side of the stand-in's photos
 PRETRAIN_FOLDER = "pretrain_source"
 PRETRAIN_CLASSES = ("bicycle", "bird", "boat", "car", "cat", "chair", "dog", "flower", "horse",
                     "house", "sheep", "tree")
-PRETRAIN_PER_CLASS = 200
+PRETRAIN_PER_CLASS = 500
+PRETRAIN_VERSION = 2  # 2: 500 pictures per class (version 1 had 200, the same first 200)
 PRETRAIN_SIZE = 128
 PRETRAIN_SEED = 7
 
@@ -1062,7 +1063,7 @@ def measure_difficulty(name: str = "alpaca", folder: Path | None = None, seed: i
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
-    small = name == "alpaca"  # 262 training images; the pretraining task has 1,920
+    small = name == "alpaca"  # 262 training images; the pretraining task has 4,800
     linear_epochs = linear_epochs or (100 if small else 10)
     cnn_epochs = cnn_epochs or (20 if small else 5)
     directory = alpaca_dir(folder) if small else pretrain_source_dir(folder)
@@ -1136,6 +1137,7 @@ register(Dataset(
     generate=generate_pretrain_source,
     validate=validate_pretrain_source,
     seed=PRETRAIN_SEED,
+    version=PRETRAIN_VERSION,
     gallery=pretrain_gallery,
     description=f"{len(PRETRAIN_CLASSES)} classes x {PRETRAIN_PER_CLASS} pictures of "
                 f"{PRETRAIN_SIZE}x{PRETRAIN_SIZE} (animals, vehicles, objects; no alpacas) to "

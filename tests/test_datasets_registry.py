@@ -107,3 +107,28 @@ def test_remove_deletes_stand_ins_only(toy, tmp_path):
 def test_unknown_dataset_lists_the_known_ones():
     with pytest.raises(KeyError, match="known:"):
         reg.get("no-such-dataset")
+
+
+def test_a_stand_in_from_another_generator_version_is_made_again(toy, tmp_path, capsys):
+    from dataclasses import replace
+
+    dataset, calls = toy
+    reg.prepare("toy", tmp_path, verbose=False)
+    (tmp_path / "sub" / "old.txt").write_text("left by version 1")
+    reg.REGISTRY["toy"] = replace(dataset, version=2)
+    assert reg.prepare("toy", tmp_path) == (tmp_path, "stand-in") and len(calls) == 2
+    assert "another version of its generator" in capsys.readouterr().out
+    assert not (tmp_path / "sub" / "old.txt").exists() and (tmp_path / "sub" / "b.txt").exists()
+    assert '"version": 2' in dataset.marker(tmp_path).read_text()
+    assert reg.prepare("toy", tmp_path, verbose=False) and len(calls) == 2  # now current: reused
+
+
+def test_original_files_are_never_replaced_whatever_the_version(toy, tmp_path):
+    from dataclasses import replace
+
+    dataset, calls = toy
+    (tmp_path / "a.txt").write_text("original a")
+    (tmp_path / "sub").mkdir()
+    reg.REGISTRY["toy"] = replace(dataset, version=7)
+    assert reg.prepare("toy", tmp_path, verbose=False) == (tmp_path, "original") and not calls
+    assert (tmp_path / "a.txt").read_text() == "original a"
