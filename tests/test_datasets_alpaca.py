@@ -158,7 +158,7 @@ def test_pretrain_source_small_version_is_readable(tmp_path):
     ds = tf.keras.utils.image_dataset_from_directory(str(root), image_size=(64, 64), batch_size=8)
     assert ds.class_names == sorted(al.PRETRAIN_CLASSES)
     assert sum(int(y.shape[0]) for _, y in ds) == 2 * len(al.PRETRAIN_CLASSES)
-    expected = "pretrain_source/bicycle has 2 JPEG files, expected 200"
+    expected = f"pretrain_source/bicycle has 2 JPEG files, expected {al.PRETRAIN_PER_CLASS}"
     with pytest.raises(DatasetError, match=expected):
         al.validate_pretrain_source(tmp_path)
 

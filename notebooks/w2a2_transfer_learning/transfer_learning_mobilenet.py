@@ -191,7 +191,7 @@ plt.show()
 # **Which weights?** The original lesson uses MobileNetV2 trained on ImageNet (1.4 million
 # photos, 1,000 classes). `pretrained_base` (from this course's package) uses them when
 # Keras has them or can download them. Offline, it uses a MobileNetV2 that this course
-# pretrained itself (`make weights NAME=mobilenet_v2_source`) on 2,400 pictures of 12
+# pretrained itself (`make weights NAME=mobilenet_v2_source`) on 6,000 pictures of 12
 # classes: bicycles, birds, boats, cars, cats, chairs, dogs, flowers, horses, houses,
 # sheep and trees. **No alpaca** in it: any alpaca knowledge must come from transfer.
 # The next cell says which base you have, and why.
