@@ -237,6 +237,7 @@ def cmd_weights(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as quiet_tensorflow: faster on AVX2 CPUs too
     parser = argparse.ArgumentParser(prog="cnn_course.graders.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -1,4 +1,4 @@
-"""quiet_tensorflow: TensorFlow imports without a word on stderr, with oneDNN left on."""
+"""quiet_tensorflow: TensorFlow imports without a word on stderr, with oneDNN turned on."""
 
 from __future__ import annotations
 
@@ -48,9 +48,25 @@ def test_without_the_hook_tensorflow_does_write_to_stderr():
     assert "oneDNN" in run.stderr or "cpu_feature_guard" in run.stderr, run.stderr
 
 
-def test_onednn_is_not_switched_off():
+def test_onednn_is_turned_on_unless_set(monkeypatch):
+    """Unset, it becomes 1 (TensorFlow leaves oneDNN off on CPUs without AVX-512); a user's 0 is kept."""
     from cnn_course.utils import quiet_tensorflow
 
-    before = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
     quiet_tensorflow()
-    assert os.environ.get("TF_ENABLE_ONEDNN_OPTS") == before  # convolutions 3-4x slower on a CPU without it
+    assert os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1"
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    quiet_tensorflow()
+    assert os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0"
+
+
+def test_tensorflow_reports_onednn_on_after_the_hook():
+    """TensorFlow itself says oneDNN is on when it loads (the line the hook swallows), on any x86-64 CPU."""
+    script = ("import os\nfrom cnn_course.utils import quiet_tensorflow\nquiet_tensorflow()\n"
+              "os.environ['TF_CPP_MIN_LOG_LEVEL'] = '0'\nimport sys, subprocess\n"
+              "sys.exit(subprocess.run([sys.executable, '-c', 'import tensorflow']).returncode)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    if platform.machine() == "x86_64":
+        assert "oneDNN custom operations are on" in run.stderr, run.stderr
