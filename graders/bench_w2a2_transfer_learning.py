@@ -1,10 +1,12 @@
 """``make bench`` rows of W2A2: the notebook in full mode over seeds 0, 1, 2, and the pretrained base.
 
 Goals from the issue: validation accuracy at least 0.97 after fine-tuning with the
-offline base, the same network from scratch clearly lower (here: at most 0.8 on
-its best seed), the notebook under 4 minutes on 2 cores, smoke mode under 90 s,
-and ``make weights`` for the base under 15 minutes (read from the weights card
-that ``make weights NAME=mobilenet_v2_source`` writes).
+offline base, and the same network from scratch clearly lower (here: at most 0.8 on
+its best seed), each read two ways: as Keras' ``"accuracy"`` reports it (the logit
+compared with 0.5, as tf.keras did too) and counted at the logit's own
+threshold, 0 (``*_at_0``). Also the notebook under 4 minutes on 2 cores, smoke mode
+under 90 s, and ``make weights`` for the base under 15 minutes (read from the weights
+card that ``make weights NAME=mobilenet_v2_source`` writes).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def weights_rows() -> list[dict]:
 
 
 def rows() -> list[dict]:
-    goals = {"val_accuracy_fine_tuned": (">=", 0.97), "val_accuracy_scratch": ("<=", 0.8)}
+    goals = {"val_accuracy_fine_tuned": (">=", 0.97), "val_accuracy_scratch": ("<=", 0.8),
+             "val_accuracy_fine_tuned_at_0": (">=", 0.97), "val_accuracy_scratch_at_0": ("<=", 0.8)}
     return weights_rows() + notebook_rows(ASSIGNMENT_ID, goals=goals, time_goal_s=240, seeds=(0, 1, 2),
                                           smoke_goal_s=90)

@@ -381,13 +381,24 @@ report_metric("val_accuracy_fine_tuned", float(fine_accuracy))
 # The same network (augmentation, preprocessing, MobileNetV2, pooling, dropout, one logit),
 # now from **random** weights and with every layer trained, on the same 262 photos, for as
 # many epochs as both phases above together.
+#
+# One setting differs. A batch normalisation layer keeps running averages of its inputs'
+# mean and variance, and uses them instead of the batch's at validation. They start at 0
+# and 1 and move by `1 - momentum` of the gap at each step. Keras' MobileNetV2 uses a
+# momentum of 0.999, so 91 % of those starting values would remain after the 90 steps of
+# this training, far from what the new weights produce. The cell sets the momentum to 0.9,
+# so the averages follow the training (a pretrained base's layers already hold the right
+# ones).
 
 # %% tags=["slow"] nbgrader={"grade": false, "grade_id": "train_scratch", "locked": true, "schema_version": 3, "solution": false}
 seed_everything(seed)
 inputs = tf.keras.Input(shape=IMG_SHAPE)
 x = preprocess_input(data_augmenter()(inputs))
-x = tf.keras.applications.MobileNetV2(input_shape=IMG_SHAPE, include_top=False, weights=None)(x)
-x = tfl.Dropout(0.2)(tfl.GlobalAveragePooling2D()(x))
+scratch_base = tf.keras.applications.MobileNetV2(input_shape=IMG_SHAPE, include_top=False, weights=None)
+for layer in scratch_base.layers:  # statistics that can follow 90 steps (see above)
+    if isinstance(layer, tfl.BatchNormalization):
+        layer.momentum = 0.9
+x = tfl.Dropout(0.2)(tfl.GlobalAveragePooling2D()(scratch_base(x)))
 scratch_model = tf.keras.Model(inputs, tfl.Dense(1)(x))
 scratch_model.compile(optimizer=Adam(learning_rate=base_learning_rate),
                       loss=BinaryCrossentropy(from_logits=True), metrics=["accuracy"], run_eagerly=smoke_mode())
@@ -426,6 +437,33 @@ for image, label, logit, ax in zip(val_images[:8], val_labels[:8], logits[:8], a
 fig.suptitle("Fine-tuned model on validation photos (green: right, red: wrong)")
 plt.show()
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "logit_threshold_intro", "locked": true, "schema_version": 3, "solution": false}
+# **A catch in `"accuracy"`.** With one output per photo, Keras reads `metrics=["accuracy"]`
+# as `BinaryAccuracy`, which says "not alpaca" when the output is **above 0.5**. That
+# threshold is meant for probabilities. Our models output a **logit**, whose decision point
+# is 0 (a probability of 0.5); a logit of 0.5 is a probability of 0.62. So the accuracies
+# above count a photo whose logit lies between 0 and 0.5 as "alpaca", although the model
+# leans to "not alpaca". The next cell counts right answers at 0, as the pictures above do,
+# with `BinaryAccuracy(threshold=0.0)`, and shows the range of each model's logits. A model
+# that gives every photo the same answer scores the share of that class, whatever the
+# threshold.
+
+# %% nbgrader={"grade": false, "grade_id": "logit_threshold", "locked": true, "schema_version": 3, "solution": false}
+print(f"{'':22s}{'threshold 0.5':>14s}{'threshold 0':>13s}   logits from .. to")
+for key, name, trained, keras_accuracy in (("fine_tuned", "transfer, fine-tuned", model, fine_accuracy),
+                                           ("scratch", "from scratch", scratch_model, scratch_accuracy)):
+    at_zero, val_logits, val_labels = tf.keras.metrics.BinaryAccuracy(threshold=0.0), [], []
+    for images, labels in validation_dataset:  # batch by batch: the images and their own labels
+        batch_logits = trained.predict(images, verbose=0)
+        at_zero.update_state(labels, batch_logits)
+        val_logits.append(batch_logits[:, 0])
+        val_labels.append(labels.numpy())
+    val_logits, val_labels = np.concatenate(val_logits), np.concatenate(val_labels)
+    report_metric(f"val_accuracy_{key}_at_0", float(at_zero.result()))
+    print(f"{name:22s}{keras_accuracy:14.3f}{float(at_zero.result()):13.3f}"
+          f"   {val_logits.min():+.2f} .. {val_logits.max():+.2f}")
+print(f"share of alpacas (label 0) among the {len(val_labels)} validation photos: {np.mean(val_labels == 0):.3f}")
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false}
 # ## Summary
 #
@@ -450,4 +488,5 @@ plt.show()
 # - Fine-tune late layers only, with a small learning rate, after the head has trained:
 #   a random head would send large gradients into the pretrained weights.
 # - A one-unit `Dense` without activation outputs a logit: pair it with
-#   `from_logits=True`.
+#   `from_logits=True`, and count right answers at its decision point, 0, with
+#   `BinaryAccuracy(threshold=0.0)`: `metrics=["accuracy"]` compares it with 0.5.
