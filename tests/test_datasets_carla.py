@@ -86,6 +86,31 @@ def test_shapes_ids_and_the_red_channel_convention(small):
     assert {carla.ROAD, carla.BUILDING, carla.VEHICLES, carla.POLE} <= seen
 
 
+def test_masks_use_the_course_frames_tags_and_show_the_bonnet():
+    """As in the course's frames: only tags 0..12 (the sky is 0), and the recording car's
+    bonnet, tagged Vehicles, fills the same rows at the bottom of every frame."""
+    below = carla.HOOD_CREST + round(0.56 * (carla.HEIGHT - carla.HOOD_CREST))  # under its corners
+    seen = set()
+    for i in range(6):
+        image, mask = carla.render_scene(np.random.default_rng([carla.CARLA_SEED, i]))
+        seen.update(np.unique(mask).tolist())
+        assert mask.max() < carla.COURSE_TAGS, f"scene {i}: tag {mask.max()} is not a course tag"
+        assert (mask[below:] == carla.VEHICLES).all(), f"scene {i}: the bonnet's rows"
+        assert mask[carla.HOOD_CREST + 2, carla.WIDTH // 2] == carla.VEHICLES
+        assert mask[0, :].tolist().count(carla.UNLABELED) > 0, f"scene {i}: no sky in the top row"
+    assert {carla.UNLABELED, carla.ROAD, carla.VEHICLES, carla.BUILDING} <= seen
+
+
+def test_every_drawn_surface_has_a_course_tag():
+    """The renderer's 23 kinds of surface map onto the 13 course tags; the first 13 to
+    themselves."""
+    assert carla.COURSE_TAG.shape == (carla.NUM_CLASSES,)
+    np.testing.assert_array_equal(carla.COURSE_TAG[:13], np.arange(13))
+    assert carla.COURSE_TAG.max() < carla.COURSE_TAGS
+    assert (carla.COURSE_TAG[[carla.SKY, carla.TERRAIN, carla.GUARDRAIL, carla.TRAFFICLIGHT]].tolist()
+            == [carla.UNLABELED, carla.VEGETATION, carla.FENCE, carla.TRAFFICSIGN])
+
+
 def test_files_decode_to_the_rendered_scene(small):
     """The hand-written PNGs decode (with PIL, as TensorFlow would) to exactly what was drawn."""
     image, mask = carla.render_scene(np.random.default_rng([carla.CARLA_SEED, 1]))
@@ -229,3 +254,14 @@ def test_original_recipe_trains_the_course_unet_and_reports_each_epochs_training
     accuracy = result["train_accuracy"]
     assert len(accuracy) == 2 and all(0.0 <= a <= 1.0 for a in accuracy)
     assert original_recipe(seed=0, epochs=2, n_filters=2, folder=small)["train_accuracy"] == accuracy  # seeded
+
+
+def test_the_position_baseline_learns_the_layout_of_the_frames(small, small_registry):
+    """The answer that looks only at where a pixel is (the class most frequent there in the
+    training masks) beats always answering the most frequent class: it knows the bonnet."""
+    result = carla.measure_difficulty(small, n_train=3, models=())
+    assert result["n_train"] == 3 and result["n_test"] == 1
+    assert "colour" not in result and "unet" not in result
+    position, majority = result["position"], result["majority"]
+    assert position["pixel_accuracy"] > majority["pixel_accuracy"] + 0.1
+    assert position["iou"]["Vehicles"] > 0.5

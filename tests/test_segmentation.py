@@ -62,5 +62,12 @@ def test_figures_have_titles_and_legends():
                             "val_accuracy": [0.4, 0.6]})
     assert [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"]
     assert len(fig.axes[0].lines) == 2
+    # validated every 2nd epoch: the held-out points sit at epochs 2 and 4
+    fig = seg.plot_history({"loss": [4.0, 3.0, 2.0, 1.0], "accuracy": [0.1, 0.2, 0.3, 0.4],
+                            "val_loss": [3.1, 1.2], "val_accuracy": [0.2, 0.4]}, validation_freq=2)
+    training, validation = fig.axes[1].lines
+    assert training.get_xdata().tolist() == [1, 2, 3, 4] and validation.get_xdata().tolist() == [2, 4]
+    with pytest.raises(ValueError, match="validation_freq"):
+        seg.plot_history({"loss": [1.0]}, validation_freq=0)
     fig = seg.plot_iou(np.array([0.5, np.nan, 0.25]), names)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["a", "c"]

@@ -102,15 +102,21 @@ def plot_predictions(images, masks, predictions, class_names, palette, title: st
     return fig
 
 
-def plot_history(history) -> Figure:
-    """Loss and pixel accuracy per epoch, training and (when present) validation."""
+def plot_history(history, validation_freq: int = 1) -> Figure:
+    """Loss and pixel accuracy per epoch, training and (when present) validation.
+
+    ``validation_freq``: as given to ``fit``; the validation values then belong to epochs
+    ``validation_freq``, ``2 * validation_freq``, ...
+    """
+    if int(validation_freq) < 1:
+        raise ValueError(f"validation_freq is a number of epochs (1 or more), got {validation_freq!r}")
     logs = getattr(history, "history", history)
     fig = Figure(figsize=(9, 3.2), layout="constrained")
     for ax, key, label in zip(fig.subplots(1, 2), ("loss", "accuracy"), ("loss", "pixel accuracy"), strict=True):
-        for prefix, name in (("", "training"), ("val_", "validation")):
+        for prefix, step, name in (("", 1, "training"), ("val_", int(validation_freq), "validation")):
             values = logs.get(prefix + key)
             if values:
-                ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=name)
+                ax.plot(step * np.arange(1, len(values) + 1), values, marker="o", label=name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.set_title(f"{label} per epoch")

@@ -15,8 +15,8 @@
 # of its camera image, is it road, sidewalk, car, pedestrian or sky? Labelling every pixel
 # with a class is **semantic segmentation**. In this assignment you build the network that
 # made it practical with little data, the **U-Net**, and train it on street scenes in the
-# style of the CARLA driving simulator: 23 classes, from road and lane markings to traffic
-# lights.
+# style of the CARLA driving simulator, with classes from road and lane markings to traffic
+# signs.
 #
 # **Learning objectives.** By the end of this notebook you will be able to:
 #
@@ -82,12 +82,14 @@ epochs = 30
 batch_size = 8
 learning_rate = 0.003     # Adam's first step size, decayed to 0 along a cosine over the training
 mirror = True             # training pairs: mirrored left to right at random, image and mask together
+validation_freq = 5       # score the held-out scenes every 5 epochs (each scoring costs time)
 buffer_size = 500         # shuffle buffer, in images
 if smoke_mode():  # CNN_COURSE_SMOKE=1 or nbgrader grading: small and fast
     n_images = 40
     train_filters = 4
     epochs = 1
     batch_size = 8
+    validation_freq = 1
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "data_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## 1. The data: street scenes and their masks
@@ -95,14 +97,16 @@ if smoke_mode():  # CNN_COURSE_SMOKE=1 or nbgrader grading: small and fast
 # The dataset has 1,060 pairs of PNG files with the same name in two folders:
 #
 # - `CameraRGB/`: the camera image, 480x640 pixels, RGB;
-# - `CameraMask/`: the **mask**, same size, where each pixel holds the **class id** (0 to 22)
-#   of what it shows, stored in the red channel (green and blue are 0).
+# - `CameraMask/`: the **mask**, same size, where each pixel holds the **class id** of what
+#   it shows, stored in the red channel (green and blue are 0).
 #
-# The class ids are CARLA's semantic tags: 7 is road, 8 sidewalk, 10 vehicles, 13 sky, ...
-# (`carla.class_names()` lists them). The files here are an offline stand-in drawn by this
-# course in the original's layout. The next cell lists the files, keeps the **last 20 % of the
-# scenes as a held-out test set** (never trained on, used at the end to measure the model)
-# and shows a few pairs, with the mask coloured by class.
+# The class ids are CARLA's semantic tags (`carla.class_names()` lists them): 7 is road,
+# 8 sidewalk, 10 vehicles, ... CARLA names 23 tags, so the model gets 23 outputs, but these
+# frames use only the first 13: the sky is 0 (unlabeled), and the bonnet of the car that
+# carries the camera, at the bottom of every frame, is 10 (vehicles). The files here are an
+# offline stand-in drawn by this course in the original's layout. The next cell lists the
+# files, keeps the **last 20 % of the scenes as a held-out test set** (never trained on, used
+# at the end to measure the model) and shows a few pairs, with the mask coloured by class.
 
 # %% nbgrader={"grade": false, "grade_id": "data_paths", "locked": true, "schema_version": 3, "solution": false}
 image_paths, mask_paths = carla.image_mask_paths()
@@ -537,7 +541,7 @@ grader.check_compile_unet(compile_unet, hidden=True)
 # On a laptop CPU the graded U-Net with 32 filters takes a minute or more per epoch. The
 # cell below trains your `unet_model` with `train_filters` filters (set in the parameters cell:
 # 8, several times faster on a CPU) for `epochs` epochs on the training scenes,
-# and reports the held-out scenes' loss and pixel accuracy after every epoch
+# and reports the held-out scenes' loss and pixel accuracy every `validation_freq` epochs
 # (`validation_data`; they are never used to update the weights). The learning rate starts at
 # `learning_rate` and decays to zero along a cosine: large steps first, small ones at the end.
 # With a GPU, try `train_filters = 32`.
@@ -549,13 +553,14 @@ steps = epochs * len(train_dataset)  # batches in the whole training
 compile_unet(model, learning_rate=keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps))
 start = time.perf_counter()
 # shuffle=False: the dataset shuffles itself (buffer_size), Keras cannot shuffle a tf.data dataset.
-history = model.fit(train_dataset, epochs=epochs, validation_data=test_dataset, shuffle=False, verbose=2)
+history = model.fit(train_dataset, epochs=epochs, validation_data=test_dataset, validation_freq=validation_freq,
+                    shuffle=False, verbose=2)
 train_seconds = time.perf_counter() - start
 print(f"{epochs} epochs of {len(train_images)} images in {train_seconds:.0f} s")
 report_metric("train_seconds", round(train_seconds, 1))
 
 # %% nbgrader={"grade": false, "grade_id": "curves", "locked": true, "schema_version": 3, "solution": false}
-fig = segmentation.plot_history(history)
+fig = segmentation.plot_history(history, validation_freq)
 fig
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "evaluate_intro", "locked": true, "schema_version": 3, "solution": false}
