@@ -7,12 +7,13 @@ Layout in the data folder (as the original course's ``data/``)::
                                   blue are zero
 
 There are 1,060 pairs. The class ids are CARLA's documented semantic tags, see
-:data:`CLASS_NAMES` (the 23 of CARLA 0.9.x; the course's U-Net has 23 outputs). Frames
-recorded with the CARLA version of the 2018 Lyft/Udacity perception challenge, whose
-``CameraRGB``/``CameraSeg`` layout the course's folders follow, use only the first 13
-(0..12, "None" to "TrafficSigns"): the sky is 0, and the bonnet of the recording car, at the
-bottom of every frame, is 10 (Vehicles). The stand-in's masks follow that convention
-(:data:`COURSE_TAG`); the validators accept any id 0..22.
+:data:`CLASS_NAMES` (the 23 of CARLA 0.9.10 and later; the course's U-Net has 23 outputs).
+Frames recorded before CARLA 0.9.10 (2020), such as the CARLA frames of the 2018
+Lyft/Udacity perception challenge, which store the id in the red channel the same way, carry
+only the first 13 (0..12, "None" to "TrafficSigns"): the sky is 0, and in the challenge's
+frames the bonnet of the recording car, at the bottom of every frame, is 10 (Vehicles). The
+stand-in's masks follow that convention (:data:`COURSE_TAG`); the validators accept any id
+0..22.
 
 The offline stand-in is drawn with PIL: a road-level camera looking down a street (a
 perspective road to a vanishing point, straight or curved, sometimes with a cross street),
@@ -21,8 +22,8 @@ hedges, poles, traffic signs and lights, parked and moving cars, pedestrians, be
 bins, under day, dusk or overcast light. One camera on one car records every scene, as in a
 recorded drive: the same lens, height and bonnet in every frame. The mask is drawn with the
 same geometry, without anti-aliasing, so every id is exact. Colour alone does not decide the
-class: roads, sidewalks, buildings, poles and cars can all be grey; cars, signs and walls can
-be green or sky blue; each scene gets its own light and colour cast. Context (where a region
+class: sidewalks, buildings, poles and cars can all be grey; cars and signs can be green or
+sky blue; each scene gets its own light and colour cast. Context (where a region
 is, its shape and its neighbours) does decide it, which is what a U-Net learns and a
 per-pixel colour classifier cannot (:func:`measure_difficulty`; the README's dataset card
 has the numbers).
