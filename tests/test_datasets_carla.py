@@ -101,6 +101,15 @@ def test_masks_use_the_course_frames_tags_and_show_the_bonnet():
     assert {carla.UNLABELED, carla.ROAD, carla.VEHICLES, carla.BUILDING} <= seen
 
 
+def test_streets_have_one_lane_each_way_with_the_camera_in_the_right_hand_one():
+    """As in CARLA 0.8's two towns: two lanes, one each way, the recording car on the right."""
+    for i in range(40):
+        street = carla._Street(carla._Scene(np.random.default_rng([carla.CARLA_SEED, i])))
+        assert (street.lanes, street.two_way) == (2, True), f"street {i}"
+        assert street.left + street.lane <= 0 < street.right, f"street {i}: the camera is not in the right lane"
+        assert street.right - street.left == pytest.approx(2 * street.lane)
+
+
 def test_every_drawn_surface_has_a_course_tag():
     """The renderer's 23 kinds of surface map onto the 13 course tags; the first 13 to
     themselves."""
