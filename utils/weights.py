@@ -47,7 +47,7 @@ REGISTRY: dict[str, Weights] = {
         Weights("resnet50_signs", "resnet50_signs.keras", "cnn_course.utils.train_resnet:train",
                 "ResNet50 (the W2A1 source solution) trained longer on SIGNS", 12),  # 30 epochs x ~19 s (measured per epoch)
         Weights("mobilenet_v2_source", "mobilenet_v2_source.weights.h5", "cnn_course.utils.train_mobilenet:train",
-                "MobileNetV2 base pretrained on the alpaca set's source task (no alpacas), for W2A2", 31),  # 1,852 s measured (8 epochs)
+                "MobileNetV2 base pretrained on the alpaca set's source task (no alpacas), for W2A2", 16),  # 905 s measured on 2026-12-06 (8 epochs, oneDNN on, data included)
         Weights("yolo_road", "yolo_road.keras", "cnn_course.utils.train_yolo:train",
                 "YOLOv2-style road-scene detector for W3A1", 17),  # 1,017 s measured (40 epochs at 288x448)
     )
