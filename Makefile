@@ -15,12 +15,12 @@ PY := $(VENV)/bin/python
 # install; set TF_PACKAGE=tensorflow for the GPU build.
 TF_PACKAGE ?= tensorflow-cpu
 STAMP := $(VENV)/.complete
-COURSE := $(PY) -m cnn_course.graders.cli
+COURSE := $(PY) -m cnn_course.graders
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup build release references autograde feedback demo test test-fast \
+.PHONY: help setup dist build release references autograde feedback demo test test-fast \
         smoke lab bench lint clean data weights nbgrader-autograde
 
 help:  ## list the targets
@@ -28,24 +28,27 @@ help:  ## list the targets
 
 # The environment is complete when the stamp exists and is newer than the
 # dependency lists; anything else (a half-built .venv included) is rebuilt.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml graders/pyproject.toml
 	@if [ -d $(VENV) ] && [ ! -f $(STAMP) ]; then echo "[setup] $(VENV) is incomplete: rebuilding it"; rm -rf $(VENV); fi
 	@[ -x $(PY) ] || $(PYTHON_SYS) -m venv $(VENV)
 	@echo "[setup] installing dependencies into $(VENV) (a few minutes the first time)"
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
-	$(PYTHON_SYS) .ci/requirements.py --tensorflow $(TF_PACKAGE) > $(VENV)/requirements.txt
-	$(PY) -m pip install -q -r $(VENV)/requirements.txt "ruff>=0.5"
-	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
-	$(PY) -c "import cnn_course.graders, tensorflow, nbgrader, jupytext"
+	$(PYTHON_SYS) .ci/requirements.py --tensorflow $(TF_PACKAGE) --extras instructor,dev > $(VENV)/requirements.txt
+	$(PY) -m pip install -q -r $(VENV)/requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e . -e ./graders
+	$(PY) -c "import cnn_course.checks, cnn_course.graders, tensorflow, nbgrader, jupytext"
 	@touch $(STAMP)
 	@echo "[setup] $(VENV) is ready"
 
 setup: $(STAMP)  ## create or refresh the virtual environment .venv/
 
+dist: $(STAMP)  ## build the student package (a wheel without answers) into dist/
+	$(COURSE) dist
+
 build: $(STAMP)  ## render notebooks/*/*.py to .ipynb (git-ignored)
 	$(COURSE) build
 
-release: $(STAMP)  ## nbgrader generate_assignment for every assignment, into release/
+release: $(STAMP)  ## dist, then every assignment into release/: notebook, student wheel, weights, manifest
 	$(COURSE) release
 
 references: $(STAMP)  ## regenerate graders/reference/ from the source solutions
@@ -77,8 +80,13 @@ test-fast: $(STAMP)  ## the tests that do not run nbgrader
 smoke: $(STAMP)  ## execute every notebook with CNN_COURSE_SMOKE=1
 	$(COURSE) smoke
 
-lab: build  ## JupyterLab on the built notebooks
-	$(VENV)/bin/jupyter lab notebooks
+# JupyterLab rooted at the course root (this folder, nbgrader_config.py's CourseDirectory.root):
+# the formgrader opens notebooks by their path from there. Open the URL it prints (with its
+# token): /lab, then Nbgrader > Formgrader, or /formgrader on its own. LAB_ARGS goes to Jupyter.
+LAB_PORT ?= 8888
+
+lab: build  ## JupyterLab + formgrader at the course root (LAB_PORT=8888, LAB_ARGS=--no-browser)
+	$(PY) -m cnn_course.graders.engine.lab --root "$(CURDIR)" --port $(LAB_PORT) $(LAB_ARGS)
 
 data: $(STAMP)  ## generate the offline datasets once (in the data folder) and their galleries in docs/
 	$(COURSE) data
@@ -94,6 +102,6 @@ lint: $(STAMP)  ## ruff
 	$(PY) -m ruff check .
 
 clean:  ## remove built notebooks, releases, grading output (keeps .venv/)
-	rm -rf build release submitted autograded feedback gradebook.db reports fast_grading
+	rm -rf build dist release submitted autograded feedback gradebook.db reports fast_grading
 	find notebooks -name '*.ipynb' -delete
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -38,7 +38,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # which also strips them from saved tracebacks).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "cnn_course.graders.feedback.StripHiddenTracebacks",
+    "cnn_course.graders.engine.feedback.StripHiddenTracebacks",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

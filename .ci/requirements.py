@@ -1,6 +1,6 @@
-"""Print the runtime dependencies of pyproject.toml as a requirements file.
+"""Print the dependencies of pyproject.toml (and the extras asked for) as a requirements file.
 
-The Makefile installs them before the editable install (which then runs with
+The Makefile installs them before the editable installs (which then run with
 --no-deps), so that `--tensorflow tensorflow-cpu` can pick the CPU build of
 TensorFlow without changing what the distribution declares.
 """
@@ -12,11 +12,15 @@ import tomllib
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--tensorflow", default="tensorflow", help="package name to use for tensorflow")
+parser.add_argument("--extras", default="", help="comma-separated extras to add (instructor,dev)")
 args = parser.parse_args()
 
-pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+specs = list(project["dependencies"])
+for extra in filter(None, args.extras.split(",")):
+    specs += project["optional-dependencies"][extra]
 requirements = []
-for spec in pyproject["project"]["dependencies"]:
+for spec in specs:
     if spec.startswith("tensorflow") and not spec.startswith("tensorflow-"):
         spec = args.tensorflow + spec[len("tensorflow"):]
     requirements.append(spec)

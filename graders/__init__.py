@@ -1,102 +1,39 @@
-"""Checks and batch grading tools of the course (``cnn_course.graders``).
+"""Instructor-only code of the course (``cnn_course.graders``): never in the student package.
 
-- ``cnn_course.graders.<assignment_id>``: a ``check_<function>(fn, hidden=False)``
-  per graded function, used by the notebooks' test cells;
-- :func:`load_functions`: the graded functions of a notebook, for fast grading;
-- ``mutants``: wrong variants of the solutions that the checks must catch;
-- ``cli``: build, release, autograde, feedback, demo and bench (``make`` targets).
+A student installs ``cnn-course`` (``cnn_course.utils``, ``cnn_course.datasets`` and the
+visible checks ``cnn_course.checks``); this package exists only where grading runs,
+installed from the course repository as ``cnn-course-instructor``.
+
+The contract of an assignment's check module, ``cnn_course.graders.<assignment_id>``
+(the hidden side of ``cnn_course.checks.<assignment_id>``). It defines:
+
+- ``ASSIGNMENT_ID`` and ``GRADED_FUNCTIONS``, the graded functions in notebook order;
+- ``check_<function>(fn, hidden=False)`` for each of them: with ``hidden=False`` it runs
+  the visible check of ``cnn_course.checks.<assignment_id>``; with ``hidden=True`` it runs
+  the hidden cases (other shapes and seeds) against an independent oracle and against
+  the reference outputs in ``graders/reference/``; it raises ``CheckFailure`` with a
+  sentence a student can act on, and returns None when the function is right;
+- ``CHECKS``, ``{function: check_<function>}``;
+- ``reference_cases()`` (``{function: {case: (args, kwargs)}}``) and
+  ``reference_outputs(function, result)`` (the arrays stored for a result), from which
+  ``make references`` writes the reference file; assignments whose hidden checks need
+  no stored outputs may omit both;
+- ``MUTANTS``, wrong variants of the source solution (see ``authoring.mutants``) that
+  the checks must catch, and ``NBGRADER_MUTANTS`` (grade them through nbgrader too).
+
+Subpackages:
+
+- ``engine``: load a submission's functions, the sandboxed fast grader, the nbgrader
+  cohort tools, reports and feedback;
+- ``authoring``: notebook sources and builds, mutants, reference generation;
+- ``bench``: full-mode timings and model quality (``make bench``);
+- ``trainers``: the scripts that train the course's own weights (``make weights``);
+- ``reference``: the stored reference outputs and their loader.
 """
 
 from __future__ import annotations
 
-import types
-from pathlib import Path
-
-from cnn_course.graders._checking import CheckFailure
+from cnn_course.checks._checking import CheckFailure
+from cnn_course.graders.engine.loading import graded_functions_of, load_functions
 
 __all__ = ["CheckFailure", "load_functions", "graded_functions_of"]
-
-
-def _python_source(cell_source: str) -> str:
-    """Cell source as plain Python (IPython magics such as %pip become calls)."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    return TransformerManager().transform_cell(cell_source)
-
-
-def _failing_stub(name: str, error: BaseException):
-    def stub(*args, **kwargs):
-        raise RuntimeError(f"the cell that defines {name} failed to run: {type(error).__name__}: {error}")
-
-    stub.__name__ = name
-    return stub
-
-
-def graded_functions_of(nb) -> dict[str, list[str]]:
-    """{grade_id: [names of the functions the graded cell defines]} (from the source text)."""
-    import ast
-
-    from cnn_course.utils.notebooks import is_graded_code, nbgrader_meta
-
-    found = {}
-    for cell in nb.cells:
-        if is_graded_code(cell):
-            try:
-                tree = ast.parse(_python_source(cell.source))
-            except SyntaxError:
-                found[nbgrader_meta(cell)["grade_id"]] = []
-                continue
-            found[nbgrader_meta(cell)["grade_id"]] = [
-                node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)
-            ]
-    return found
-
-
-def load_functions(assignment_id: str, notebook_path: str | Path | None = None,
-                   expected: dict[str, list[str]] | None = None) -> types.SimpleNamespace:
-    """The functions defined in the graded cells of a notebook, as a namespace.
-
-    Runs only the cells tagged ``setup`` or ``parameters`` (imports and
-    constants such as ``IMG_SIZE``) and the graded (nbgrader solution) code
-    cells, in order, in one fresh namespace: never the ``slow`` cells, demos or
-    tests. ``notebook_path`` is a student's ``.ipynb`` (or ``.py``);
-    by default the assignment's source solution is used.
-
-    A graded cell that fails to run (a syntax error, say) does not stop the
-    loading: each function it should define becomes a stub that raises a
-    RuntimeError naming the problem, so that its check fails with a sentence.
-    ``expected`` is :func:`graded_functions_of` the source (read from it when None).
-    """
-    from cnn_course.utils.notebooks import is_graded_code, read_notebook, source_path, tags
-
-    path = Path(notebook_path) if notebook_path else source_path(assignment_id)
-    nb = read_notebook(path)
-    if expected is None:
-        expected = graded_functions_of(read_notebook(source_path(assignment_id)))
-    namespace: dict = {"__name__": f"cnn_course_graded_{assignment_id}"}
-    functions: dict = {}
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "slow" in tags(cell):
-            continue
-        graded = is_graded_code(cell)
-        if not graded and not {"setup", "parameters"} & set(tags(cell)):
-            continue
-        before = set(namespace)
-        try:
-            code = compile(_python_source(cell.source), f"<{path.name}: {cell.metadata.get('nbgrader', {}).get('grade_id', 'cell')}>", "exec")
-            exec(code, namespace)  # noqa: S102 - running the notebook's own cells is the point
-        except Exception as error:
-            if graded:
-                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-                for name in expected.get(grade_id, []):
-                    functions[name] = _failing_stub(name, error)
-                continue
-            raise RuntimeError(f"setup or parameters cell of {path} failed: {type(error).__name__}: {error}") from error
-        if graded:
-            functions.update({k: namespace[k] for k in set(namespace) - before if callable(namespace[k])})
-            functions.update({k: namespace[k] for k in namespace if k in sum(expected.values(), [])})
-    for names in expected.values():
-        for name in names:
-            if name not in functions:
-                functions[name] = _failing_stub(name, NameError(f"{name} is not defined in the notebook"))
-    return types.SimpleNamespace(**functions)

@@ -25,7 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from cnn_course.utils.notebooks import assignments, build_notebook, repo_root, source_path
+from cnn_course.graders.authoring.notebooks import (
+    assignments,
+    build_notebook,
+    repo_root,
+    source_path,
+)
 
 
 def _say(message: str) -> None:
@@ -48,28 +53,35 @@ def cmd_build(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from cnn_course.graders.cohort import generate_release
+    from cnn_course.graders.authoring.assets import add_assets, built_wheel
+    from cnn_course.graders.engine.cohort import generate_release
 
+    cmd_dist(args)  # always fresh: a release never ships an older package than its notebooks
     cmd_build(args)
     root = repo_root()
+    wheel = built_wheel()
     for assignment_id in _selected(args):
         folder = generate_release(root, assignment_id).parent
+        manifest = add_assets(folder, assignment_id, wheel)
         _say(f"[release] {folder.relative_to(root)}: {', '.join(p.name for p in sorted(folder.iterdir()))}")
+        for name in manifest["missing"]:
+            _say(f"[release] {assignment_id}: weights {name} are not built, so students will not have them "
+                 f"(`make weights NAME={name}`, then release again)")
     return 0
 
 
 def cmd_references(args) -> int:
-    from cnn_course.graders import reference
+    from cnn_course.graders.authoring import references
 
     for assignment_id in _selected(args):
         if has_grader(assignment_id):
-            path = reference.generate(assignment_id)
-            _say(f"[references] {path.relative_to(repo_root())}")
+            for path in references.generate(assignment_id):
+                _say(f"[references] {path.relative_to(repo_root())}")
     return 0
 
 
 def cmd_autograde(args) -> int:
-    from cnn_course.graders.cohort import run_nbgrader
+    from cnn_course.graders.engine.cohort import run_nbgrader
 
     root = repo_root()
     for assignment_id in _selected(args):
@@ -87,7 +99,7 @@ def cmd_autograde(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from cnn_course.graders.cohort import run_nbgrader
+    from cnn_course.graders.engine.cohort import run_nbgrader
 
     root = repo_root()
     for assignment_id in _selected(args):
@@ -98,8 +110,8 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from cnn_course.graders import cohort as cohort_tools
-    from cnn_course.graders.grading import kill_report
+    from cnn_course.graders.engine import cohort as cohort_tools
+    from cnn_course.graders.engine.grading import kill_report
 
     status = 0
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cnn-course-demo-"))
@@ -140,7 +152,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_smoke(args) -> int:
-    from cnn_course.utils.execute import execute_notebook
+    from cnn_course.graders.authoring.execute import execute_notebook
 
     failures = 0
     for assignment_id in _selected(args):
@@ -202,8 +214,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from cnn_course.graders import fast
-    from cnn_course.graders.report import write_reports
+    from cnn_course.graders.engine import fast
+    from cnn_course.graders.engine.report import write_reports
 
     course = Path(args.course).resolve() if args.course else repo_root()
     chosen = [args.assignment_id] if args.assignment_id else [a for a in assignments() if has_grader(a)]
@@ -225,13 +237,25 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_dist(args) -> int:
+    from cnn_course.graders.authoring.dist import build_wheel
+
+    dist = repo_root() / "dist"
+    for old in dist.glob("*.whl"):
+        old.unlink()
+    wheel = build_wheel(dist)
+    _say(f"[dist] {wheel.relative_to(repo_root())}: {wheel.stat().st_size / 1024:.0f} KiB")
+    return 0
+
+
 def cmd_weights(args) -> int:
+    from cnn_course.graders import trainers
     from cnn_course.utils import weights
 
-    names = [args.name] if args.name else list(weights.REGISTRY)
+    names = [args.name] if args.name else list(trainers.TRAINERS)
     _say(f"[weights] weights folder: {weights.weights_dir()} (set CNN_COURSE_WEIGHTS to use another)")
     for name in names:
-        weights.make(name, force=args.force, seed=args.seed)
+        trainers.make(name, force=args.force, seed=args.seed)
     return 0
 
 
@@ -241,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cnn_course.graders.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("build", "release", "references", "autograde", "feedback", "demo", "smoke", "bench", "data",
+    for name in ("build", "dist", "release", "references", "autograde", "feedback", "demo", "smoke", "bench", "data",
                  "weights"):
         p = sub.add_parser(name)
         p.add_argument("--assignment", help="one assignment id, or dataset name for data (default: all)")

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from cnn_course.graders import adversarial
-from cnn_course.graders import cohort as ct
+from cnn_course.graders.engine import adversarial
+from cnn_course.graders.engine import cohort as ct
 
 pytestmark = pytest.mark.nbgrader
 

@@ -256,7 +256,7 @@ def test_gallery_shows_pairs_and_a_legend(small, small_registry):
 
 
 def test_original_recipe_trains_the_course_unet_and_reports_each_epochs_training_accuracy(small, small_registry):
-    from cnn_course.graders.bench_w3a2_unet_segmentation import original_recipe
+    from cnn_course.graders.bench.w3a2_unet_segmentation import original_recipe
 
     result = original_recipe(seed=0, epochs=2, n_filters=2, folder=small)
     assert (result["pairs"], result["epochs"], result["filters"]) == (SMALL, 2, 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from cnn_course.utils.execute import run_notebook
+from cnn_course.graders.authoring.execute import run_notebook
 
 
 def _notebook(tmp_path, *sources, parameters_at=0):

@@ -14,11 +14,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnn_course.graders import cohort as ct
-from cnn_course.graders import fast
-from cnn_course.graders.mutants import mutants
-from cnn_course.graders.report import common_failure, write_reports
-from cnn_course.utils.notebooks import assignments, nbgrader_meta
+from cnn_course.graders.authoring.mutants import mutants
+from cnn_course.graders.authoring.notebooks import assignments, nbgrader_meta
+from cnn_course.graders.engine import cohort as ct
+from cnn_course.graders.engine import fast
+from cnn_course.graders.engine.report import common_failure, write_reports
 
 pytestmark = pytest.mark.nbgrader
 ASSIGNMENTS = assignments()

@@ -1,15 +1,24 @@
-"""W1A1 specifics: what each kind of wrong answer is told (the common checks: test_assignments.py)."""
+"""W1A1 specifics: what each kind of wrong answer is told (the common checks: test_assignments.py).
+
+The visible checks live in the student package (cnn_course.checks.w1a1_conv_step_by_step)
+and compare with stored expected outputs; tests here also check those stored outputs
+against independent oracles (numpy windows, TensorFlow, numerical gradients).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cnn_course.graders import load_functions, reference
+from cnn_course.checks import expected
+from cnn_course.checks import w1a1_conv_step_by_step as checks
+from cnn_course.checks._checking import failure_message as _raises
+from cnn_course.graders import reference
 from cnn_course.graders import w1a1_conv_step_by_step as grader
-from cnn_course.graders._checking import failure_message as _raises
-from cnn_course.graders.grading import grade_notebook
-from cnn_course.graders.mutants import by_name, mutants, write_notebook
+from cnn_course.graders.authoring.mutants import by_name, mutants, write_notebook
+from cnn_course.graders.engine.grading import grade_notebook
+from cnn_course.graders.engine.loading import load_functions
+from cnn_course.utils.gradcheck import eval_numerical_gradient_array, rel_error
 
 AID = "w1a1_conv_step_by_step"
 
@@ -23,6 +32,88 @@ def test_visible_checks_show_values(solution, capsys):
     grader.check_conv_forward(solution.conv_forward)
     out = capsys.readouterr().out
     assert "Z.shape = (2, 3, 4, 8)" in out and "Z[0, 2, 1]" in out
+
+
+def test_the_visible_module_prints_the_same_values_as_the_grader_delegates_to(solution, capsys):
+    checks.check_conv_forward(solution.conv_forward)
+    direct = capsys.readouterr().out
+    grader.check_conv_forward(solution.conv_forward, hidden=False)
+    assert capsys.readouterr().out == direct
+    assert direct.endswith("All tests passed.\n")
+
+
+def test_backward_checks_print_the_relative_error_to_the_expected_gradient(solution, capsys):
+    checks.check_conv_backward(solution.conv_backward)
+    checks.check_pool_backward(solution.pool_backward)
+    out = capsys.readouterr().out
+    assert out.count("relative error vs expected gradient") == 5
+
+
+def _visible(function):
+    """[(case, args, kwargs, [expected arrays])] of one function's visible cases."""
+    cases = checks.visible_cases()[function]
+    stored = expected.load(AID)
+    return [(case, args, kwargs, [stored[f"{function}/{case}/{k}"] for k in range(3) if f"{function}/{case}/{k}" in stored])
+            for case, (args, kwargs) in cases.items()]
+
+
+def test_every_visible_case_has_its_expected_output():
+    stored = set(expected.load(AID))
+    wanted = {f"{fn}/{case}/0" for fn, cs in checks.visible_cases().items() for case in cs}
+    assert wanted == {key for key in stored if key.endswith("/0")}
+    assert set(checks.visible_cases()) == set(grader.GRADED_FUNCTIONS)
+
+
+def test_expected_forward_outputs_agree_with_independent_oracles():
+    """The stored visible outputs are right, not only what the solution produced."""
+    for case, (X, pad), _, (want,) in _visible("zero_pad"):
+        np.testing.assert_array_equal(want, grader._pad(X, pad), err_msg=case)
+    for case, (a, W, b), _, (want,) in _visible("conv_single_step"):
+        np.testing.assert_allclose(want, grader.oracle_single_step(a, W, b), rtol=1e-12, err_msg=case)
+    for case, (A_prev, W, b, hp), _, (want,) in _visible("conv_forward"):
+        np.testing.assert_allclose(want, grader.tf_conv(A_prev, W, b, hp["stride"], hp["pad"]), atol=1e-10,
+                                   err_msg=case)
+        np.testing.assert_allclose(want, grader.oracle_conv_forward(A_prev, W, b, hp["stride"], hp["pad"]),
+                                   atol=1e-10, err_msg=case)
+    for case, (A_prev, hp), kwargs, (want,) in _visible("pool_forward"):
+        np.testing.assert_allclose(want, grader.tf_pool(A_prev, hp["f"], hp["stride"], kwargs["mode"]),
+                                   atol=1e-12, err_msg=case)
+    for case, (x,), _, (want,) in _visible("create_mask_from_window"):
+        np.testing.assert_array_equal(want.astype(bool), grader.oracle_mask(x), err_msg=case)
+    assert expected.get(AID, "create_mask_from_window", "tie").sum() == 2, "the tie case marks both maxima"
+    for case, (dz, shape), _, (want,) in _visible("distribute_value"):
+        np.testing.assert_allclose(want, grader.oracle_distribute(dz, shape), rtol=1e-12, err_msg=case)
+        assert np.isclose(want.sum(), dz)
+
+
+def test_expected_gradients_agree_with_numerical_gradients_and_tensorflow():
+    [(_, (dZ, (A_prev, W, b, hp)), _, want)] = _visible("conv_backward")
+    s, p = hp["stride"], hp["pad"]
+    numeric = (
+        eval_numerical_gradient_array(lambda x: grader.oracle_conv_forward(x, W, b, s, p), A_prev.copy(), dZ),
+        eval_numerical_gradient_array(lambda x: grader.oracle_conv_forward(A_prev, x, b, s, p), W.copy(), dZ),
+        eval_numerical_gradient_array(lambda x: grader.oracle_conv_forward(A_prev, W, x, s, p), b.copy(), dZ),
+    )
+    _, autodiff = grader.tf_conv(A_prev, W, b, s, p, dZ)
+    for name, got, num, tf_value in zip(("dA_prev", "dW", "db"), want, numeric, autodiff, strict=True):
+        assert rel_error(got, num) < 1e-7, name
+        np.testing.assert_allclose(got, tf_value, atol=1e-10, err_msg=name)
+    for case, (dA, (A_prev, hp)), kwargs, (want,) in _visible("pool_backward"):
+        mode = kwargs["mode"]
+        num = eval_numerical_gradient_array(
+            lambda x, mode=mode, hp=hp: grader.oracle_pool_forward(x, hp["f"], hp["stride"], mode), A_prev.copy(), dA)
+        assert rel_error(want, num) < 1e-7, case
+        _, tf_value = grader.tf_pool(A_prev, hp["f"], hp["stride"], mode, dA)
+        np.testing.assert_allclose(want, tf_value, atol=1e-10, err_msg=case)
+
+
+def test_the_visible_module_holds_no_oracle_and_no_grader_import():
+    import inspect
+
+    source = inspect.getsource(checks)
+    for word in ("cnn_course.graders", "einsum", "sliding_window_view", "np.full(", "== x.max()",
+                 "eval_numerical_gradient", "tensorflow", "fast_layers"):
+        assert word not in source, word
 
 
 def test_not_implemented_says_so():

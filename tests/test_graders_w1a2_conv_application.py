@@ -1,6 +1,8 @@
 """W1A2 specifics: the model specifications, what each kind of wrong answer is told, the manual question.
 
 The common checks (solution passes, mutants caught, references) are in test_assignments.py.
+The visible checks live in the student package (cnn_course.checks.w1a2_conv_application);
+tests here also check their stored expected outputs against independent oracles.
 """
 
 from __future__ import annotations
@@ -8,10 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnn_course.graders import CheckFailure, load_functions
+from cnn_course.checks import expected
+from cnn_course.checks import w1a2_conv_application as checks
+from cnn_course.checks._checking import failure_message as _raises
+from cnn_course.graders import CheckFailure
 from cnn_course.graders import w1a2_conv_application as grader
-from cnn_course.graders._checking import failure_message as _raises
-from cnn_course.utils.notebooks import nbgrader_meta, read_notebook, source_path
+from cnn_course.graders.authoring.notebooks import nbgrader_meta, read_notebook, source_path
+from cnn_course.graders.engine.loading import load_functions
 
 AID = "w1a2_conv_application"
 
@@ -22,8 +27,11 @@ def solution():
 
 
 def test_expected_layers_add_up_to_the_specified_parameter_counts():
-    assert sum(row[2] for row in grader.happy_rows()) == 37_633 == grader.HAPPY_PARAMS
-    assert sum(row[2] for row in grader.signs_rows((64, 64, 3))) == 1_310 == grader.SIGNS_PARAMS
+    assert sum(row[2] for row in checks.happy_rows()) == 37_633 == checks.HAPPY_PARAMS
+    assert sum(row[2] for row in checks.signs_rows_64x64x3()) == 1_310 == checks.SIGNS_PARAMS
+    assert sum(row[2] for row in grader.signs_rows((64, 64, 3))) == 1_310
+    # the visible rows (literal data) are the hidden specification at 64x64x3
+    assert checks.signs_rows_64x64x3() == grader.signs_rows(checks.SIGNS_SHAPE)
     # "same" pooling keeps partial windows: 100 rows -> ceil(100 / 8) = 13 -> ceil(13 / 4) = 4
     assert grader.signs_rows((100, 60, 3))[5][1] == (None, 4, 2, 16)
 
@@ -32,6 +40,49 @@ def test_visible_checks_show_the_layers(solution, capsys):
     grader.check_happyModel(solution.happyModel)
     out = capsys.readouterr().out
     assert "BatchNormalization (None, 64, 64, 32) 128 3" in out and "All tests passed." in out
+
+
+def test_the_visible_module_prints_the_same_values_as_the_grader_delegates_to(solution, capsys):
+    checks.check_convert_to_one_hot(solution.convert_to_one_hot)
+    direct = capsys.readouterr().out
+    grader.check_convert_to_one_hot(solution.convert_to_one_hot, hidden=False)
+    assert capsys.readouterr().out == direct
+    assert "convert_to_one_hot(Y, 4) =" in direct and direct.endswith("All tests passed.\n")
+
+
+def test_expected_visible_outputs_agree_with_independent_oracles():
+    """The stored visible outputs are right, not only what the solution produced."""
+    import tensorflow as tf
+
+    stored = expected.load(AID)
+    cases = checks.visible_cases()
+    assert set(stored) == {f"{fn}/{case}/{k}" for fn, cs in cases.items() for case in cs
+                           for k in range(2 if fn == "make_dataset" else 1)}
+    for case, ((Y, C), _) in cases["convert_to_one_hot"].items():
+        want = stored[f"convert_to_one_hot/{case}/0"]
+        np.testing.assert_array_equal(want, grader.oracle_one_hot(Y, C), err_msg=case)
+        np.testing.assert_array_equal(want, tf.one_hot(Y[0], C).numpy().T, err_msg=case)
+    (X, Y, _), _ = cases["make_dataset"]["visible"]
+    np.testing.assert_allclose(stored["make_dataset/visible/0"], grader.oracle_scaled(X), atol=1e-7)
+    np.testing.assert_allclose(stored["make_dataset/visible/0"], tf.cast(X, tf.float32).numpy() / 255.0, atol=1e-7)
+    np.testing.assert_array_equal(stored["make_dataset/visible/1"], Y)
+
+
+def test_the_visible_module_builds_no_model_and_computes_no_answer():
+    import ast
+    import inspect
+
+    source = inspect.getsource(checks)
+    assert "cnn_course.graders" not in source
+    called = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+    builders = {"Sequential", "Model", "Input", "Conv2D", "Dense", "MaxPool2D", "MaxPooling2D", "ZeroPadding2D",
+                "BatchNormalization", "ReLU", "Flatten", "eye", "one_hot", "from_tensor_slices", "shuffle", "batch",
+                "map", "compile"}
+    assert not called & builders, called & builders
 
 
 def test_one_hot_without_transpose_is_told_to_transpose():
@@ -140,7 +191,7 @@ def test_manual_question_is_graded_by_hand_and_its_rubric_stays_in_the_source():
 
 @pytest.mark.nbgrader
 def test_release_has_no_rubric_and_no_model_answer(tmp_path):
-    from cnn_course.graders import cohort as ct
+    from cnn_course.graders.engine import cohort as ct
 
     released = ct.release(ct.make_course(tmp_path / "course"), AID)
     text = released.read_text()

@@ -1,15 +1,25 @@
-"""W2A1 specifics: what each kind of wrong answer is told (the common checks: test_assignments.py)."""
+"""W2A1 specifics: what each kind of wrong answer is told (the common checks: test_assignments.py).
+
+``checks`` is the visible side (student package), ``grader`` the hidden side.
+"""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 
+import numpy as np
 import pytest
 
-from cnn_course.graders import load_functions
+from cnn_course.checks import expected
+from cnn_course.checks import w2a1_residual_networks as checks
+from cnn_course.checks._checking import CheckFailure
+from cnn_course.checks._checking import failure_message as _raises
+from cnn_course.graders import reference
 from cnn_course.graders import w2a1_residual_networks as grader
-from cnn_course.graders._checking import failure_message as _raises
-from cnn_course.graders.mutants import by_name, mutants
+from cnn_course.graders.authoring.mutants import by_name, mutants
+from cnn_course.graders.engine.loading import load_functions
 from cnn_course.utils.keras_summary import summary
 from cnn_course.utils.runtime import quiet_tensorflow
 
@@ -26,16 +36,71 @@ def solution():
     return load_functions(AID)
 
 
+def _visible_raises(check, fn, *phrases):
+    """The sentence a visible check (one parameter, no hidden mode) fails with."""
+    with pytest.raises(CheckFailure) as failure:
+        check(fn)
+    for phrase in phrases:
+        assert phrase in str(failure.value), (phrase, str(failure.value))
+    return str(failure.value)
+
+
 def test_visible_checks_show_values_in_both_modes(solution, capsys):
-    grader.check_identity_block(solution.identity_block)
+    checks.check_identity_block(solution.identity_block)
     out = capsys.readouterr().out
     assert "inference mode: output[0, 0, 0, :3]" in out and "training mode" in out
     assert out.strip().endswith("All tests passed.")
 
 
+def test_the_grader_delegates_to_the_visible_check(solution, capsys):
+    for name in grader.GRADED_FUNCTIONS:
+        getattr(checks, f"check_{name}")(getattr(solution, name))
+        direct = capsys.readouterr().out
+        grader.CHECKS[name](getattr(solution, name))
+        assert capsys.readouterr().out == direct
+        grader.CHECKS[name](getattr(solution, name), hidden=True)
+        assert capsys.readouterr().out.strip() == "Hidden tests passed."
+
+
+def test_the_visible_module_imports_nothing_of_the_instructor_package():
+    tree = ast.parse(inspect.getsource(checks))
+    imported = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    assert not [m for m in imported if m and m.startswith("cnn_course.graders")], imported
+
+
+def test_the_stored_outputs_hold_the_visible_and_the_hidden_cases_apart():
+    assert {key.split("/")[1] for key in expected.load(AID)} == {"visible"}
+    assert all(key.split("/")[1].startswith("hidden") for key in reference.load(AID))
+
+
+@pytest.mark.parametrize("stored", ["visible", "hidden"])
+def test_stored_outputs_agree_with_the_tensorflow_oracle(stored):
+    """Not only the solution's outputs: a block computed from tf.nn ops and the initializer alone."""
+    cases = checks.VISIBLE_CASES if stored == "visible" else grader.HIDDEN_CASES
+    for function, function_cases in cases.items():
+        for case, (shape, batch, f, filters, kwargs) in function_cases.items():
+            _, x = checks.block_input(function, case, shape, batch)
+            for k, training in enumerate((False, True)):
+                if stored == "visible":
+                    value = expected.get(AID, function, case, k)
+                else:
+                    value = reference.load(AID)[f"{function}/{case}/{k}"]
+                oracle = grader.block_oracle(function, x, f, filters, training, **kwargs)
+                np.testing.assert_allclose(value, oracle, rtol=1e-5, atol=1e-5, err_msg=f"{function}/{case}/{k}")
+
+
+def test_the_oracle_ends_in_a_relu_and_its_two_modes_differ():
+    shape, batch, f, filters, _ = checks.VISIBLE_CASES["identity_block"]["visible"]
+    _, x = checks.block_input("identity_block", "visible", shape, batch)
+    with_skip = grader.block_oracle("identity_block", x, f, filters, training=True)
+    assert with_skip.shape == (batch, *shape) and (with_skip >= 0).all()
+    assert not np.allclose(with_skip, grader.block_oracle("identity_block", x, f, filters, training=False))
+
+
 def test_the_specification_rows_add_up_to_the_published_parameter_count():
-    rows, stages = grader.resnet50_rows()
-    assert sum(row[2] for row in rows) == grader.RESNET50_PARAMS == 23_600_006
+    rows, stages = checks.resnet50_rows()
+    assert sum(row[2] for row in rows) == checks.RESNET50_PARAMS == grader.RESNET50_PARAMS == 23_600_006
     assert len(rows) == 176 and rows[-1] == ["Dense", (None, 6), 12_294, "softmax"]
     assert sum("identity block" in s for s in stages.values()) == 2 + 3 + 5 + 2
 
@@ -43,7 +108,7 @@ def test_the_specification_rows_add_up_to_the_published_parameter_count():
 def test_the_solution_matches_the_specification_rows(solution):
     X = keras.Input((8, 8, 5))
     model = keras.Model(X, solution.convolutional_block(X, 3, [2, 3, 7], s=2))
-    assert summary(model) == grader.convolutional_rows((8, 8, 5), 3, [2, 3, 7], 2)
+    assert summary(model) == checks.convolutional_rows((8, 8, 5), 3, [2, 3, 7], 2)
 
 
 def test_returning_none_is_reported():
@@ -51,6 +116,7 @@ def test_returning_none_is_reported():
         Conv2D(filters[0], 1)(X)
 
     _raises(grader.check_identity_block, identity_block, "returned None")
+    _visible_raises(checks.check_identity_block, identity_block, "returned None")
 
 
 def test_a_block_built_on_a_new_input_is_reported():
@@ -69,7 +135,10 @@ def test_a_missing_batch_normalisation_names_the_layer(solution):
         X = BatchNormalization(axis=3)(Conv2D(F3, 1, kernel_initializer=initializer(seed=0))(X))
         return Activation("relu")(Add()([X, shortcut]))
 
-    _raises(grader.check_identity_block, identity_block, "does not have the expected layers", "BatchNormalization")
+    _visible_raises(checks.check_identity_block, identity_block, "does not have the expected layers",
+                    "BatchNormalization")
+    _raises(grader.check_identity_block, identity_block, "does not have the expected layers", "BatchNormalization",
+            hidden=True)
 
 
 def test_a_relu_layer_counts_as_activation_relu():
@@ -82,7 +151,7 @@ def test_a_relu_layer_counts_as_activation_relu():
         X = BatchNormalization(axis=3)(Conv2D(F3, 1, kernel_initializer=initializer(seed=0))(X))
         return ReLU()(Add()([X, shortcut]))
 
-    grader.check_identity_block(identity_block)
+    checks.check_identity_block(identity_block)
     grader.check_identity_block(identity_block, hidden=True)
 
 
@@ -90,7 +159,7 @@ def test_a_hard_coded_initializer_fails_the_hidden_check(solution):
     def identity_block(X, f, filters, initializer=None):
         return solution.identity_block(X, f, filters)  # ignores the initializer argument
 
-    grader.check_identity_block(identity_block)
+    checks.check_identity_block(identity_block)
     _raises(grader.check_identity_block, identity_block, "HeUniform", hidden=True)
 
 
@@ -100,7 +169,7 @@ def test_a_wrong_stage_is_named(solution):
         X = model.layers[-4].output  # the last block's output, then a head without pooling
         return keras.Model(model.input, keras.layers.Dense(classes, activation="softmax")(keras.layers.Flatten()(X)))
 
-    _raises(grader.check_ResNet50, ResNet50, "175 layers, expected 176")
+    _visible_raises(checks.check_ResNet50, ResNet50, "175 layers, expected 176")
 
 
 def test_the_listed_mutants_exist():
@@ -114,9 +183,9 @@ def test_the_listed_mutants_exist():
 
 
 def test_resnet50_weights_trainer_runs_in_smoke_mode():
-    from cnn_course.utils import weights
+    from cnn_course.graders import trainers
 
-    path = weights.make("resnet50_signs", smoke=True, verbose=False)
+    path = trainers.make("resnet50_signs", smoke=True, verbose=False)
     assert path.suffix == ".keras" and path.exists()
     model = keras.models.load_model(path)
     assert model.count_params() == grader.RESNET50_PARAMS

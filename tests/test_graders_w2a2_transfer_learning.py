@@ -1,12 +1,21 @@
-"""W2A2 specifics: what each kind of wrong answer is told (the common checks: test_assignments.py)."""
+"""W2A2 specifics: what each kind of wrong answer is told (the common checks: test_assignments.py).
+
+``checks`` is the visible side (student package), ``grader`` the hidden side.
+"""
 
 from __future__ import annotations
 
+import ast
+import inspect
+
+import numpy as np
 import pytest
 
-from cnn_course.graders import load_functions
+from cnn_course.checks import w2a2_transfer_learning as checks
+from cnn_course.checks._checking import CheckFailure
+from cnn_course.checks._checking import failure_message as _raises
 from cnn_course.graders import w2a2_transfer_learning as grader
-from cnn_course.graders._checking import failure_message as _raises
+from cnn_course.graders.engine.loading import load_functions
 from cnn_course.utils.mobilenet import BASE_NAME
 from cnn_course.utils.runtime import quiet_tensorflow
 
@@ -22,6 +31,50 @@ def solution():
     return load_functions(AID)
 
 
+def _visible_raises(check, fn, *phrases):
+    """The sentence a visible check (one parameter, no hidden mode) fails with."""
+    with pytest.raises(CheckFailure) as failure:
+        check(fn)
+    for phrase in phrases:
+        assert phrase in str(failure.value), (phrase, str(failure.value))
+    return str(failure.value)
+
+
+def test_the_visible_module_imports_nothing_of_the_instructor_package():
+    tree = ast.parse(inspect.getsource(checks))
+    imported = [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    assert not [m for m in imported if m and m.startswith("cnn_course.graders")], imported
+
+
+def test_the_visible_checks_hand_out_no_answer():
+    """The augmentation and the model the visible checks build are not data_augmenter's or alpaca_model's."""
+    augmentation = checks.check_augmentation()
+    assert [type(layer).__name__ for layer in augmentation.layers] != ["RandomFlip", "RandomRotation"]
+    _visible_raises(checks.check_data_augmenter, checks.check_augmentation, "expected ['RandomFlip', 'RandomRotation']")
+
+    def alpaca_model(image_shape=(160, 160), data_augmentation=None):
+        return checks.fine_tune_model()
+
+    _visible_raises(checks.check_alpaca_model, alpaca_model, "does not have the expected layers")
+
+
+def test_the_forward_pass_oracle_is_keras_preprocessing():
+    """The visible check's `pixels / 127.5 - 1` is what mobilenet_v2.preprocess_input computes."""
+    x = checks.images("alpaca_model", (8, 8))
+    np.testing.assert_allclose(x / 127.5 - 1.0, keras.applications.mobilenet_v2.preprocess_input(x.copy()),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_the_grader_delegates_to_the_visible_check(solution, capsys):
+    for name in grader.GRADED_FUNCTIONS:
+        getattr(checks, f"check_{name}")(getattr(solution, name))
+        direct = capsys.readouterr().out
+        grader.CHECKS[name](getattr(solution, name))
+        assert capsys.readouterr().out == direct
+        assert direct.strip().endswith("All tests passed.")
+
+
 def test_data_augmenter_wrong_order_or_type():
     def swapped():
         return keras.Sequential([keras.layers.RandomRotation(0.2), keras.layers.RandomFlip("horizontal")])
@@ -32,6 +85,8 @@ def test_data_augmenter_wrong_order_or_type():
     swapped.__name__ = as_list.__name__ = "data_augmenter"
     _raises(grader.check_data_augmenter, swapped, "in this order")
     _raises(grader.check_data_augmenter, as_list, "keras.Model")
+    _visible_raises(checks.check_data_augmenter, swapped, "in this order")
+    _raises(grader.check_data_augmenter, as_list, "keras.Model", hidden=True)
 
 
 def test_data_augmenter_shared_object_is_caught_by_the_hidden_check():
@@ -40,7 +95,7 @@ def test_data_augmenter_shared_object_is_caught_by_the_hidden_check():
     def data_augmenter():
         return shared
 
-    grader.check_data_augmenter(data_augmenter)
+    checks.check_data_augmenter(data_augmenter)
     _raises(grader.check_data_augmenter, data_augmenter, "same object", hidden=True)
 
 
@@ -57,7 +112,8 @@ def test_alpaca_model_not_compiled_or_wrong_rate(solution):
 
     uncompiled.__name__ = fast.__name__ = "alpaca_model"
     _raises(grader.check_alpaca_model, uncompiled, "not compiled")
-    _raises(grader.check_alpaca_model, fast, "learning rate 0.01")
+    _visible_raises(checks.check_alpaca_model, fast, "learning rate 0.01")
+    _raises(grader.check_alpaca_model, fast, "learning rate 0.01", hidden=True)
 
 
 def test_fine_tune_errors(solution):
@@ -76,13 +132,31 @@ def test_fine_tune_errors(solution):
     forgets_return.__name__ = freezes_the_top.__name__ = "fine_tune"
     _raises(grader.check_fine_tune, forgets_return, "returned None")
     _raises(grader.check_fine_tune, freezes_the_top, "base layer 0", "expected frozen")
+    _visible_raises(checks.check_fine_tune, freezes_the_top, "base layer 0", "expected frozen")
+    _raises(grader.check_fine_tune, freezes_the_top, "base layer 0", "expected frozen", hidden=True)
+
+
+def test_fine_tune_without_recompiling_is_told_the_learning_rate(solution):
+    def no_compile(model, fine_tune_at=120, base_learning_rate=0.001):
+        base = model.get_layer(BASE_NAME)
+        base.trainable = True
+        for layer in base.layers[:fine_tune_at]:
+            layer.trainable = False
+        return model
+
+    no_compile.__name__ = "fine_tune"
+    _visible_raises(checks.check_fine_tune, no_compile, "learning rate 0.001, expected 0.0001")
 
 
 def test_grader_model_is_reset_between_checks(solution):
-    grader.check_fine_tune(solution.fine_tune)
-    model = grader._grader_model((96, 96))
+    checks.check_fine_tune(solution.fine_tune)
+    model = checks.fine_tune_model()
     assert not model.get_layer(BASE_NAME).trainable
     assert len(model.trainable_weights) == 2  # the Dense kernel and bias only
+    grader.check_fine_tune(solution.fine_tune, hidden=True)
+    model = grader._grader_model((96, 96))
+    assert not model.get_layer(BASE_NAME).trainable
+    assert len(model.trainable_weights) == 2
 
 
 def test_mutants_cover_the_issue_list():

@@ -1,6 +1,9 @@
 """W3A1 specifics: the oracles, the edge cases, what each kind of wrong answer is told.
 
-The common checks (solution passes, stubs fail, mutants caught, references) are in
+The visible checks (``cnn_course.checks.w3a1_car_detection``, student package) compare with
+stored expected outputs; the hidden ones (``cnn_course.graders.w3a1_car_detection``) with
+the oracles. The stored outputs are checked against the oracles and TensorFlow here. The
+common checks (solution passes, stubs fail, mutants caught, references) are in
 test_assignments.py.
 """
 
@@ -9,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnn_course.graders import load_functions
+from cnn_course.checks import expected
+from cnn_course.checks import w3a1_car_detection as visible
+from cnn_course.checks._checking import failure_message as _raises
 from cnn_course.graders import w3a1_car_detection as grader
-from cnn_course.graders._checking import failure_message as _raises
+from cnn_course.graders.engine.loading import load_functions
 from cnn_course.utils.runtime import quiet_tensorflow
 
 quiet_tensorflow()
@@ -31,7 +36,7 @@ def solution():
 @pytest.mark.parametrize("name", ["visible", "n80_t03", "identical", "max_boxes_above_n"])
 def test_the_nms_oracle_is_tensorflows_nms(name):
     for n, max_boxes, threshold in ((54, 10, 0.5), (120, 30, 0.3), (120, 200, 0.7)):
-        scores, boxes, _ = grader.nms_case(f"{name}-{n}", n, identical=name == "identical",
+        scores, boxes, _ = visible.nms_case(f"{name}-{n}", n, identical=name == "identical",
                                            separated=name == "max_boxes_above_n")
         expected = tf.image.non_max_suppression(boxes, scores, max_boxes, iou_threshold=threshold).numpy()
         np.testing.assert_array_equal(grader.oracle_nms(boxes, scores, max_boxes, threshold), expected)
@@ -40,17 +45,17 @@ def test_the_nms_oracle_is_tensorflows_nms(name):
 def test_the_iou_oracle_on_hand_computed_pairs():
     assert grader.iou_matrix([(2, 1, 4, 3)], [(1, 2, 3, 4)])[0, 0] == pytest.approx(1 / 7)
     for name in ("disjoint", "vertex_touch", "edge_touch"):
-        assert grader.iou_matrix([grader.IOU_PAIRS[name][0]], [grader.IOU_PAIRS[name][1]])[0, 0] == 0
+        assert grader.iou_matrix([visible.IOU_PAIRS[name][0]], [visible.IOU_PAIRS[name][1]])[0, 0] == 0
     assert grader.iou_matrix([(0, 0, 10, 8)], [(2, 2, 5, 4)])[0, 0] == pytest.approx(6 / 80)
 
 
 def test_the_filter_cases_hold_what_the_edge_cases_need():
-    boxes, confidence, probs = grader.filter_case("visible_ties", (19, 19, 5), 80, ties=5)
+    boxes, confidence, probs = visible.filter_case("visible_ties", (19, 19, 5), 80, ties=5)
     best = (confidence * probs).max(axis=-1)
     assert (best == np.float32(0.5)).sum() == 5, "five slots score exactly the threshold 0.5"
     assert 10 < (best >= 0.6).sum() < 1805, "some boxes, not all, pass the visible threshold"
     assert (best >= 1.01).sum() == 0
-    scores, _, _ = grader.oracle_eval(grader.eval_case("none_above", (7, 7, 5)), (720, 1280), 10, 1.01, 0.5)
+    scores, _, _ = grader.oracle_eval(visible.eval_case("none_above", (7, 7, 5)), (720, 1280), 10, 1.01, 0.5)
     assert len(scores) == 0
 
 
@@ -80,10 +85,88 @@ def test_solution_handles_yolo_head_output_with_a_batch_axis(solution):
 
 def test_visible_checks_print_values_and_end_with_all_tests_passed(solution, capsys):
     for name in grader.GRADED_FUNCTIONS:
-        grader.CHECKS[name](getattr(solution, name))
-        out = capsys.readouterr().out
-        assert out.strip().endswith("All tests passed."), name
-        assert len(out.splitlines()) >= 2, f"{name}'s visible check shows what it checked"
+        for check in (getattr(visible, f"check_{name}"), grader.CHECKS[name]):  # the grader's delegates
+            check(getattr(solution, name))
+            out = capsys.readouterr().out
+            assert out.strip().endswith("All tests passed."), name
+            assert len(out.splitlines()) >= 2, f"{name}'s visible check shows what it checked"
+
+
+def _stored(function, case, k=0):
+    return expected.get(grader.ASSIGNMENT_ID, function, case, k)
+
+
+def test_stored_visible_outputs_agree_with_the_oracles_and_tensorflow():
+    """checks/expected holds what the independent oracles (and tf.image.non_max_suppression) give."""
+    cases = visible.visible_cases()
+    assert set(cases) == set(grader.GRADED_FUNCTIONS)
+    assert set(expected.load(grader.ASSIGNMENT_ID)) == {
+        f"{function}/{case}/{k}" for function, function_cases in cases.items() for case in function_cases
+        for k in range(3 if function in ("yolo_filter_boxes", "yolo_non_max_suppression", "yolo_eval") else 1)}
+    for case, ((xy, wh), _) in cases["box_center_to_corners"].items():
+        np.testing.assert_allclose(_stored("box_center_to_corners", case), grader.oracle_corners(xy, wh), atol=1e-12)
+    for case, ((boxes, image_shape), _) in cases["clip_boxes"].items():
+        np.testing.assert_allclose(_stored("clip_boxes", case), grader.oracle_clip(boxes, image_shape), atol=1e-12)
+    for case, ((boxes, confidence, probs), kwargs) in cases["yolo_filter_boxes"].items():
+        want = grader.oracle_filter(boxes, confidence, probs, np.float32(kwargs["threshold"]))
+        for k in range(3):
+            np.testing.assert_allclose(_stored("yolo_filter_boxes", case, k), want[k], atol=1e-6, err_msg=case)
+    for case, ((box1, box2), _) in cases["iou"].items():
+        assert float(_stored("iou", case)) == pytest.approx(grader.iou_matrix([box1], [box2])[0, 0], abs=1e-12)
+    assert [float(_stored("iou", c)) for c in ("overlap", "disjoint", "nested", "identical")] == pytest.approx(
+        [1 / 7, 0.0, 6 / 80, 1.0])
+    for case, ((boxes, scores), kwargs) in cases["greedy_nms"].items():
+        keep = grader.tf_nms(boxes, scores, kwargs["max_boxes"], kwargs["iou_threshold"])
+        np.testing.assert_array_equal(_stored("greedy_nms", case), keep)
+        np.testing.assert_array_equal(grader.oracle_nms(boxes, scores, **kwargs), keep)
+    for case, ((scores, boxes, classes), kwargs) in cases["yolo_non_max_suppression"].items():
+        keep = grader.tf_nms(boxes, scores, kwargs["max_boxes"], kwargs["iou_threshold"])
+        for k, want in enumerate((scores[keep], boxes[keep], classes[keep])):
+            np.testing.assert_allclose(_stored("yolo_non_max_suppression", case, k), want, atol=1e-6, err_msg=case)
+    for case, ((outputs, image_shape), kwargs) in cases["yolo_eval"].items():
+        settings = {"max_boxes": 10, "score_threshold": 0.6, "iou_threshold": 0.5, **kwargs}
+        want = grader.oracle_eval(outputs, image_shape, **settings)
+        assert len(want[0]) >= 3, "the visible check prints the third box"
+        for k, atol in enumerate((1e-6, 1e-3, 0)):
+            np.testing.assert_allclose(_stored("yolo_eval", case, k), want[k], atol=atol, err_msg=case)
+
+
+def test_the_visible_module_holds_no_oracle_and_no_instructor_import():
+    """The student package computes no corners, clipping, filtering, IoU or NMS: it compares with stored data."""
+    import ast
+    import inspect
+
+    source = inspect.getsource(visible)
+    assert "cnn_course.graders" not in source and "tensorflow" not in source
+    assert not any(hasattr(visible, name) for name in ("oracle_corners", "oracle_clip", "oracle_filter", "iou_matrix",
+                                                      "oracle_nms", "tf_nms", "oracle_eval", "reference_cases"))
+    called = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+              for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)}
+    answers = {"non_max_suppression", "clip", "minimum", "maximum", "argmax", "argsort", "boolean_mask"}
+    assert not called & answers, f"the visible checks compute {called & answers}"
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_hints_name_the_mistake_in_visible_and_hidden_checks(solution, hidden):
+    def swapped_shape(boxes, image_shape):
+        return solution.clip_boxes(boxes, image_shape[::-1])
+
+    _raises(grader.check_clip_boxes, swapped_shape, "height and width are swapped", hidden=hidden)
+
+    def whole_size(box_xy, box_wh):
+        return solution.box_center_to_corners(box_xy, 2 * box_wh)
+
+    _raises(grader.check_box_center_to_corners, whole_size, "whole width/height", hidden=hidden)
+
+    def no_confidence(boxes, box_confidence, box_class_probs, threshold=.6):
+        return solution.yolo_filter_boxes(boxes, np.ones_like(box_confidence), box_class_probs, threshold)
+
+    _raises(grader.check_yolo_filter_boxes, no_confidence, "ignore box_confidence", hidden=hidden)
+
+    def ascending(boxes, scores, max_boxes=10, iou_threshold=0.5):
+        return solution.greedy_nms(boxes, -scores, max_boxes, iou_threshold)
+
+    _raises(grader.check_greedy_nms, ascending, "highest score", hidden=hidden)
 
 
 def test_a_strict_threshold_is_told_to_use_greater_or_equal(solution):

@@ -1,13 +1,16 @@
-"""W3A2 specifics: what each kind of wrong answer is told (the common checks: test_assignments.py)."""
+"""W3A2 specifics: what each kind of wrong answer is told, and where the visible checks' expected
+values come from (the common checks: test_assignments.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cnn_course.graders import load_functions
+from cnn_course.checks import expected
+from cnn_course.checks import w3a2_unet_segmentation as checks
+from cnn_course.checks._checking import failure_message as _raises
 from cnn_course.graders import w3a2_unet_segmentation as grader
-from cnn_course.graders._checking import failure_message as _raises
+from cnn_course.graders.engine.loading import load_functions
 from cnn_course.utils.runtime import quiet_tensorflow
 
 quiet_tensorflow()
@@ -29,21 +32,77 @@ def _conv(x, n):
 
 
 def test_visible_checks_say_what_they_check(solution, capsys):
-    grader.check_preprocess(solution.preprocess)
+    grader.check_preprocess(solution.preprocess)  # hidden=False runs the visible check
     out = capsys.readouterr().out
     assert "480x640" in out and "Dataset.map" in out and out.strip().endswith("All tests passed.")
 
 
+def test_the_visible_checks_pass_the_solution_called_as_the_notebook_calls_them(solution, capsys):
+    for name in grader.GRADED_FUNCTIONS:
+        getattr(checks, f"check_{name}")(getattr(solution, name))
+        assert capsys.readouterr().out.strip().endswith("All tests passed."), name
+
+
 def test_the_expected_unet_has_the_published_parameter_count():
     rows = grader.expected_unet_rows((96, 128, 3), 32, 23)
-    assert sum(row[2] for row in rows) == grader.DEFAULT_PARAMS == 8_640_471
+    assert sum(row[2] for row in rows) == checks.DEFAULT_PARAMS == 8_640_471
     assert rows[-1][:3] == ["Conv2D", (None, 96, 128, 23), 32 * 23 + 23]
     assert [r[3] for r in rows if r[0] == "Dropout"] == [0.3, 0.3]
 
 
+def _same_rows(found, expected):
+    return [list(r) for r in found] == [list(r) for r in expected]
+
+
+def test_the_visible_layer_rows_are_the_graders_independent_construction():
+    """The rows written as data in the student package are those of the U-Net built in the grader."""
+    assert _same_rows(checks.UNET_ROWS, grader.expected_unet_rows((96, 128, 3), 32, 23))
+    assert _same_rows(checks.CONV_BLOCK_ROWS_96x128, grader.expected_conv_block_rows((96, 128, 3), n_filters=32))
+    assert _same_rows(checks.CONV_BLOCK_ROWS_12x16, grader.expected_conv_block_rows(
+        (12, 16, 256), n_filters=512, dropout_prob=0.3, max_pooling=False))
+    assert _same_rows(checks.UPSAMPLING_BLOCK_ROWS, grader.expected_upsampling_rows((6, 8, 512), (12, 16, 256), 256))
+    assert sum(row[2] for row in checks.UNET_ROWS) == checks.DEFAULT_PARAMS
+
+
+def test_the_visible_preprocess_outputs_agree_with_tf_resize_and_the_stride():
+    """checks/expected holds the solution's outputs; TensorFlow's resize and the every-5th-pixel
+    property of a factor-5 nearest-neighbour resize agree with them."""
+    (image, mask), _ = checks.visible_cases()["preprocess"]["480x640"]
+    stored = [expected.get(AID, "preprocess", "480x640", k) for k in range(2)]
+    oracle = grader.resize_oracle(image, mask)
+    for k, strided in enumerate((image[2::5, 2::5], mask[2::5, 2::5])):
+        np.testing.assert_allclose(stored[k], oracle[k], rtol=0, atol=1e-7)
+        np.testing.assert_allclose(stored[k], strided, rtol=0, atol=1e-7)
+
+
+def test_the_visible_carla_pair_is_read_as_pillow_reads_it():
+    """The visible process_path check takes its expected values from the dataset's loader."""
+    from PIL import Image
+
+    from cnn_course.datasets import carla
+
+    images, masks = carla.image_mask_paths(verbose=False)
+    image, ids = carla.load_pair(images[0], masks[0])
+    with Image.open(images[0]) as picture:
+        np.testing.assert_array_equal(image, np.asarray(picture.convert("RGB")))
+    with Image.open(masks[0]) as picture:
+        pixels = np.asarray(picture)
+    np.testing.assert_array_equal(ids, pixels if pixels.ndim == 2 else pixels[..., :3].max(axis=-1))
+
+
+def test_the_visible_module_does_not_import_the_graders():
+    import subprocess
+    import sys
+
+    code = ("import sys; import cnn_course.checks.w3a2_unet_segmentation; "
+            "print(any(m.startswith('cnn_course.graders') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_nearest_neighbour_oracle_is_every_fifth_pixel_from_the_third():
-    image, mask = grader.preprocess_case("oracle", (480, 640))
-    resized = tf.image.resize(mask, grader.IMG_SIZE, method="nearest").numpy()
+    image, mask = checks.preprocess_case("oracle", (480, 640))
+    resized = tf.image.resize(mask, checks.IMG_SIZE, method="nearest").numpy()
     np.testing.assert_array_equal(resized, mask[2::5, 2::5])
     assert np.isin(resized, mask).all()
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cnn_course.utils.notebooks import repo_root
+from cnn_course.graders.authoring.notebooks import repo_root
 
 
 def test_ruff_is_clean():

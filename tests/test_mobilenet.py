@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from cnn_course.graders import trainers
 from cnn_course.utils import mobilenet, weights
 from cnn_course.utils.runtime import quiet_tensorflow
 
@@ -48,7 +49,8 @@ def test_smoke_mode_never_tries_the_network_and_says_how_to_make_weights(fresh, 
     monkeypatch.setattr(mobilenet, "reachable", lambda *a, **k: pytest.fail("the network must not be tried"))
     source, path, reason = mobilenet.choose_weights(160)
     assert (source, path) == ("random", None)
-    assert "make weights NAME=mobilenet_v2_source" in reason and "RANDOMLY" in reason
+    assert "mobilenet_v2_source" in reason and "course staff" in reason and "RANDOMLY" in reason
+    assert "make " not in reason
 
 
 def test_offline_falls_back_to_the_project_weights(fresh, monkeypatch):
@@ -78,7 +80,7 @@ def test_random_base_has_the_course_structure(fresh, monkeypatch):
 
 def test_trainer_smoke_run_feeds_pretrained_base_and_its_predictions(fresh, monkeypatch):
     """`make weights` in smoke mode: the file it writes loads as the project base, at another size."""
-    path = weights.make("mobilenet_v2_source", smoke=True, verbose=False)
+    path = trainers.make("mobilenet_v2_source", smoke=True, verbose=False)
     card = weights.card("mobilenet_v2_source", path.parent)
     assert card["smoke"] and card["metrics"]["epochs"] == 1 and len(card["metrics"]["classes"]) == 12
     shutil.copy(path, weights.get("mobilenet_v2_source").path())

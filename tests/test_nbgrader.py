@@ -13,8 +13,14 @@ import sys
 import nbformat
 import pytest
 
-from cnn_course.graders import cohort as ct
-from cnn_course.utils.notebooks import assignments, is_graded_code, is_test, nbgrader_meta
+from cnn_course.graders.authoring.notebooks import (
+    assignments,
+    is_graded_code,
+    is_test,
+    nbgrader_meta,
+    wheel_name,
+)
+from cnn_course.graders.engine import cohort as ct
 
 pytestmark = pytest.mark.nbgrader
 ASSIGNMENTS = assignments()
@@ -152,3 +158,4 @@ def test_make_release_target_writes_release_folder(repo):
     for assignment_id in ASSIGNMENTS:
         folder = repo / "release" / assignment_id
         assert list(folder.glob("*.ipynb")) and not list(folder.rglob("*.py"))
+        assert (folder / wheel_name()).exists() and (folder / "course_assets.json").exists()

@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from cnn_course.utils.notebooks import (
+from cnn_course.graders.authoring.notebooks import (
     assignments,
     build_notebook,
     colab_package,
@@ -127,10 +127,10 @@ def test_build_output_is_clean_and_says_it_is_generated(built):
 
 
 def test_colab_package_is_a_setting(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNN_COURSE_COLAB_PACKAGE", "cnn-course==9.9")
+    monkeypatch.setenv("CNN_COURSE_STUDENT_PACKAGE", "cnn-course==9.9")
     path = build_notebook(source_path(ASSIGNMENTS[0]), tmp_path / "nb.ipynb")
     first_code = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"][0]
-    assert "COLAB_PACKAGE = 'cnn-course==9.9'" in first_code.source
+    assert "STUDENT_PACKAGE = 'cnn-course==9.9'" in first_code.source
 
 
 def test_w1a1_learning_objectives_at_the_top():

@@ -7,7 +7,7 @@ import sys
 import pytest
 import tomllib
 
-from cnn_course.utils.notebooks import repo_root
+from cnn_course.graders.authoring.notebooks import repo_root
 
 ROOT = repo_root()
 
@@ -24,14 +24,19 @@ def test_top_level_layout():
 
 def test_environment_yml_lists_the_pyproject_dependencies():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    declared = {_name(d): d.replace(" ", "") for d in pyproject["project"]["dependencies"]}
+    project = pyproject["project"]
+    specs = project["dependencies"] + project["optional-dependencies"]["instructor"] + project["optional-dependencies"]["dev"]
+    declared = {_name(d): d.replace(" ", "") for d in specs}
     text = (ROOT / "environment.yml").read_text()
     pip_lines = re.findall(r"^\s+- (?!-e)([A-Za-z][^\n#]*)$", text.split("- pip:", 1)[1], re.M)
     listed = {_name(line): line.strip().replace(" ", "") for line in pip_lines}
     assert listed == declared, f"environment.yml {listed} differs from pyproject.toml {declared}"
-    for required in ("tensorflow", "numpy", "h5py", "matplotlib", "pillow", "jupyterlab", "nbgrader",
-                     "jupytext", "pytest"):
-        assert required in declared, f"pyproject.toml must depend on {required}"
+    student = {_name(d) for d in project["dependencies"]}
+    assert student == {"tensorflow", "numpy", "h5py", "matplotlib", "pillow"}, (
+        f"the student package must require only what the notebooks import, not {sorted(student)}")
+    for required in ("jupyterlab", "nbgrader", "jupytext"):
+        assert required in {_name(d) for d in project["optional-dependencies"]["instructor"]}
+    assert "pytest" in {_name(d) for d in project["optional-dependencies"]["dev"]}
     assert re.search(r"tensorflow>=2\.1[6-9]|tensorflow>=2\.[2-9]\d", declared["tensorflow"])
 
 

@@ -1,4 +1,7 @@
-"""The W3A1 detector: target encoding, YOLO loss, decoding, mAP, the ``make weights`` trainer."""
+"""The W3A1 detector: target encoding, YOLO loss, decoding, mAP, the ``make weights`` trainer.
+
+The loss, decoding and mAP are instructor code (``cnn_course.graders.trainers.detection``).
+"""
 
 import numpy as np
 import pytest
@@ -7,6 +10,8 @@ from cnn_course.utils.runtime import quiet_tensorflow
 
 quiet_tensorflow()
 
+from cnn_course.graders import trainers  # noqa: E402
+from cnn_course.graders.trainers import detection  # noqa: E402
 from cnn_course.utils import weights  # noqa: E402
 from cnn_course.utils import yolo_model as ym  # noqa: E402
 from cnn_course.utils.yolo import yolo_boxes_to_corners, yolo_head  # noqa: E402
@@ -63,7 +68,7 @@ def test_responsible_anchor_is_the_best_shape_in_the_centre_cell():
 def test_loss_is_zero_for_perfect_predictions_and_larger_for_wrong_ones():
     target, true_boxes = _encode([1, 2, 3])
     perfect = ym.features_from_targets(target, ANCHORS)
-    parts = {k: float(v) for k, v in ym.yolo_loss(target, true_boxes, perfect, ANCHORS, parts=True).items()}
+    parts = {k: float(v) for k, v in detection.yolo_loss(target, true_boxes, perfect, ANCHORS, parts=True).items()}
     assert parts["total"] < 1e-3, parts
     wrong_class = target.copy()
     wrong_class[..., 5] = np.where(target[..., 4] > 0, 40, 0)
@@ -72,7 +77,7 @@ def test_loss_is_zero_for_perfect_predictions_and_larger_for_wrong_ones():
     for name, bad in (("zeros", np.zeros_like(perfect)),
                       ("class", ym.features_from_targets(wrong_class, ANCHORS)),
                       ("sizes", ym.features_from_targets(shifted, ANCHORS))):
-        loss = float(ym.yolo_loss(target, true_boxes, bad, ANCHORS))
+        loss = float(detection.yolo_loss(target, true_boxes, bad, ANCHORS))
         assert loss > 0.5 and loss > 100 * parts["total"], (name, loss)
 
 
@@ -87,19 +92,19 @@ def test_loss_ignores_no_object_predictions_that_overlap_a_true_box():
     copy[n, row, col, other, :4] = feats[n, row, col, a, :4]
     copy[n, row, col, other, 2:4] += np.log(ANCHORS[a] / ANCHORS[other])
     copy[n, row, col, other, 4] = 20.0
-    base = float(ym.yolo_loss(target, true_boxes, feats.reshape(1, 20, 20, -1), ANCHORS))
-    overlapping = float(ym.yolo_loss(target, true_boxes, copy.reshape(1, 20, 20, -1), ANCHORS))
+    base = float(detection.yolo_loss(target, true_boxes, feats.reshape(1, 20, 20, -1), ANCHORS))
+    overlapping = float(detection.yolo_loss(target, true_boxes, copy.reshape(1, 20, 20, -1), ANCHORS))
     assert overlapping == pytest.approx(base, abs=1e-3)
     far = feats.copy()
     empty = np.argwhere(~obj[0].any(-1))[0]
     far[0, empty[0], empty[1], 0, 4] = 20.0  # a confident box where there is nothing
-    assert float(ym.yolo_loss(target, true_boxes, far.reshape(1, 20, 20, -1), ANCHORS)) > base + 10
+    assert float(detection.yolo_loss(target, true_boxes, far.reshape(1, 20, 20, -1), ANCHORS)) > base + 10
 
 
 def test_decoding_perfect_features_gives_the_true_boxes():
     boxes, classes = _scene(5, n=4)
     target, _ = ym.encode_targets(boxes, classes, ANCHORS, GRID)
-    [(found, scores, found_classes)] = ym.decode_features(ym.features_from_targets(target[None], ANCHORS),
+    [(found, scores, found_classes)] = detection.decode_features(ym.features_from_targets(target[None], ANCHORS),
                                                          ANCHORS)
     assert len(found) == 4 and scores.min() > 0.99
     got = sorted(zip(found_classes.tolist(), np.round(found[:, [1, 0, 3, 2]], 4).tolist(), strict=True))
@@ -121,15 +126,15 @@ def test_map_of_perfect_detections_is_one_and_of_no_detections_zero():
     truths = _truths([10, 11, 12])
     names = [f"class{i}" for i in range(C)]
     perfect = [(b, np.linspace(0.9, 0.5, len(c)), c) for b, c in truths]
-    result = ym.mean_average_precision(perfect, truths, names)
+    result = detection.mean_average_precision(perfect, truths, names)
     assert result["mAP"] == pytest.approx(1.0)
     assert set(result) == {names[c] for _, cs in truths for c in cs} | {"mAP"}
     nothing = [(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int)) for _ in truths]
-    assert ym.mean_average_precision(nothing, truths, names)["mAP"] == 0.0
+    assert detection.mean_average_precision(nothing, truths, names)["mAP"] == 0.0
     # each true box matches once: a duplicate of every detection, scored lower, changes nothing
     doubled = [(np.concatenate([b, b]), np.concatenate([s, s * 0.1]), np.concatenate([c, c]))
                for b, s, c in perfect]
-    assert ym.mean_average_precision(doubled, truths, names)["mAP"] == pytest.approx(1.0)
+    assert detection.mean_average_precision(doubled, truths, names)["mAP"] == pytest.approx(1.0)
 
 
 def test_average_precision_by_hand():
@@ -137,10 +142,10 @@ def test_average_precision_by_hand():
     truths = [(np.array([[0, 0, 0.2, 0.2], [0.5, 0.5, 0.7, 0.7]]), np.array([2, 2]))]
     dets = [(np.array([[0, 0, 0.2, 0.2], [0.8, 0.8, 0.9, 0.9], [0.51, 0.5, 0.7, 0.7]]),
              np.array([0.9, 0.8, 0.7]), np.array([2, 2, 2]))]
-    result = ym.mean_average_precision(dets, truths, ym.road.COCO_CLASSES)
+    result = detection.mean_average_precision(dets, truths, ym.road.COCO_CLASSES)
     assert result["car"] == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
     # the third detection overlaps its true box with IoU 0.95: a miss at a threshold of 0.96
-    strict = ym.mean_average_precision(dets, truths, ym.road.COCO_CLASSES, iou_threshold=0.96)
+    strict = detection.mean_average_precision(dets, truths, ym.road.COCO_CLASSES, iou_threshold=0.96)
     assert strict["car"] == pytest.approx(0.5)
 
 
@@ -161,23 +166,23 @@ def test_detector_output_format_and_anchors_travel_with_the_file(tmp_path):
 def test_load_detector_says_how_to_make_missing_weights(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CNN_COURSE_WEIGHTS", str(tmp_path))
     assert ym.load_detector() is None
-    assert "make weights NAME=yolo_road" in capsys.readouterr().out
+    assert "yolo_road.keras" in (out := capsys.readouterr().out) and "course staff" in out and "make " not in out
 
 
 def test_make_weights_smoke_trains_and_loads(capsys):
-    path = weights.make("yolo_road", smoke=True, verbose=False)
+    path = trainers.make("yolo_road", smoke=True, verbose=False)
     info = weights.card("yolo_road", path.parent)
     assert info["smoke"] and {"car", "mAP"} <= set(info["metrics"]["val_ap50"])
     assert "mAP" in info["metrics"]["test_ap50"]
     detector = ym.load_detector(verbose=False, path=path)
     assert detector.model.output_shape[1:] == ym.grid_shape(ym.INPUT_SIZE) + (5 * (5 + C),)
     np.testing.assert_allclose(detector.anchors, info["metrics"]["anchors"], atol=1e-4)
-    [(boxes, scores, classes)] = ym.detect(detector, np.zeros((1,) + detector.input_size + (3,), np.uint8))
+    [(boxes, scores, classes)] = detection.detect(detector, np.zeros((1,) + detector.input_size + (3,), np.uint8))
     assert boxes.shape[1:] == (4,) and len(boxes) == len(scores) == len(classes)
 
 
 def test_bench_rows_read_the_weights_card(tmp_path, monkeypatch):
-    from cnn_course.utils import train_yolo
+    from cnn_course.graders.trainers import yolo as train_yolo
 
     monkeypatch.setenv("CNN_COURSE_WEIGHTS", str(tmp_path))
     (tmp_path / "yolo_road.keras").write_bytes(b"")
@@ -206,7 +211,7 @@ def test_random_frames_move_the_boxes_with_the_pixels():
     """A box drawn into the image lands where random_frames says, mirrored or zoomed."""
     import tensorflow as tf
 
-    from cnn_course.utils.train_yolo import MIN_VISIBLE, random_frames
+    from cnn_course.graders.trainers.yolo import MIN_VISIBLE, random_frames
 
     size = 96
     boxes = [np.array([[0.30, 0.35, 0.55, 0.60]]) for _ in range(40)]
@@ -229,7 +234,7 @@ def test_random_frames_move_the_boxes_with_the_pixels():
 
 
 def test_random_frames_cut_boxes_at_the_border_and_drop_mostly_hidden_ones():
-    from cnn_course.utils import train_yolo
+    from cnn_course.graders.trainers import yolo as train_yolo
 
     rng = np.random.default_rng(0)
     boxes = [np.array([[0.0, 0.0, 0.1, 0.1], [0.45, 0.45, 0.55, 0.55], [0.9, 0.2, 1.0, 0.3]])] * 200

@@ -123,3 +123,8 @@ def test_every_figure_builds(tmp_path):
     for fig in figs:
         assert all(ax.get_title() for ax in fig.axes if ax.axison)
         plt.close(fig)
+    note = "ground truth passed through your yolo_eval (no trained detector available)"
+    for fig in (figures.plot_stages(np.zeros((720, 1280, 3)), {"a": stage}, names, title=note),
+                figures.show_detections([Image.open(frame["file"])], ["1"], title=note)):
+        assert fig._suptitle.get_text() == note and [ax.get_title() for ax in fig.axes if ax.axison][0]
+        plt.close(fig)

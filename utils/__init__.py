@@ -1,4 +1,4 @@
-"""Shared helpers for the notebooks and the graders (``cnn_course.utils``).
+"""Shared helpers of the notebooks (``cnn_course.utils``), part of the student package.
 
 Submodules:
 
@@ -6,9 +6,7 @@ Submodules:
 - ``fast_layers``: vectorised conv/pool forward and backward with the graded signatures;
 - ``keras_summary``: ``summary(model)`` and ``comparator(learner, instructor)`` for Keras 3;
 - ``plots``: the figures the notebooks draw;
-- ``notebooks``: reading and building the notebook sources;
-- ``execute``: running a notebook headlessly (smoke runs, ``make bench``);
-- ``weights``: the registry of weights this project trains itself (``make weights``);
+- ``weights``: the course's pretrained weights and where a notebook finds them;
 - ``runtime``: ``smoke_mode``, ``quiet_tensorflow``, ``seed_everything``, ``report_metric``.
 """
 

@@ -179,34 +179,43 @@ def plot_landmarks(frame: dict, class_id: int = 2):
     return fig
 
 
-def plot_stages(image, stages: dict, class_names, max_drawn: int = 300):
-    """One panel per stage {title: (scores, boxes (y_min, x_min, y_max, x_max) in pixels, classes)}."""
+def plot_stages(image, stages: dict, class_names, max_drawn: int = 300, title: str | None = None):
+    """One panel per stage {title: (scores, boxes (y_min, x_min, y_max, x_max) in pixels, classes)}.
+
+    ``title``, when given, goes above the panels (for example where the boxes come from).
+    """
     image = np.asarray(image)
     fig, axes = plt.subplots(1, len(stages), figsize=(5.2 * len(stages), 3.6))
-    for ax, (title, (scores, boxes, classes)) in zip(np.atleast_1d(axes), stages.items(), strict=True):
+    for ax, (stage, (scores, boxes, classes)) in zip(np.atleast_1d(axes), stages.items(), strict=True):
         scores, boxes, classes = np.asarray(scores), np.asarray(boxes), np.asarray(classes)
         order = np.argsort(-scores)[:max_drawn]
-        _frame_axes(ax, image, f"{title}: {len(scores)} boxes")
+        _frame_axes(ax, image, f"{stage}: {len(scores)} boxes")
         for i in order[::-1]:
             y0, x0, y1, x1 = boxes[i]
             label = f"{class_names[classes[i]]} {scores[i]:.2f}" if len(scores) <= 12 else None
             _box(ax, x0, y0, x1, y1, _colour(classes[i]), label, lw=0.6 + 1.6 * float(scores[i]))
         ax.set_xlim(0, image.shape[1])
         ax.set_ylim(image.shape[0], 0)
+    return _finish(fig, title)
+
+
+def _finish(fig, title: str | None):
+    """tight_layout, leaving room for a title above every panel when there is one."""
+    if title:
+        fig.suptitle(title, fontsize=12)
     fig.tight_layout()
     return fig
 
 
-def show_detections(images, titles, columns: int = 2):
-    """Pictures with boxes already drawn on them (by ``draw_boxes``), in a grid."""
+def show_detections(images, titles, columns: int = 2, title: str | None = None):
+    """Pictures with boxes already drawn on them (by ``draw_boxes``), in a grid; ``title`` above them all."""
     n = len(images)
     columns = min(columns, max(n, 1))
     rows = max(1, -(-n // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(7.5 * columns, 4.4 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
-    for ax, image, title in zip(axes.ravel(), images, titles, strict=False):
+    for ax, image, name in zip(axes.ravel(), images, titles, strict=False):
         ax.axis("on")
-        _frame_axes(ax, np.asarray(image), title)
-    fig.tight_layout()
-    return fig
+        _frame_axes(ax, np.asarray(image), name)
+    return _finish(fig, title)

@@ -6,9 +6,9 @@
    already in the Keras cache (``$KERAS_HOME/models`` or ``~/.keras/models``);
 2. ``"imagenet"``: downloaded by Keras, only after a reachability check with a
    3 s socket timeout (and never in smoke mode), so nothing hangs offline;
-3. ``"project"``: the base pretrained by ``make weights NAME=mobilenet_v2_source``
-   on the 12-class source task (:mod:`cnn_course.utils.train_mobilenet`);
-4. ``"random"``: random initialisation, with a message saying how to make (3).
+3. ``"project"``: the base the course pretrained on its 12-class source task
+   (``mobilenet_v2_source``, found by :func:`cnn_course.utils.weights.locate`);
+4. ``"random"``: random initialisation, with a message saying what is missing.
 
 The choice is made once per process and cached; each call builds a fresh base
 (named ``BASE_NAME`` whatever the input size) with those weights. A pretrained base
@@ -93,14 +93,14 @@ def choose_weights(size: int = 160) -> tuple[str, str | None, str]:
     else:
         download_problem = ("smoke mode never downloads" if smoke_mode() else
                             "storage.googleapis.com is not reachable (offline)")
-    project = weights.path_if_present(WEIGHTS_NAME)
+    project = weights.locate(WEIGHTS_NAME, verbose=False)
     if project is not None:
         return "project", str(project), (
-            f"no ImageNet weights: {download_problem}; using the base this project pretrained on its "
+            f"no ImageNet weights: {download_problem}; using the base the course pretrained on its "
             "12-class source task (no alpacas)")
     return "random", None, (
         f"no ImageNet weights ({download_problem}) and no project weights yet: the base is RANDOMLY "
-        f"initialised, so transfer learning cannot help. {weights.how_to_make(WEIGHTS_NAME)}")
+        f"initialised, so transfer learning cannot help. {weights.missing_message(WEIGHTS_NAME)}")
 
 
 def _download_imagenet(size: int) -> str:

@@ -93,7 +93,7 @@ def seed_everything(seed: int) -> None:
 
 
 def report_metric(name: str, value) -> None:
-    """Record a result (an accuracy, a time) for ``make bench``; a no-op otherwise.
+    """Record a result (an accuracy, a time) for the course's benchmarks; a no-op otherwise.
 
     ``make bench`` runs a notebook with ``CNN_COURSE_METRICS`` naming a JSON
     file; each call adds ``name: value`` to it. Values must be JSON numbers,

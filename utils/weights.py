@@ -1,65 +1,70 @@
-"""Weights this project trains itself (``make weights``), cached like the datasets.
+"""Pretrained weights the course provides, and where a notebook finds them.
 
-The original course loads pretrained files that cannot be downloaded here. For
-each of them this registry names a seeded training script of this project; the
-result is written once into the weights folder and reused:
+The original course loads pretrained files that cannot be downloaded here; the
+course staff train their own (with the course repository) and hand them out with
+the released notebooks. :func:`locate` looks for a file, in this order:
 
-- ``$CNN_COURSE_WEIGHTS`` if set, else ``weights/`` beside the data folder
-  (``~/.cache/cnn-course/weights`` by default);
-- ``<name>.keras`` (or what the entry's ``filename`` says) and ``<name>.json``,
-  a card with the seed, the training time and the metrics the script measured.
+1. **beside the notebook**: the folder ``$CNN_COURSE_ASSETS`` names (the Colab cell
+   sets it to the folder that holds the course package), else the working directory,
+   which is the notebook's folder in Jupyter and under nbgrader;
+2. **the cache**: ``$CNN_COURSE_WEIGHTS``, else ``weights/`` beside the data folder
+   (``~/.cache/cnn-course/weights`` by default);
+3. **the course URL**: when the release manifest beside the notebook
+   (``course_assets.json``) names a base URL, the file is downloaded from
+   ``<url>/<file name>`` with a timeout, checked against the SHA-256 the manifest
+   records, and cached;
+4. else None: the notebook says what is missing (:func:`missing_message`) and goes
+   on with its documented fallback.
 
-A trainer is ``train(destination: Path, *, smoke: bool = False, seed: int = 0,
-verbose: bool = True) -> dict``: it writes the weights file at ``destination``
-and returns its metrics (JSON numbers). ``smoke=True`` trains for a few steps
-only, so tests can prove every script runs; a smoke file is never cached.
-
-Notebooks call :func:`path_if_present` and fall back with a clear message (how
-to make the file) when it returns None; nothing here trains on import.
+A file whose SHA-256 differs from the manifest's is never used.
 """
 
 from __future__ import annotations
 
-import importlib
+import hashlib
 import json
 import os
 import tempfile
-import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+MANIFEST = "course_assets.json"
+DOWNLOAD_TIMEOUT = 10.0  # seconds without an answer before a download is given up
 
 
 @dataclass(frozen=True)
 class Weights:
     name: str
     filename: str
-    trainer: str  # "module:function", imported only when training
+    assignment: str  # the assignment whose notebook uses them
     description: str
-    minutes: int  # full training time on 2 cores, rounded up (documentation; README says what was measured)
 
     def path(self, folder: Path | None = None) -> Path:
+        """Where the file is (or would be) cached."""
         return (folder or weights_dir()) / self.filename
 
 
 REGISTRY: dict[str, Weights] = {
     w.name: w
     for w in (
-        Weights("resnet50_signs", "resnet50_signs.keras", "cnn_course.utils.train_resnet:train",
-                "ResNet50 (the W2A1 source solution) trained longer on SIGNS", 12),  # 30 epochs x ~19 s (measured per epoch)
-        Weights("mobilenet_v2_source", "mobilenet_v2_source.weights.h5", "cnn_course.utils.train_mobilenet:train",
-                "MobileNetV2 base pretrained on the alpaca set's source task (no alpacas), for W2A2", 16),  # 905 s measured on 2026-12-06 (8 epochs, oneDNN on, data included)
-        Weights("yolo_road", "yolo_road.keras", "cnn_course.utils.train_yolo:train",
-                "YOLOv2-style road-scene detector for W3A1", 17),  # 1,017 s measured (40 epochs at 288x448)
+        Weights("resnet50_signs", "resnet50_signs.keras", "w2a1_residual_networks",
+                "the assignment's ResNet50, trained for longer on SIGNS"),
+        Weights("mobilenet_v2_source", "mobilenet_v2_source.weights.h5", "w2a2_transfer_learning",
+                "a MobileNetV2 base pretrained on the course's 12-class source task (no alpacas)"),
+        Weights("yolo_road", "yolo_road.keras", "w3a1_car_detection",
+                "the course's YOLOv2-style road-scene detector"),
     )
 }
 
 
 class WeightsError(RuntimeError):
-    """A weights file is missing or unusable; the message says how to make it."""
+    """A weights file is unknown, or a download failed; the message says why."""
 
 
 def weights_dir() -> Path:
-    """$CNN_COURSE_WEIGHTS, else ``weights/`` next to the data folder."""
+    """The weights cache: $CNN_COURSE_WEIGHTS, else ``weights/`` next to the data folder."""
     root = os.environ.get("CNN_COURSE_WEIGHTS")
     if root:
         path = Path(root).expanduser()
@@ -71,6 +76,11 @@ def weights_dir() -> Path:
     return path
 
 
+def assets_dir() -> Path:
+    """The folder of the released notebook: $CNN_COURSE_ASSETS, else the working directory."""
+    return Path(os.environ.get("CNN_COURSE_ASSETS") or Path.cwd())
+
+
 def get(name: str) -> Weights:
     try:
         return REGISTRY[name]
@@ -78,47 +88,115 @@ def get(name: str) -> Weights:
         raise WeightsError(f"unknown weights {name!r}; known: {', '.join(REGISTRY)}") from None
 
 
+def for_assignment(assignment_id: str) -> list[Weights]:
+    return [w for w in REGISTRY.values() if w.assignment == assignment_id]
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path | None = None) -> dict:
+    """The release manifest beside the notebook ({} when there is none)."""
+    path = (folder or assets_dir()) / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise WeightsError(f"{path} is not a valid course manifest ({error}); ask the course staff for a new copy.") \
+            from None
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _expected_sha(manifest: dict, filename: str) -> str | None:
+    entry = manifest.get("weights", {}).get(filename)
+    return entry.get("sha256") if isinstance(entry, dict) else None
+
+
+def _matches(path: Path, expected: str | None) -> bool:
+    return expected is None or sha256(path) == expected
+
+
+def download(url: str, destination: Path, expected_sha256: str, timeout: float = DOWNLOAD_TIMEOUT) -> Path:
+    """Fetch ``url`` into ``destination`` if its SHA-256 is ``expected_sha256``; else raise WeightsError.
+
+    Nothing is left at ``destination`` when the download fails or the checksum differs.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".partial-{destination.name}-", dir=destination.parent)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+    except Exception as error:  # refused, unreachable, timed out, HTTP error: all mean "not downloaded"
+        os.unlink(partial)
+        reason = getattr(error, "reason", None) or error
+        raise WeightsError(f"could not download {url}: {type(error).__name__}: {reason}") from None
+    if digest.hexdigest() != expected_sha256:
+        os.unlink(partial)
+        raise WeightsError(f"the file downloaded from {url} has SHA-256 {digest.hexdigest()[:16]}..., "
+                           f"not the {expected_sha256[:16]}... the course manifest records: it was not used.")
+    os.replace(partial, destination)
+    return destination
+
+
+def locate(name: str, verbose: bool = True, timeout: float = DOWNLOAD_TIMEOUT) -> Path | None:
+    """The weights file ``name``, found beside the notebook, in the cache or at the course URL; else None.
+
+    With ``verbose`` it prints one line saying where the file came from or why it is missing.
+    """
+    w = get(name)
+    manifest = read_manifest()
+    expected = _expected_sha(manifest, w.filename)
+    say = print if verbose else (lambda *args, **kwargs: None)
+    beside = assets_dir() / w.filename
+    if beside.exists():
+        if _matches(beside, expected):
+            say(f"Pretrained weights: {w.filename}, found beside the notebook.")
+            return beside
+        say(f"{beside} does not match the course manifest's checksum: ignored.")
+    cached = w.path()
+    if cached.exists():
+        if _matches(cached, expected):
+            say(f"Pretrained weights: {w.filename}, found in the cache ({cached.parent}).")
+            return cached
+        say(f"{cached} does not match the course manifest's checksum: ignored.")
+    url = str(manifest.get("weights_url") or "").rstrip("/")
+    if url and expected:
+        source = f"{url}/{w.filename}"
+        say(f"Downloading {w.filename} from {source} ...", flush=True)
+        try:
+            path = download(source, cached, expected, timeout=timeout)
+        except WeightsError as error:
+            say(f"{error}.")
+            return None
+        say(f"Pretrained weights: {w.filename} downloaded, checksum verified, cached in {cached.parent}.")
+        return path
+    return None
+
+
+def missing_message(name: str) -> str:
+    """What a student reads when ``name`` is not available."""
+    w = get(name)
+    return (f"The pretrained weights file {w.filename} ({w.description}) is not available: it is neither "
+            f"beside this notebook nor in {weights_dir()}. The course staff provide it with the notebook.")
+
+
 def path_if_present(name: str, folder: Path | None = None) -> Path | None:
-    """The cached weights file, or None when ``make weights`` has not produced it yet."""
+    """The cached file (no lookup beside the notebook, no download), or None."""
     path = get(name).path(folder)
     return path if path.exists() else None
 
 
-def card(name: str, folder: Path | None = None) -> dict:
-    """What the training script measured ({} when the weights are missing)."""
-    path = get(name).path(folder).with_name(f"{name}.json")
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def how_to_make(name: str) -> str:
-    w = get(name)
-    return (f"`make weights NAME={name}` trains them ({w.description}; about {w.minutes} min on 2 cores) "
-            f"into {w.path()}")
-
-
-def make(name: str, folder: Path | None = None, *, force: bool = False, smoke: bool = False, seed: int = 0,
-         verbose: bool = True) -> Path:
-    """Train the weights unless cached; returns the file. Smoke runs write to a temporary folder."""
-    w = get(name)
-    destination = w.path(folder if not smoke else Path(tempfile.mkdtemp(prefix=f"{name}-smoke-")))
-    if destination.exists() and not force:
-        if verbose:
-            print(f"[weights] {name}: cached at {destination}", flush=True)
-        return destination
-    module, function = w.trainer.split(":")
-    train = getattr(importlib.import_module(module), function)
-    if verbose:
-        print(f"[weights] {name}: training ({w.description}){' in smoke mode' if smoke else ''}", flush=True)
-    partial = destination.with_name(f".partial-{destination.name}")
-    start = time.perf_counter()
-    metrics = train(partial, smoke=smoke, seed=seed, verbose=verbose)
-    seconds = time.perf_counter() - start
-    if not partial.exists():
-        raise WeightsError(f"the trainer of {name} wrote nothing at {partial}")
-    partial.replace(destination)  # atomic: an interrupted run never leaves a half file under the real name
-    info = {"name": name, "seed": seed, "smoke": smoke, "seconds": round(seconds, 1), "metrics": metrics,
-            "trained": time.strftime("%Y-%m-%d %H:%M")}
-    destination.with_name(f"{name}.json").write_text(json.dumps(info, indent=1))
-    if verbose:
-        print(f"[weights] {name}: {destination} in {seconds:.0f} s; {metrics}", flush=True)
-    return destination
+def card(name: str, folder: Path | None = None, path: Path | None = None) -> dict:
+    """The training card beside a weights file (what its training measured), {} when absent."""
+    weights_file = path or get(name).path(folder)
+    card_path = weights_file.with_name(f"{name}.json")
+    return json.loads(card_path.read_text()) if card_path.exists() else {}

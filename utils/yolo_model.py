@@ -1,10 +1,11 @@
 """The YOLOv2-style road-scene detector of W3A1 (``cnn_course.utils.yolo_model``).
 
 The course's notebook runs a pretrained YOLOv2 (608x608 input, 19x19 grid, 5 anchors,
-80 COCO classes) that cannot be downloaded here. This project trains its own detector on
-the road-scene stand-in (``cnn_course.datasets.road``) with :mod:`cnn_course.utils.train_yolo`
-(``make weights NAME=yolo_road``) and keeps YOLOv2's output format, so the notebook's
-post-processing (``yolo_head``, filtering, NMS) is the original's:
+80 COCO classes) that cannot be downloaded here. The course staff train their own detector
+on the road-scene stand-in (``cnn_course.datasets.road``) and hand it out with the notebook
+(:func:`load_detector` finds the file, see :mod:`cnn_course.utils.weights`). It keeps
+YOLOv2's output format, so the notebook's post-processing (``yolo_head``, filtering, NMS) is
+the original's:
 
 - input ``(H, W, 3)`` float in [0, 1] (``preprocess_image`` of :mod:`cnn_course.utils.yolo`),
   :data:`INPUT_SIZE` by default;
@@ -18,9 +19,12 @@ The anchors and the input size travel inside the ``.keras`` file: the model's la
 detector (:func:`load_detector` reads them back).
 
 Also here: the target encoding (:func:`encode_targets`, responsible anchor = best IoU of
-shapes in the object's centre cell), the YOLOv2 loss (:func:`yolo_loss`), decoding with
-per-class NMS (:func:`detect`, TensorFlow's NMS, no student code) and VOC-style mAP
-(:func:`average_precision`, :func:`mean_average_precision`, :func:`evaluate_map`).
+shapes in the object's centre cell), its inverse (:func:`features_from_targets`, the raw
+output a perfect detector gives), and :func:`ground_truth_features`, a frame's labelled
+boxes encoded as the detector's output, which the notebook decodes with the student's own
+functions when the detector is not available. The training loss, the decoding with
+per-class NMS and the mAP evaluation hold what the student writes; they are instructor
+code (``cnn_course.graders.trainers.detection``).
 """
 
 from __future__ import annotations
@@ -35,10 +39,8 @@ from cnn_course.utils.runtime import quiet_tensorflow
 quiet_tensorflow()
 
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from cnn_course.datasets import road  # noqa: E402
-from cnn_course.utils.yolo import yolo_boxes_to_corners, yolo_head  # noqa: E402
 
 __all__ = [
     "INPUT_SIZE",
@@ -46,19 +48,16 @@ __all__ = [
     "STRIDE",
     "Detector",
     "YoloOutput",
-    "average_precision",
+    "box_fractions",
     "build_detector",
-    "decode_features",
-    "detect",
     "detector_anchors",
     "encode_targets",
-    "evaluate_map",
     "features_from_targets",
+    "grid_shape",
+    "ground_truth_features",
     "load_detector",
     "load_split",
-    "mean_average_precision",
     "untrained_detector",
-    "yolo_loss",
 ]
 
 # (height, width) of the detector's input. Wider than tall: the frames are 16:9, and a car
@@ -69,8 +68,7 @@ INPUT_SIZE = (288, 448)
 STRIDE = 16  # pixels of the input per grid cell: an 18 x 28 grid at 288 x 448
 N_ANCHORS = 5
 NUM_CLASSES = len(road.COCO_CLASSES)  # 80: class ids are lines of coco_classes.txt
-MAX_BOXES = 32  # true boxes per image kept for the loss's ignore mask (the data has <= 26)
-IGNORE_IOU = 0.6  # a prediction overlapping a true box this much is not punished as "no object"
+MAX_BOXES = 32  # true boxes per image kept for the training loss's ignore mask (the data has <= 26)
 WEIGHTS_NAME = "yolo_road"
 
 
@@ -186,13 +184,13 @@ def _detector_from_model(model: keras.Model) -> Detector:
 
 
 def load_detector(verbose: bool = True, path: Path | str | None = None) -> Detector | None:
-    """The trained detector (``make weights NAME=yolo_road``), or None with a sentence if missing."""
+    """The course's trained detector (see :func:`cnn_course.utils.weights.locate`), or None with a sentence."""
     from cnn_course.utils import weights
 
-    path = Path(path) if path else weights.path_if_present(WEIGHTS_NAME)
+    path = Path(path) if path else weights.locate(WEIGHTS_NAME, verbose=verbose)
     if path is None or not path.exists():
         if verbose:
-            print(f"The trained detector is missing: {weights.how_to_make(WEIGHTS_NAME)}.")
+            print(weights.missing_message(WEIGHTS_NAME))
         return None
     model = keras.models.load_model(path, compile=False)
     if verbose:
@@ -302,187 +300,31 @@ def features_from_targets(target, anchors, num_classes=NUM_CLASSES, logit=20.0):
     return feats.reshape(m, grid_h, grid_w, -1).astype(np.float32)
 
 
-# ---------------------------------------------------------------------------------------------
-# Loss
-# ---------------------------------------------------------------------------------------------
-
-def _box_iou(a_xy, a_wh, b_xy, b_wh):
-    """IoU of centre/size boxes, broadcasting."""
-    a_min, a_max = a_xy - a_wh / 2, a_xy + a_wh / 2
-    b_min, b_max = b_xy - b_wh / 2, b_xy + b_wh / 2
-    inter_wh = tf.maximum(tf.minimum(a_max, b_max) - tf.maximum(a_min, b_min), 0.0)
-    inter = inter_wh[..., 0] * inter_wh[..., 1]
-    union = a_wh[..., 0] * a_wh[..., 1] + b_wh[..., 0] * b_wh[..., 1] - inter
-    return inter / tf.maximum(union, 1e-9)
-
-
-def yolo_loss(target, true_boxes, feats, anchors, num_classes=NUM_CLASSES, parts=False):
-    """The YOLOv2 loss, summed over the grid and averaged over the images.
+def ground_truth_features(record: dict, anchors, grid, num_classes=NUM_CLASSES, scores=(0.90, 0.99)):
+    """A frame's labelled boxes as the raw output (1, S_h, S_w, A * (5 + C)) of a perfect detector.
 
     Arguments:
-    target -- (m, S, S, A, 6) from :func:`encode_targets`
-    true_boxes -- (m, max_boxes, 4) from :func:`encode_targets`
-    feats -- (m, S, S, A * (5 + C)) raw detector outputs
-    anchors -- (A, 2) in grid cells
+    record -- a frame of ``road.load_annotations``: ``boxes`` (n, 4) (x_min, y_min, x_max, y_max)
+              in pixels of its ``width`` x ``height`` image, ``classes`` (n,)
+    anchors -- (A, 2) anchor (width, height) in grid cells
+    grid -- (S_h, S_w)
+    scores -- the class score of the smallest and of the largest box
 
-    Terms (responsible anchors: object mask 1): squared error of the centre offsets in the
-    cell (sigmoid(t_xy)) and of t_wh against log(size / anchor), weighted by 2 - w * h (small
-    boxes count more); objectness cross-entropy towards 1; "no object" cross-entropy towards 0
-    for the other anchors, except predictions whose box overlaps a true box with IoU above
-    IGNORE_IOU; class cross-entropy (softmax). Returns the total, or a dict of the terms.
+    The boxes are encoded as for training (:func:`encode_targets`: the centre's cell, the
+    anchor of the best-fitting shape; a cell holds at most A boxes, more are dropped) and
+    turned into raw features (:func:`features_from_targets`), so that ``yolo_head`` decodes
+    them back exactly. Each box gets its class and a confident score, evenly spaced by area
+    from ``scores[0]`` (smallest) to ``scores[1]`` (largest), so that ``max_boxes`` keeps the
+    nearest objects first, as a detector's scores tend to; every other slot scores near 0.
     """
-    anchors = np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
-    target = tf.convert_to_tensor(target, tf.float32)
-    true_boxes = tf.convert_to_tensor(true_boxes, tf.float32)
-    feats = tf.convert_to_tensor(feats, tf.float32)
-    m = tf.shape(feats)[0]
-    grid_h, grid_w = target.shape[1], target.shape[2]
-    raw = tf.reshape(feats, [m, grid_h, grid_w, anchors.shape[0], 5 + num_classes])
-    _, pred_xy, pred_wh, _ = yolo_head(raw, anchors, num_classes)
-    obj = target[..., 4]  # (m, S, S, A)
-    scale = tf.constant([grid_w, grid_h], tf.float32)
-    cols, rows = tf.meshgrid(tf.range(grid_w), tf.range(grid_h))
-    offset = tf.cast(tf.stack([cols, rows], axis=-1), tf.float32)[None, :, :, None, :]
-    true_cell_xy = target[..., 0:2] * scale - offset
-    safe_wh = tf.where(obj[..., None] > 0, target[..., 2:4] * scale, anchors)
-    true_t_wh = tf.math.log(safe_wh / anchors)
-    weight = obj * (2.0 - target[..., 2] * target[..., 3])
-    xy_loss = weight * tf.reduce_sum(tf.square(tf.sigmoid(raw[..., 0:2]) - true_cell_xy), -1)
-    wh_loss = weight * tf.reduce_sum(tf.square(raw[..., 2:4] - true_t_wh), -1)
-    # ignore mask: best IoU of each prediction with the image's true boxes
-    iou = _box_iou(pred_xy[..., None, :], pred_wh[..., None, :],
-                   true_boxes[:, None, None, None, :, 0:2], true_boxes[:, None, None, None, :, 2:4])
-    ignore = tf.cast(tf.reduce_max(iou, axis=-1) > IGNORE_IOU, tf.float32)
-    to = raw[..., 4]
-    obj_loss = obj * tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(to), to)
-    noobj_loss = (1 - obj) * (1 - ignore) * tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(to), to)
-    class_loss = obj * tf.nn.sparse_softmax_cross_entropy_with_logits(
-        tf.cast(target[..., 5], tf.int32), raw[..., 5:])
-    m_float = tf.cast(m, tf.float32)
-    terms = {name: tf.reduce_sum(value) / m_float for name, value in (
-        ("xy", xy_loss), ("wh", wh_loss), ("object", obj_loss), ("no_object", noobj_loss),
-        ("class", class_loss))}
-    total = tf.add_n(list(terms.values()))
-    if parts:
-        return {"total": total, **terms}
-    return total
-
-
-# ---------------------------------------------------------------------------------------------
-# Decoding and evaluation (TensorFlow's NMS; no student code)
-# ---------------------------------------------------------------------------------------------
-
-def decode_features(feats, anchors, num_classes=NUM_CLASSES, score_threshold=0.01,
-                    iou_threshold=0.45, max_boxes=100):
-    """Raw features (m, S, S, A * (5 + C)) -> per image (boxes, scores, classes) after per-class NMS.
-
-    boxes are corners (y_min, x_min, y_max, x_max) as fractions of the image; scores are
-    confidence x class probability; NMS per class (``tf.image.combined_non_max_suppression``).
-    """
-    confidence, xy, wh, probs = yolo_head(feats, anchors, num_classes)
-    corners = yolo_boxes_to_corners(xy, wh)  # (m, S, S, A, 4)
-    m = tf.shape(corners)[0]
-    boxes = tf.reshape(corners, [m, -1, 1, 4])
-    scores = tf.reshape(confidence * probs, [m, -1, num_classes])
-    out_boxes, out_scores, out_classes, valid = tf.image.combined_non_max_suppression(
-        boxes, scores, max_output_size_per_class=max_boxes, max_total_size=max_boxes,
-        iou_threshold=iou_threshold, score_threshold=score_threshold, clip_boxes=False)
-    results = []
-    for i in range(int(m)):
-        n = int(valid[i])
-        results.append((out_boxes[i, :n].numpy(), out_scores[i, :n].numpy(),
-                        out_classes[i, :n].numpy().astype(np.int64)))
-    return results
-
-
-def detect(detector: Detector, images, batch_size=32, **kwargs):
-    """Run the detector on uint8 (or [0, 1] float) images (n, h, w, 3) -> list of (boxes, scores, classes)."""
-    results = []
-    for start in range(0, len(images), batch_size):
-        batch = np.asarray(images[start:start + batch_size])
-        batch = batch.astype(np.float32) / 255.0 if batch.dtype == np.uint8 else batch.astype(np.float32)
-        feats = detector.model(batch, training=False)
-        results += decode_features(feats, detector.anchors, len(detector.class_names), **kwargs)
-    return results
-
-
-def _corner_iou(box, boxes):
-    """IoU of one (y_min, x_min, y_max, x_max) box with (n, 4) boxes."""
-    y0, x0 = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
-    y1, x1 = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(y1 - y0, 0, None) * np.clip(x1 - x0, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-12)
-
-
-def average_precision(recall, precision) -> float:
-    """VOC AP with all-point interpolation: area under the precision envelope."""
-    r = np.concatenate([[0.0], np.asarray(recall, float), [1.0]])
-    p = np.concatenate([[0.0], np.asarray(precision, float), [0.0]])
-    p = np.maximum.accumulate(p[::-1])[::-1]
-    steps = np.flatnonzero(r[1:] != r[:-1])
-    return float(np.sum((r[steps + 1] - r[steps]) * p[steps + 1]))
-
-
-def mean_average_precision(detections, truths, class_names, iou_threshold=0.5) -> dict:
-    """mAP@iou_threshold (VOC style) of detections against true boxes, per class.
-
-    Arguments:
-    detections -- per image (boxes (k, 4), scores (k,), classes (k,)), corners in any one unit
-    truths -- per image (boxes (n, 4), classes (n,)), same corner order and unit
-    class_names -- names indexed by class id
-
-    Returns {class name: AP} for each class with at least one true box, and "mAP" (their mean).
-    A detection matches the unmatched true box of its class with the best IoU >= iou_threshold,
-    in decreasing score order; each true box matches once (later ones are false positives).
-    """
-    if len(detections) != len(truths):
-        raise ValueError(f"{len(detections)} images of detections for {len(truths)} of true boxes")
-    present = sorted({int(c) for _, classes in truths for c in np.asarray(classes).reshape(-1)})
-    result = {}
-    for c in present:
-        records, n_true = [], 0
-        for image, ((boxes, scores, classes), (_, t_classes)) in enumerate(
-                zip(detections, truths, strict=True)):
-            n_true += int(np.sum(np.asarray(t_classes) == c))
-            keep = np.asarray(classes).reshape(-1) == c
-            records += [(float(s), image, np.asarray(b, float))
-                        for s, b in zip(np.asarray(scores).reshape(-1)[keep],
-                                        np.asarray(boxes).reshape(-1, 4)[keep], strict=True)]
-        records.sort(key=lambda r: -r[0])
-        used = {}
-        hits = np.zeros(len(records))
-        for k, (_, image, box) in enumerate(records):
-            t_boxes, t_classes = truths[image]
-            t_boxes = np.asarray(t_boxes, float).reshape(-1, 4)[np.asarray(t_classes).reshape(-1) == c]
-            if len(t_boxes) == 0:
-                continue
-            ious = _corner_iou(box, t_boxes)
-            taken = used.setdefault(image, np.zeros(len(t_boxes), bool))
-            ious[taken] = -1.0
-            best = int(np.argmax(ious))
-            if ious[best] >= iou_threshold:
-                taken[best] = True
-                hits[k] = 1.0
-        tp = np.cumsum(hits)
-        recall = tp / max(n_true, 1)
-        precision = tp / np.arange(1, len(records) + 1)
-        result[class_names[c]] = average_precision(recall, precision) if len(records) else 0.0
-    result["mAP"] = float(np.mean([result[class_names[c]] for c in present])) if present else 0.0
-    return result
-
-
-def evaluate_map(detector: Detector, split: str = "val", iou_threshold: float = 0.5,
-                 limit: int | None = None) -> dict:
-    """mAP@iou_threshold per class of a detector on a split's held-out scenes ("val" by default).
-
-    The split's images are resized to the detector's input (as ``preprocess_image`` does);
-    boxes are compared as fractions of the image. Returns {class name: AP, ..., "mAP": mean}.
-    """
-    images, records = load_split(split, detector.input_size, limit)
-    detections = detect(detector, images)
-    truths = []
-    for record in records:
-        truths.append((box_fractions(record)[:, [1, 0, 3, 2]], record["classes"]))  # -> (y_min, x_min, y_max, x_max)
-    return mean_average_precision(detections, truths, detector.class_names, iou_threshold)
+    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 2)
+    target, _ = encode_targets(box_fractions(record), record["classes"], anchors, grid)
+    feats = features_from_targets(target[None], anchors, num_classes)
+    feats = feats.reshape(feats.shape[:3] + (len(anchors), 5 + int(num_classes)))
+    obj = target[..., 4] > 0
+    areas = (target[..., 2] * target[..., 3])[obj]  # (k,) in the order of feats[0][obj]
+    rank = np.argsort(np.argsort(areas, kind="stable"), kind="stable")  # 0 for the smallest box
+    low, high = scores
+    score = low + (high - low) * rank / max(len(areas) - 1, 1)
+    feats[0, ..., 4][obj] = np.log(score / (1 - score))  # the objectness logit
+    return feats.reshape(feats.shape[:3] + (-1,))

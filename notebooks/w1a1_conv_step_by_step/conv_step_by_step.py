@@ -56,13 +56,28 @@
 
 # %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}
 # In Google Colab, install the course package; anywhere else this cell does nothing.
+import os
 import sys
+from pathlib import Path
 
-COLAB_PACKAGE = "cnn-course @ git+https://github.com/cnn-course/cnn-course"
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COLAB_PACKAGE], check=True)
+    install = STUDENT_PACKAGE
+    if install.endswith(".whl") and "://" not in install:  # the wheel handed out with this notebook
+        found = sorted(Path.cwd().glob(install))
+        if not found:
+            from google.colab import drive
+
+            drive.mount("/content/drive")  # the assignment folder may be in your Drive
+            found = sorted(Path("/content/drive/MyDrive").rglob(install))
+        if not found:
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
+                                    "on the left, or put it beside the notebook in your Drive.")
+        install = str(found[0])
+        os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
 
 # %% tags=["setup"] nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false}
 import time
@@ -73,7 +88,7 @@ import matplotlib.pyplot as plt
 from cnn_course.utils import quiet_tensorflow, smoke_mode
 from cnn_course.utils import fast_layers, plots
 from cnn_course.utils.gradcheck import eval_numerical_gradient_array, rel_error
-from cnn_course.graders import w1a1_conv_step_by_step as grader
+from cnn_course.checks import w1a1_conv_step_by_step as checks
 
 quiet_tensorflow()  # before TensorFlow is imported: nbgrader fails cells that log to stderr
 
@@ -136,8 +151,9 @@ def zero_pad(X, pad):
 
 # %% nbgrader={"grade": true, "grade_id": "zero_pad_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """zero_pad adds zeros around height and width only, and keeps the values inside."""
-grader.check_zero_pad(zero_pad)
+checks.check_zero_pad(zero_pad)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a1_conv_step_by_step as grader
 grader.check_zero_pad(zero_pad, hidden=True)
 ### END HIDDEN TESTS
 
@@ -190,8 +206,9 @@ def conv_single_step(a_slice_prev, W, b):
 
 # %% nbgrader={"grade": true, "grade_id": "conv_single_step_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """conv_single_step returns the scalar sum(a_slice_prev * W) + b."""
-grader.check_conv_single_step(conv_single_step)
+checks.check_conv_single_step(conv_single_step)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a1_conv_step_by_step as grader
 grader.check_conv_single_step(conv_single_step, hidden=True)
 ### END HIDDEN TESTS
 
@@ -291,8 +308,9 @@ def conv_forward(A_prev, W, b, hparameters):
 
 # %% nbgrader={"grade": true, "grade_id": "conv_forward_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """conv_forward gives the right output size and values for several pads and strides."""
-grader.check_conv_forward(conv_forward)
+checks.check_conv_forward(conv_forward)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a1_conv_step_by_step as grader
 grader.check_conv_forward(conv_forward, hidden=True)
 ### END HIDDEN TESTS
 
@@ -392,8 +410,9 @@ def pool_forward(A_prev, hparameters, mode="max"):
 
 # %% nbgrader={"grade": true, "grade_id": "pool_forward_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """pool_forward computes max and average pooling with the right window, stride and size."""
-grader.check_pool_forward(pool_forward)
+checks.check_pool_forward(pool_forward)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a1_conv_step_by_step as grader
 grader.check_pool_forward(pool_forward, hidden=True)
 ### END HIDDEN TESTS
 
@@ -492,8 +511,9 @@ def conv_backward(dZ, cache):
 
 # %% nbgrader={"grade": true, "grade_id": "conv_backward_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """conv_backward returns dA_prev, dW and db that match numerical gradients."""
-grader.check_conv_backward(conv_backward)
+checks.check_conv_backward(conv_backward)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a1_conv_step_by_step as grader
 grader.check_conv_backward(conv_backward, hidden=True)
 ### END HIDDEN TESTS
 
@@ -531,8 +551,9 @@ def create_mask_from_window(x):
 
 # %% nbgrader={"grade": true, "grade_id": "create_mask_from_window_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """create_mask_from_window marks the maximum of the window and nothing else."""
-grader.check_create_mask_from_window(create_mask_from_window)
+checks.check_create_mask_from_window(create_mask_from_window)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a1_conv_step_by_step as grader
 grader.check_create_mask_from_window(create_mask_from_window, hidden=True)
 ### END HIDDEN TESTS
 
@@ -566,8 +587,9 @@ def distribute_value(dz, shape):
 
 # %% nbgrader={"grade": true, "grade_id": "distribute_value_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """distribute_value spreads dz evenly over a window of the given shape."""
-grader.check_distribute_value(distribute_value)
+checks.check_distribute_value(distribute_value)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a1_conv_step_by_step as grader
 grader.check_distribute_value(distribute_value, hidden=True)
 ### END HIDDEN TESTS
 
@@ -626,8 +648,9 @@ def pool_backward(dA, cache, mode="max"):
 
 # %% nbgrader={"grade": true, "grade_id": "pool_backward_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """pool_backward routes the gradient to the max (max mode) or spreads it (average mode)."""
-grader.check_pool_backward(pool_backward)
+checks.check_pool_backward(pool_backward)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a1_conv_step_by_step as grader
 grader.check_pool_backward(pool_backward, hidden=True)
 ### END HIDDEN TESTS
 

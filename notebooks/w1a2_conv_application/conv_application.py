@@ -47,13 +47,28 @@
 
 # %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}
 # In Google Colab, install the course package; anywhere else this cell does nothing.
+import os
 import sys
+from pathlib import Path
 
-COLAB_PACKAGE = "cnn-course @ git+https://github.com/cnn-course/cnn-course"
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COLAB_PACKAGE], check=True)
+    install = STUDENT_PACKAGE
+    if install.endswith(".whl") and "://" not in install:  # the wheel handed out with this notebook
+        found = sorted(Path.cwd().glob(install))
+        if not found:
+            from google.colab import drive
+
+            drive.mount("/content/drive")  # the assignment folder may be in your Drive
+            found = sorted(Path("/content/drive/MyDrive").rglob(install))
+        if not found:
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
+                                    "on the left, or put it beside the notebook in your Drive.")
+        install = str(found[0])
+        os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
 
 # %% tags=["setup"] nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false}
 import time
@@ -69,7 +84,7 @@ import tensorflow as tf
 
 from cnn_course.datasets.h5sets import load_happy_dataset, load_signs_dataset
 from cnn_course.utils.keras_summary import summary
-from cnn_course.graders import w1a2_conv_application as grader
+from cnn_course.checks import w1a2_conv_application as checks
 
 # %% tags=["parameters"] nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 seed = 0  # seeds the weights, the shuffling and everything else random
@@ -155,8 +170,9 @@ def convert_to_one_hot(Y, C):
 
 # %% nbgrader={"grade": true, "grade_id": "convert_to_one_hot_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """convert_to_one_hot turns labels of shape (1, m) into one-hot columns, shape (C, m)."""
-grader.check_convert_to_one_hot(convert_to_one_hot)
+checks.check_convert_to_one_hot(convert_to_one_hot)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a2_conv_application as grader
 grader.check_convert_to_one_hot(convert_to_one_hot, hidden=True)
 ### END HIDDEN TESTS
 
@@ -212,8 +228,9 @@ def make_dataset(X, Y, batch_size, shuffle=True, seed=0):
 
 # %% nbgrader={"grade": true, "grade_id": "make_dataset_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """make_dataset yields batches of (X / 255, Y), shuffled with its seed when asked."""
-grader.check_make_dataset(make_dataset)
+checks.check_make_dataset(make_dataset)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a2_conv_application as grader
 grader.check_make_dataset(make_dataset, hidden=True)
 ### END HIDDEN TESTS
 
@@ -294,8 +311,9 @@ def happyModel():
 
 # %% nbgrader={"grade": true, "grade_id": "happyModel_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """happyModel is a compiled Sequential model with the specified layers and 37,633 parameters."""
-grader.check_happyModel(happyModel)
+checks.check_happyModel(happyModel)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a2_conv_application as grader
 grader.check_happyModel(happyModel, hidden=True)
 ### END HIDDEN TESTS
 
@@ -435,8 +453,9 @@ def convolutional_model(input_shape):
 
 # %% nbgrader={"grade": true, "grade_id": "convolutional_model_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """convolutional_model is a compiled Functional model with the specified layers, for any input shape."""
-grader.check_convolutional_model(convolutional_model)
+checks.check_convolutional_model(convolutional_model)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a2_conv_application as grader
 grader.check_convolutional_model(convolutional_model, hidden=True)
 ### END HIDDEN TESTS
 

@@ -45,13 +45,28 @@
 
 # %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}
 # In Google Colab, install the course package; anywhere else this cell does nothing.
+import os
 import sys
+from pathlib import Path
 
-COLAB_PACKAGE = "cnn-course @ git+https://github.com/cnn-course/cnn-course"
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COLAB_PACKAGE], check=True)
+    install = STUDENT_PACKAGE
+    if install.endswith(".whl") and "://" not in install:  # the wheel handed out with this notebook
+        found = sorted(Path.cwd().glob(install))
+        if not found:
+            from google.colab import drive
+
+            drive.mount("/content/drive")  # the assignment folder may be in your Drive
+            found = sorted(Path("/content/drive/MyDrive").rglob(install))
+        if not found:
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
+                                    "on the left, or put it beside the notebook in your Drive.")
+        install = str(found[0])
+        os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
 
 # %% tags=["setup"] nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false}
 import tempfile
@@ -64,7 +79,7 @@ import matplotlib.pyplot as plt
 from cnn_course.utils import quiet_tensorflow, report_metric, seed_everything, smoke_mode
 from cnn_course.utils import resnet_figures, weights
 from cnn_course.datasets.h5sets import load_signs_dataset
-from cnn_course.graders import w2a1_residual_networks as grader
+from cnn_course.checks import w2a1_residual_networks as checks
 
 quiet_tensorflow()  # before TensorFlow is imported: nbgrader fails cells that log to stderr
 
@@ -259,8 +274,9 @@ def identity_block(X, f, filters, initializer=random_uniform):
 
 # %% nbgrader={"grade": true, "grade_id": "identity_block_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 """identity_block has the specified layers and gives the expected outputs in both modes."""
-grader.check_identity_block(identity_block)
+checks.check_identity_block(identity_block)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w2a1_residual_networks as grader
 grader.check_identity_block(identity_block, hidden=True)
 ### END HIDDEN TESTS
 
@@ -353,8 +369,9 @@ def convolutional_block(X, f, filters, s=2, initializer=glorot_uniform):
 
 # %% nbgrader={"grade": true, "grade_id": "convolutional_block_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 """convolutional_block has the specified layers, strides and shortcut, and the expected outputs."""
-grader.check_convolutional_block(convolutional_block)
+checks.check_convolutional_block(convolutional_block)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w2a1_residual_networks as grader
 grader.check_convolutional_block(convolutional_block, hidden=True)
 ### END HIDDEN TESTS
 
@@ -418,8 +435,9 @@ def ResNet50(input_shape=(64, 64, 3), classes=6):
 
 # %% nbgrader={"grade": true, "grade_id": "ResNet50_tests", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 """ResNet50 has the specified stages, layers, output and parameter count."""
-grader.check_ResNet50(ResNet50)
+checks.check_ResNet50(ResNet50)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w2a1_residual_networks as grader
 grader.check_ResNet50(ResNet50, hidden=True)
 ### END HIDDEN TESTS
 
@@ -508,21 +526,22 @@ assert same, "the reloaded model should predict exactly what the trained model p
 # %% [markdown] nbgrader={"grade": false, "grade_id": "pretrained_intro", "locked": true, "schema_version": 3, "solution": false}
 # ### 4.2 A longer-trained ResNet50
 #
-# `make weights NAME=resnet50_signs` trains the same ResNet50 (this notebook's solution) for
-# longer, with a seeded pipeline and light data augmentation, and caches it as a `.keras`
-# file. If that file is there, the next cell loads and evaluates it; otherwise it says how to
-# make it.
+# The course staff trained the same ResNet50 for longer, with a seeded pipeline and light data
+# augmentation, and provide it with this notebook as the file `resnet50_signs.keras`. If that
+# file is there (beside the notebook or in the course's cache folder), the next cell loads and
+# evaluates it; otherwise it says which file is missing, and the rest of the notebook runs
+# without it.
 
 # %% nbgrader={"grade": false, "grade_id": "pretrained", "locked": true, "schema_version": 3, "solution": false}
-pretrained_path = weights.path_if_present("resnet50_signs")
+pretrained_path = weights.locate("resnet50_signs")  # prints where it found the file
 if pretrained_path is None:
-    print("No longer-trained weights in the cache:", weights.how_to_make("resnet50_signs"))
+    print(weights.missing_message("resnet50_signs"))
 else:
     pretrained = keras.models.load_model(pretrained_path)
     chosen = pretrained.predict(test_data, verbose=0).argmax(axis=1)
     pretrained_accuracy = float(np.mean(chosen == Y_test))
     print(f"{pretrained_path.name}: test accuracy {pretrained_accuracy:.4f} "
-          f"(training card: {weights.card('resnet50_signs').get('metrics', {})})")
+          f"(training card: {weights.card('resnet50_signs', path=pretrained_path).get('metrics', {})})")
     report_metric("pretrained_test_accuracy", pretrained_accuracy)
     fig = resnet_figures.plot_predictions(X_test, Y_test, chosen, n=6,
                                           title="Longer-trained ResNet50 (true / predicted)")

@@ -41,13 +41,28 @@
 
 # %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}
 # In Google Colab, install the course package; anywhere else this cell does nothing.
+import os
 import sys
+from pathlib import Path
 
-COLAB_PACKAGE = "cnn-course @ git+https://github.com/cnn-course/cnn-course"
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COLAB_PACKAGE], check=True)
+    install = STUDENT_PACKAGE
+    if install.endswith(".whl") and "://" not in install:  # the wheel handed out with this notebook
+        found = sorted(Path.cwd().glob(install))
+        if not found:
+            from google.colab import drive
+
+            drive.mount("/content/drive")  # the assignment folder may be in your Drive
+            found = sorted(Path("/content/drive/MyDrive").rglob(install))
+        if not found:
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
+                                    "on the left, or put it beside the notebook in your Drive.")
+        install = str(found[0])
+        os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
 
 # %% tags=["setup"] nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false}
 import time
@@ -68,7 +83,7 @@ from tensorflow.keras.utils import image_dataset_from_directory
 
 from cnn_course.datasets.alpaca import alpaca_dir
 from cnn_course.utils.mobilenet import BASE_NAME, base_predictions, pretrained_base
-from cnn_course.graders import w2a2_transfer_learning as grader
+from cnn_course.checks import w2a2_transfer_learning as checks
 
 # %% tags=["parameters"] nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 seed = 0
@@ -159,8 +174,9 @@ def data_augmenter():
 
 # %% nbgrader={"grade": true, "grade_id": "data_augmenter_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """data_augmenter returns a Sequential of RandomFlip('horizontal') then RandomRotation(0.2)."""
-grader.check_data_augmenter(data_augmenter)
+checks.check_data_augmenter(data_augmenter)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w2a2_transfer_learning as grader
 grader.check_data_augmenter(data_augmenter, hidden=True)
 ### END HIDDEN TESTS
 
@@ -190,11 +206,13 @@ plt.show()
 #
 # **Which weights?** The original lesson uses MobileNetV2 trained on ImageNet (1.4 million
 # photos, 1,000 classes). `pretrained_base` (from this course's package) uses them when
-# Keras has them or can download them. Offline, it uses a MobileNetV2 that this course
-# pretrained itself (`make weights NAME=mobilenet_v2_source`) on 6,000 pictures of 12
-# classes: bicycles, birds, boats, cars, cats, chairs, dogs, flowers, horses, houses,
-# sheep and trees. **No alpaca** in it: any alpaca knowledge must come from transfer.
-# The next cell says which base you have, and why.
+# Keras has them or can download them. Otherwise it uses a MobileNetV2 that the course
+# staff pretrained on 6,000 pictures of 12 classes (bicycles, birds, boats, cars, cats,
+# chairs, dogs, flowers, horses, houses, sheep and trees) and provide with this notebook,
+# as the file `mobilenet_v2_source.weights.h5`. **No alpaca** in it: any alpaca knowledge
+# must come from transfer. If neither is available, the base starts from random weights
+# and the notebook still runs to the end, without the benefit of transfer. The next cell
+# says which base you have, and why.
 
 # %% nbgrader={"grade": false, "grade_id": "load_base", "locked": true, "schema_version": 3, "solution": false}
 IMG_SHAPE = IMG_SIZE + (3,)
@@ -285,8 +303,9 @@ def alpaca_model(image_shape=IMG_SIZE, data_augmentation=data_augmenter()):  # n
 
 # %% nbgrader={"grade": true, "grade_id": "alpaca_model_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """alpaca_model has the expected layers, parameters, frozen base, preprocessing and compile settings."""
-grader.check_alpaca_model(alpaca_model)
+checks.check_alpaca_model(alpaca_model)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w2a2_transfer_learning as grader
 grader.check_alpaca_model(alpaca_model, hidden=True)
 ### END HIDDEN TESTS
 
@@ -352,8 +371,9 @@ def fine_tune(model, fine_tune_at=120, base_learning_rate=0.001):
 
 # %% nbgrader={"grade": true, "grade_id": "fine_tune_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """fine_tune freezes the base below fine_tune_at, trains the rest and recompiles at a tenth of the rate."""
-grader.check_fine_tune(fine_tune)
+checks.check_fine_tune(fine_tune)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w2a2_transfer_learning as grader
 grader.check_fine_tune(fine_tune, hidden=True)
 ### END HIDDEN TESTS
 

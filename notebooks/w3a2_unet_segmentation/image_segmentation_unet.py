@@ -46,13 +46,28 @@
 
 # %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}
 # In Google Colab, install the course package; anywhere else this cell does nothing.
+import os
 import sys
+from pathlib import Path
 
-COLAB_PACKAGE = "cnn-course @ git+https://github.com/cnn-course/cnn-course"
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COLAB_PACKAGE], check=True)
+    install = STUDENT_PACKAGE
+    if install.endswith(".whl") and "://" not in install:  # the wheel handed out with this notebook
+        found = sorted(Path.cwd().glob(install))
+        if not found:
+            from google.colab import drive
+
+            drive.mount("/content/drive")  # the assignment folder may be in your Drive
+            found = sorted(Path("/content/drive/MyDrive").rglob(install))
+        if not found:
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
+                                    "on the left, or put it beside the notebook in your Drive.")
+        install = str(found[0])
+        os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
 
 # %% tags=["setup"] nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false}
 import time
@@ -69,7 +84,7 @@ from keras import layers
 
 from cnn_course.datasets import carla
 from cnn_course.utils import segmentation
-from cnn_course.graders import w3a2_unet_segmentation as grader
+from cnn_course.checks import w3a2_unet_segmentation as checks
 
 # %% tags=["parameters"] nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 seed = 0                  # seeds the split-free shuffling, the weights and dropout
@@ -157,8 +172,9 @@ def process_path(image_path, mask_path):
 
 # %% nbgrader={"grade": true, "grade_id": "process_path_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """process_path decodes the image as floats in [0, 1] and the mask as one channel of class ids."""
-grader.check_process_path(process_path)
+checks.check_process_path(process_path)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w3a2_unet_segmentation as grader
 grader.check_process_path(process_path, hidden=True)
 ### END HIDDEN TESTS
 
@@ -196,8 +212,9 @@ def preprocess(image, mask):
 
 # %% nbgrader={"grade": true, "grade_id": "preprocess_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
 """preprocess resizes an image and its mask to 96x128 without mixing class ids."""
-grader.check_preprocess(preprocess)
+checks.check_preprocess(preprocess)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w3a2_unet_segmentation as grader
 grader.check_preprocess(preprocess, hidden=True)
 ### END HIDDEN TESTS
 
@@ -315,8 +332,9 @@ def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
 
 # %% nbgrader={"grade": true, "grade_id": "conv_block_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """conv_block: two he_normal relu convolutions, optional dropout, pooling after the skip is taken."""
-grader.check_conv_block(conv_block)
+checks.check_conv_block(conv_block)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w3a2_unet_segmentation as grader
 grader.check_conv_block(conv_block, hidden=True)
 ### END HIDDEN TESTS
 
@@ -359,8 +377,9 @@ def upsampling_block(expansive_input, contractive_input, n_filters=32):
 
 # %% nbgrader={"grade": true, "grade_id": "upsampling_block_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """upsampling_block: stride-2 transposed convolution, concatenation with the skip, two convolutions."""
-grader.check_upsampling_block(upsampling_block)
+checks.check_upsampling_block(upsampling_block)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w3a2_unet_segmentation as grader
 grader.check_upsampling_block(upsampling_block, hidden=True)
 ### END HIDDEN TESTS
 
@@ -419,8 +438,9 @@ def unet_model(input_size=(96, 128, 3), n_filters=32, n_classes=23):
 
 # %% nbgrader={"grade": true, "grade_id": "unet_model_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 """unet_model has the U-Net's layers, shapes, dropout rates and 8,640,471 parameters."""
-grader.check_unet_model(unet_model)
+checks.check_unet_model(unet_model)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w3a2_unet_segmentation as grader
 grader.check_unet_model(unet_model, hidden=True)
 ### END HIDDEN TESTS
 
@@ -508,8 +528,9 @@ def compile_unet(model, learning_rate=0.001):
 
 # %% nbgrader={"grade": true, "grade_id": "compile_unet_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
 """compile_unet uses Adam, sparse categorical cross-entropy from logits and accuracy."""
-grader.check_compile_unet(compile_unet)
+checks.check_compile_unet(compile_unet)
 ### BEGIN HIDDEN TESTS
+from cnn_course.graders import w3a2_unet_segmentation as grader
 grader.check_compile_unet(compile_unet, hidden=True)
 ### END HIDDEN TESTS
 

@@ -19,7 +19,12 @@ NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?")
 
 def _points(assignment_id: str) -> dict[str, float]:
     """{test grade id: points} from the source notebook."""
-    from cnn_course.utils.notebooks import is_test, nbgrader_meta, read_notebook, source_path
+    from cnn_course.graders.authoring.notebooks import (
+        is_test,
+        nbgrader_meta,
+        read_notebook,
+        source_path,
+    )
 
     return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c).get("points", 0))
             for c in read_notebook(source_path(assignment_id)).cells if is_test(c)}

@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnn_course.graders import load_functions
-from cnn_course.graders._checking import CheckFailure
+from cnn_course.checks._checking import CheckFailure
+from cnn_course.graders.engine.loading import load_functions
 
 
 @dataclass
@@ -49,7 +49,7 @@ def grade_notebook(assignment_id: str, notebook_path: str | Path) -> dict[str, T
 
 def kill_report(assignment_id: str) -> list[dict]:
     """Grade every mutant of the assignment; one row per mutant."""
-    from cnn_course.graders.mutants import mutants, write_notebook
+    from cnn_course.graders.authoring.mutants import mutants, write_notebook
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from cnn_course.graders._checking import CheckFailure, call_unchecked, fn_name
+from cnn_course.checks._checking import CheckFailure, call_unchecked, fn_name
 from cnn_course.utils.runtime import quiet_tensorflow
 
 quiet_tensorflow()

@@ -3,7 +3,7 @@
 ``nbgrader autograde`` re-executes every notebook from top to bottom, training
 included, in a kernel that also runs the hidden tests. The fast grader instead:
 
-1. grades each submission in its own child process (:mod:`cnn_course.graders.sandbox`):
+1. grades each submission in its own child process (:mod:`cnn_course.graders.engine.sandbox`):
    the trusted ``setup``/``parameters`` cells of the source notebook, the
    student's graded cells, then the visible and hidden checks of every test
    cell; with a wall-clock limit per test, a memory limit, no network and a
@@ -39,7 +39,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from cnn_course.utils.notebooks import (
+from cnn_course.graders.authoring.notebooks import (
     is_graded_code,
     is_test,
     nbgrader_meta,
@@ -92,7 +92,7 @@ def merged_notebook(assignment_id: str, submission: nbformat.NotebookNode) -> nb
     A graded cell the student deleted is left out (its functions become failing
     stubs in ``load_functions``); nothing else of the student's runs.
     """
-    from cnn_course.utils.notebooks import tags
+    from cnn_course.graders.authoring.notebooks import tags
 
     answers = {}
     for cell in submission.cells:
@@ -128,7 +128,7 @@ def _isolation_prefix() -> tuple[str, ...]:
 def forbidden_folders(course: Path | None) -> list[str]:
     """Folders the student's code may not read: the course (gradebook, sources), the sources and references."""
     root = repo_root()
-    folders = [root / "notebooks", Path(__file__).resolve().parent / "reference"]
+    folders = [root / "notebooks", Path(__file__).resolve().parents[1] / "reference"]
     if course is not None:
         folders.append(Path(course))
     return [str(f) for f in folders]
@@ -148,7 +148,7 @@ def _run_child(assignment_id: str, notebook: Path, tests: list[str], workdir: Pa
                forbid: list[str]) -> tuple[list[dict], str]:
     """One grading process; returns its events and how it ended ("done", or why it was stopped)."""
     read_fd, write_fd = os.pipe()
-    command = [*_isolation_prefix(), sys.executable, "-m", "cnn_course.graders.sandbox", assignment_id,
+    command = [*_isolation_prefix(), sys.executable, "-m", "cnn_course.graders.engine.sandbox", assignment_id,
                str(notebook), "--tests", ",".join(tests), "--fd", str(write_fd)]
     for folder in forbid:
         command += ["--forbid", folder]
@@ -374,12 +374,12 @@ def autograde(course: Path, assignment_id: str, students: list[str] | None = Non
               scheduler: str | None = None, limits: Limits | None = None,
               progress=print) -> dict[str, SubmissionResult]:
     """Grade the submissions (step 1), then let nbgrader record them (step 2). Returns step 1's results."""
-    from cnn_course.graders.cohort import run_nbgrader
+    from cnn_course.graders.engine.cohort import run_nbgrader
 
     progress(f"[grade] {assignment_id}: grading {len(submissions(course, assignment_id, students))} "
              f"submissions in sandboxes ({'dask ' + scheduler if scheduler else f'{jobs} at a time'})")
     results = grade_all(course, assignment_id, students, jobs, scheduler, limits, progress=progress)
-    steps = ["cnn_course.graders.fast.SandboxedExecute", "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    steps = ["cnn_course.graders.engine.fast.SandboxedExecute", "nbconvert.preprocessors.ClearMetadataPreprocessor",
              "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
              "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata"]
     options = [f"--Autograde.autograde_preprocessors={step}" for step in steps]

@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from cnn_course.graders.authoring.notebooks import assignments, build_notebook, source_path
 from cnn_course.utils import quiet_tensorflow
-from cnn_course.utils.notebooks import assignments, build_notebook, source_path
 
 
 def _best(fn, repeat: int) -> float:
@@ -30,7 +30,7 @@ def _best(fn, repeat: int) -> float:
 
 def bench_w1a1_conv(m: int = 100) -> list[dict]:
     """Loops (the source solution) vs vectorised vs tf.nn.conv2d on one conv forward."""
-    from cnn_course.graders import load_functions
+    from cnn_course.graders.engine.loading import load_functions
     from cnn_course.utils import fast_layers
 
     quiet_tensorflow()
@@ -81,8 +81,8 @@ def bench_grading(assignment_id: str, cohort_size: int = 30, mutants: int | None
     """
     import shutil
 
-    from cnn_course.graders import cohort as ct
-    from cnn_course.graders import fast
+    from cnn_course.graders.engine import cohort as ct
+    from cnn_course.graders.engine import fast
 
     short = assignment_id.split("_")[0]
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,7 +172,7 @@ def bench_difficulty() -> list[dict]:
         rows.append({"assignment": "datasets", "measure": f"{label}: linear vs CNN", "value":
                      json.dumps(result, default=str)[:300], "goal": "CNN >= 20 points ahead", "met": None,
                      "note": f"{time.perf_counter() - start:.0f} s"})
-    from cnn_course.graders.bench_w3a2_unet_segmentation import original_recipe_row
+    from cnn_course.graders.bench.w3a2_unet_segmentation import original_recipe_row
 
     print("[bench] carla: the original course's U-Net recipe (5 epochs of 32 filters, several minutes)", flush=True)
     rows.append(original_recipe_row())
@@ -188,7 +188,7 @@ def notebook_rows(assignment_id: str, goals: dict[str, tuple[str, float]], time_
     ``goals`` maps a metric name to (">=" or "<=", bound); the goal is met when
     the worst seed meets it. ``smoke_goal_s`` adds a timed smoke-mode run.
     """
-    from cnn_course.utils.execute import run_notebook
+    from cnn_course.graders.authoring.execute import run_notebook
 
     short = assignment_id.split("_")[0]
     rows, runs = [], []
@@ -249,11 +249,11 @@ def seed_rows(short: str, runs: list, goals: dict[str, tuple[str, float]], time_
 
 
 def assignment_rows(assignment_id: str) -> list[dict]:
-    """The rows of ``cnn_course.graders.bench_<assignment_id>.rows()``, if that module exists."""
+    """The rows of ``cnn_course.graders.bench.<assignment_id>.rows()``, if that module exists."""
     import importlib
     import importlib.util
 
-    module = f"cnn_course.graders.bench_{assignment_id}"
+    module = f"cnn_course.graders.bench.{assignment_id}"
     if importlib.util.find_spec(module) is None:
         return []
     return importlib.import_module(module).rows()

@@ -37,7 +37,7 @@ def mutants(assignment_id: str | None = None) -> list[Mutant]:
     import importlib
     import importlib.util
 
-    from cnn_course.utils.notebooks import assignments
+    from cnn_course.graders.authoring.notebooks import assignments
 
     found = []
     for aid in assignments() if assignment_id is None else [assignment_id]:
@@ -56,7 +56,7 @@ def apply(mutant: Mutant, nb):
     """A copy of the notebook with the mutant's edits applied to its graded cell."""
     import nbformat  # here, not at import: grader modules (imported by notebooks) import this module
 
-    from cnn_course.utils.notebooks import nbgrader_meta
+    from cnn_course.graders.authoring.notebooks import nbgrader_meta
 
     nb = nbformat.from_dict(nb)
     cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == mutant.grade_id]
@@ -75,7 +75,7 @@ def write_notebook(mutant: Mutant, destination: Path) -> Path:
     """The built source notebook with the mutant applied, as .ipynb at destination."""
     import nbformat
 
-    from cnn_course.utils.notebooks import build_notebook, source_path
+    from cnn_course.graders.authoring.notebooks import build_notebook, source_path
 
     with tempfile.TemporaryDirectory() as tmp:
         built = build_notebook(source_path(mutant.assignment_id), Path(tmp) / "source.ipynb")

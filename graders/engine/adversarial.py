@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnn_course.utils.notebooks import nbgrader_meta
+from cnn_course.graders.authoring.notebooks import nbgrader_meta
 
 ASSIGNMENT_ID = "w1a1_conv_step_by_step"
 ALL_TESTS = frozenset(f"{name}_tests" for name in (
@@ -41,7 +41,7 @@ def _cell(nb, grade_id: str):
 
 
 def _fill(code: str, course: Path) -> str:
-    return code.replace("{course}", str(course)).replace("{repo}", str(Path(__file__).resolve().parents[1]))
+    return code.replace("{course}", str(course)).replace("{repo}", str(Path(__file__).resolve().parents[2]))
 
 
 def _append(grade_id: str, code: str):
@@ -111,8 +111,9 @@ ATTACKS: tuple[Attack, ...] = (
                    "np.testing.assert_allclose = lambda *a, **k: None\n"),
            ALL_TESTS, "fooled: 12/12 for a wrong zero_pad"),
     Attack("monkeypatch-graders", "zero_pad is wrong and the cell replaces the grader's check with a no-op",
-           _append("zero_pad", WRONG_ZERO_PAD + "\n\nimport cnn_course.graders.w1a1_conv_step_by_step as _g\n\n"
-                   "_g.check_zero_pad = lambda *a, **k: print('All tests passed.')\n"),
+           _append("zero_pad", WRONG_ZERO_PAD + "\n\nimport cnn_course.checks.w1a1_conv_step_by_step as _c\n"
+                   "import cnn_course.graders.w1a1_conv_step_by_step as _g\n\n"
+                   "_c.check_zero_pad = _g.check_zero_pad = lambda *a, **k: print('All tests passed.')\n"),
            ALL_TESTS, "fooled: zero_pad_tests full marks for a wrong zero_pad, 8/12"),
     Attack("read-references", "the zero_pad cell reads the grader's reference outputs from disk",
            _prepend("zero_pad", "_stolen = dict(np.load('{repo}/graders/reference/w1a1_conv_step_by_step.npz'))"),
@@ -143,7 +144,7 @@ def by_name(name: str) -> Attack:
 
 def build(course: Path) -> dict[str, Attack]:
     """Release W1A1 in the course, submit one notebook per attack; {student: attack}."""
-    from cnn_course.graders import cohort as ct
+    from cnn_course.graders.engine import cohort as ct
 
     ct.make_course(course)
     released = ct.release(course, ASSIGNMENT_ID)

@@ -19,12 +19,12 @@ import tomllib
 
 GENERATED_NOTE = "Generated from {source} by `make build`; edit the .py source, not this file."
 KEEP_CELL_METADATA = ("nbgrader", "tags")
-COLAB_LINE_PREFIX = "COLAB_PACKAGE = "
+COLAB_LINE_PREFIX = "STUDENT_PACKAGE = "
 
 
 def repo_root() -> Path:
     """The course repository (the folder holding notebooks/, graders/, ...)."""
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]
 
 
 def notebooks_dir() -> Path:
@@ -82,13 +82,28 @@ def is_test(cell) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
-def colab_package() -> str:
-    """The package spec the Colab cell installs: $CNN_COURSE_COLAB_PACKAGE, else pyproject's setting."""
-    override = os.environ.get("CNN_COURSE_COLAB_PACKAGE")
-    if override:
+def course_setting(name: str) -> str:
+    """A ``[tool.cnn-course]`` setting of pyproject.toml; ``$CNN_COURSE_<NAME>`` overrides it."""
+    override = os.environ.get("CNN_COURSE_" + name.upper().replace("-", "_"))
+    if override is not None:
         return override
     pyproject = tomllib.loads((repo_root() / "pyproject.toml").read_text())
-    return pyproject["tool"]["cnn-course"]["colab-package"]
+    return pyproject["tool"]["cnn-course"][name]
+
+
+def student_version() -> str:
+    return tomllib.loads((repo_root() / "pyproject.toml").read_text())["project"]["version"]
+
+
+def wheel_name() -> str:
+    """The file name of the student package's wheel (``make dist``)."""
+    return f"cnn_course-{student_version()}-py3-none-any.whl"
+
+
+def colab_package() -> str:
+    """What the Colab cell installs: the wheel beside the notebook, a requirement, or a wheel URL."""
+    spec = course_setting("student-package").strip()
+    return wheel_name() if spec in ("", "wheel") else spec
 
 
 def build_notebook(source: str | Path, destination: str | Path | None = None) -> Path:
@@ -106,7 +121,8 @@ def build_notebook(source: str | Path, destination: str | Path | None = None) ->
             lines = cell.source.splitlines()
             for k, line in enumerate(lines):
                 if line.startswith(COLAB_LINE_PREFIX):
-                    lines[k] = f"{COLAB_LINE_PREFIX}{spec!r}"
+                    comment = line[line.index("  #"):] if "  #" in line else ""
+                    lines[k] = f"{COLAB_LINE_PREFIX}{spec!r}{comment}"
             cell.source = "\n".join(lines)
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},

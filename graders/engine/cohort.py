@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnn_course.utils.notebooks import (
+from cnn_course.graders.authoring.notebooks import (
     build_notebook,
     is_graded_code,
     nbgrader_meta,
@@ -88,7 +88,7 @@ def release(course: Path, assignment_id: str) -> Path:
 
 def fill_release(released: Path, mutant=None) -> nbformat.NotebookNode:
     """The release notebook with its graded cells answered by the source solution (or a mutant)."""
-    from cnn_course.graders.mutants import apply
+    from cnn_course.graders.authoring.mutants import apply
 
     with tempfile.TemporaryDirectory() as tmp:
         built = build_notebook(source_path(_assignment_of(released)), Path(tmp) / "source.ipynb")
@@ -140,9 +140,14 @@ def nbgrader_grades_mutants(assignment_id: str) -> bool:
 
 
 def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = None,
-                 max_mutants: int | None = None) -> Cohort:
-    """Release the assignment and submit the reference, the blank release and (maybe) the first mutants."""
-    from cnn_course.graders.mutants import mutants
+                 max_mutants: int | None = None, classroom=None) -> Cohort:
+    """Release the assignment and submit the reference, the blank release and (maybe) the first mutants.
+
+    ``classroom(released_path, answered_notebook) -> notebook``, when given, plays the
+    student: the reference submission is what it returns (the answered release as the
+    student ran it) instead of the answered release itself.
+    """
+    from cnn_course.graders.authoring.mutants import mutants
 
     if with_mutants is None:
         with_mutants = nbgrader_grades_mutants(assignment_id)
@@ -150,7 +155,8 @@ def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = N
     make_course(course)
     released = release(course, assignment_id)
     cohort = Cohort(course, assignment_id)
-    submit(course, "reference", assignment_id, fill_release(released))
+    answered = fill_release(released)
+    submit(course, "reference", assignment_id, classroom(released, answered) if classroom else answered)
     cohort.students.append(Student("reference", frozenset(), "the source solution"))
     submit(course, "blank", assignment_id, nbformat.read(released, as_version=4))
     cohort.students.append(Student("blank", None, "the blank release"))

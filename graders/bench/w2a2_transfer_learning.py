@@ -18,6 +18,7 @@ ASSIGNMENT_ID = "w2a2_transfer_learning"
 
 def weights_rows() -> list[dict]:
     """What the pretraining run measured (the card beside the weights), or a row saying it is missing."""
+    from cnn_course.graders import trainers
     from cnn_course.utils import mobilenet, weights
 
     source, _, reason = mobilenet.choose_weights(160)
@@ -26,7 +27,7 @@ def weights_rows() -> list[dict]:
     card = weights.card(mobilenet.WEIGHTS_NAME)
     if not card:
         rows.append({"assignment": "w2a2", "measure": "make weights NAME=mobilenet_v2_source (s)",
-                     "value": "missing", "goal": "<= 900 s", "met": False, "note": weights.how_to_make("mobilenet_v2_source")})
+                     "value": "missing", "goal": "<= 900 s", "met": False, "note": trainers.how_to_make("mobilenet_v2_source")})
         return rows
     metrics = card.get("metrics", {})
     rows.append({"assignment": "w2a2", "measure": "make weights NAME=mobilenet_v2_source (s)",

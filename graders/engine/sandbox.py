@@ -1,6 +1,6 @@
-"""The grading child process: one submission, in a sandbox (``python -m cnn_course.graders.sandbox``).
+"""The grading child process: one submission, in a sandbox (``python -m cnn_course.graders.engine.sandbox``).
 
-Started by :mod:`cnn_course.graders.fast` in a fresh temporary working folder,
+Started by :mod:`cnn_course.graders.engine.fast` in a fresh temporary working folder,
 in its own session, without network where the system allows it
 (``unshare --net``), with the parent watching its memory and wall-clock time.
 Inside, in this order:
@@ -147,8 +147,8 @@ class _CappedText(io.TextIOBase):
 
 def _run_trusted_setup(assignment_id: str) -> None:
     """Run the source notebook's setup cells (imports) once, so the libraries are loaded before the snapshot."""
-    from cnn_course.graders import _python_source
-    from cnn_course.utils.notebooks import read_notebook, source_path, tags
+    from cnn_course.graders.authoring.notebooks import read_notebook, source_path, tags
+    from cnn_course.graders.engine.loading import _python_source
 
     namespace: dict = {"__name__": "cnn_course_trusted_setup"}
     for cell in read_notebook(source_path(assignment_id)).cells:
@@ -175,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy.random  # noqa: F401
     import numpy.testing  # noqa: F401
 
-    from cnn_course.graders import _checking, load_functions, reference
+    from cnn_course.checks import _checking
+    from cnn_course.graders import reference
+    from cnn_course.graders.engine.loading import load_functions
     from cnn_course.utils.runtime import quiet_tensorflow
 
     quiet_tensorflow()
@@ -192,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         import keras
 
         watched_types += (keras.Model, keras.layers.Layer)
-    from cnn_course.graders import graded_functions_of
-    from cnn_course.utils.notebooks import read_notebook, source_path
+    from cnn_course.graders.authoring.notebooks import read_notebook, source_path
+    from cnn_course.graders.engine.loading import graded_functions_of
 
     expected = graded_functions_of(read_notebook(source_path(args.assignment_id)))
     tests = [t for t in args.tests.split(",") if t]

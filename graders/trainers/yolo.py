@@ -6,7 +6,7 @@ Steps (:func:`train`):
    training boxes, in cells of the detector's grid (:func:`yolo_model.detector_anchors`);
 2. data: the training images resized once (bicubic, as ``preprocess_image``) and kept as
    uint8;
-3. training: the YOLOv2 loss (:func:`yolo_model.yolo_loss`), Adam with a short warm-up and
+3. training: the YOLOv2 loss (:func:`detection.yolo_loss`), Adam with a short warm-up and
    a cosine decay, batches drawn from a seeded permutation each epoch. Every image of a
    batch is augmented with a new random draw (:func:`random_frames`): a random window of the
    image, of the image's shape (zoomed in or out, shifted; outside the image is grey),
@@ -90,6 +90,7 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     import keras
     import tensorflow as tf
 
+    from cnn_course.graders.trainers import detection
     from cnn_course.utils import yolo_model as ym
 
     start = time.perf_counter()
@@ -128,7 +129,7 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
         x = tf.clip_by_value(x, 0.0, 1.0)
         with tf.GradientTape() as tape:
             feats = model(x, training=True)
-            loss = ym.yolo_loss(target, true_boxes, feats, anchors32, ym.NUM_CLASSES)
+            loss = detection.yolo_loss(target, true_boxes, feats, anchors32, ym.NUM_CLASSES)
         grads = tape.gradient(loss, model.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 10.0)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
@@ -167,7 +168,7 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
                            class_names=ym.road.read_classes())
     evaluation = {}
     for split in ("val", "test"):  # held-out scenes: 240 validation images, 121 test frames
-        evaluation[split] = ym.evaluate_map(detector, split, 0.5, SMOKE["val"] if smoke else None)
+        evaluation[split] = detection.evaluate_map(detector, split, 0.5, SMOKE["val"] if smoke else None)
         if verbose:
             print(f"[yolo] AP@0.5 on {split}: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in evaluation[split].items()), flush=True)
@@ -191,7 +192,9 @@ def bench_rows() -> list[dict]:
 
     info = weights.card("yolo_road")
     if not info or weights.path_if_present("yolo_road") is None:
-        weights.make("yolo_road")
+        from cnn_course.graders import trainers
+
+        trainers.make("yolo_road")
         info = weights.card("yolo_road")
     metrics = info.get("metrics", {})
     ap = metrics.get("val_ap50", {})

@@ -49,7 +49,7 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     import keras
     import numpy as np
 
-    from cnn_course.graders import load_functions
+    from cnn_course.graders.engine.loading import load_functions
 
     seed_everything(seed)
     epochs, batch_size = (1, 8) if smoke else (EPOCHS, BATCH_SIZE)

@@ -1,0 +1,228 @@
+"""Visible checks of W2A2, transfer learning with MobileNetV2 (alpaca / not alpaca).
+
+- ``check_data_augmenter``: a Sequential of exactly RandomFlip('horizontal') then
+  RandomRotation(0.2), which lets 32x32 images through unchanged at inference;
+- ``check_alpaca_model``: the model built for 160x160 images (with an augmentation
+  layer of the check's own, which is not the answer to ``data_augmenter``): its
+  layers (rows written from the description), parameter counts with a frozen base,
+  compile settings, and its forward pass against the same model's own layers
+  applied in the described order (pixels / 127.5 - 1, base, pooling, dense), so
+  that a missing or wrong preprocessing is caught;
+- ``check_fine_tune``: on a model the check builds itself (a MobileNetV2 base under
+  ``BASE_NAME`` and a small head; not the alpaca model, so that a wrong
+  ``alpaca_model`` does not fail it), which base layers are frozen, the trainable
+  parameters, and the new compile settings.
+
+Every check raises :class:`CheckFailure` with a sentence on the first problem and
+prints ``All tests passed.`` when the function is right. No output is stored: every
+expected value is a property of the right answer or of the student's own layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import numpy as np
+
+from cnn_course.checks._checking import CheckFailure, call_unchecked, expect_close, rng_for
+from cnn_course.checks._keras_checks import (
+    build_model,
+    expect_compiled,
+    expect_layers,
+    expect_params,
+)
+from cnn_course.utils.runtime import quiet_tensorflow
+
+quiet_tensorflow()
+
+import keras  # noqa: E402
+
+from cnn_course.utils.mobilenet import BASE_NAME  # noqa: E402
+
+ASSIGNMENT_ID = "w2a2_transfer_learning"
+
+BASE_PARAMS = 2_257_984  # MobileNetV2, alpha 1.0, include_top=False (any input size)
+HEAD_PARAMS = 1_281  # Dense(1) on 1,280 pooled features
+FEATURES = 1280
+
+
+def images(name: str, size: tuple[int, int], m: int = 2) -> np.ndarray:
+    """Random pixels in [0, 255], float32, shape (m, height, width, 3)."""
+    return rng_for(ASSIGNMENT_ID, name).uniform(0, 255, size=(m, *size, 3)).astype(np.float32)
+
+
+def feature_size(n: int) -> int:
+    """MobileNetV2 divides the input size by 32, rounding up (5 for 160, 3 for 96)."""
+    return -(-n // 32)
+
+
+def find_base(model: keras.Model, what: str) -> keras.Model:
+    for layer in model.layers:
+        if layer.name == BASE_NAME:
+            return layer
+    raise CheckFailure(f"{what} has no layer named {BASE_NAME!r}: use the base_model that pretrained_base "
+                       "returned, and call it on your tensor (base_model(x, training=False)).")
+
+
+# ----------------------------------------------------------------------------- data_augmenter
+
+
+def augmenter_layers(data_augmenter: Callable, size: tuple[int, int], show: bool):
+    """Check the layers and settings of data_augmenter() and that it is the identity at inference.
+
+    Returns (augmenter, flip layer, the images it was run on).
+    """
+    augmenter = build_model(data_augmenter)
+    if not isinstance(augmenter, keras.Sequential):
+        raise CheckFailure(f"data_augmenter must return a tf.keras.Sequential, got a {type(augmenter).__name__}.")
+    kinds = [type(layer).__name__ for layer in augmenter.layers]
+    if kinds != ["RandomFlip", "RandomRotation"]:
+        raise CheckFailure(f"data_augmenter's layers are {kinds}, expected ['RandomFlip', 'RandomRotation'] "
+                           "(exactly these two, in this order).")
+    flip, rotation = augmenter.layers
+    if flip.get_config()["mode"] != "horizontal":
+        raise CheckFailure(f"RandomFlip has mode {flip.get_config()['mode']!r}, expected 'horizontal': "
+                           "an upside-down alpaca is not a photo the model will ever see.")
+    factor = rotation.get_config()["factor"]
+    factor = tuple(float(f) for f in (factor if isinstance(factor, list | tuple) else (-factor, factor)))
+    if not np.allclose(factor, (-0.2, 0.2)):
+        raise CheckFailure(f"RandomRotation has factor {factor}, expected 0.2 (up to 20% of a turn either way).")
+    x = images("augment", size)
+    out = np.asarray(augmenter(x, training=False))
+    expect_close(out, x, "data_augmenter(...)(images, training=False)",
+                 "Augmentation layers must let images through unchanged at inference", atol=1e-4)
+    if show:
+        print("layers:", kinds, "| flip mode:", flip.get_config()["mode"], "| rotation factor:", factor)
+    return augmenter, flip, x
+
+
+def check_data_augmenter(data_augmenter: Callable) -> None:
+    """data_augmenter returns Sequential([RandomFlip('horizontal'), RandomRotation(0.2)])."""
+    augmenter_layers(data_augmenter, (32, 32), show=True)
+    print("All tests passed.")
+
+
+# ----------------------------------------------------------------------------- alpaca_model
+
+
+def alpaca_rows(size: tuple[int, int]) -> list[list]:
+    """Expected summary rows of alpaca_model for images of ``size`` (height, width)."""
+    h, w = size
+    return [
+        ["Sequential", (None, h, w, 3), 0],
+        ["Functional", (None, feature_size(h), feature_size(w), FEATURES), BASE_PARAMS],
+        ["GlobalAveragePooling2D", (None, FEATURES), 0],
+        ["Dropout", (None, FEATURES), 0, 0.2],
+        ["Dense", (None, 1), HEAD_PARAMS, "linear"],
+    ]
+
+
+def check_augmentation() -> keras.Sequential:
+    """The augmentation the visible check passes to alpaca_model: inert at inference, not data_augmenter's answer."""
+    return keras.Sequential([keras.layers.RandomTranslation(0.1, 0.1)], name="check_augmentation")
+
+
+def alpaca_model_checked(alpaca_model: Callable, size: tuple[int, int], augmentation: keras.Sequential,
+                         image_name: str, show: bool):
+    """Build alpaca_model(size, augmentation); check layers, parameters, compile settings and the forward pass.
+
+    Returns (model, the label used in messages).
+    """
+    what = f"alpaca_model({size})"
+    model = build_model(alpaca_model, size, augmentation)
+    expect_layers(model, alpaca_rows(size), what)
+    expect_params(model, what, total=BASE_PARAMS + HEAD_PARAMS, trainable=HEAD_PARAMS)
+    expect_compiled(model, what, "Adam", keras.losses.BinaryCrossentropy, ["accuracy"], learning_rate=0.001,
+                    from_logits=True)
+    base = find_base(model, what)
+    pool, dense = model.layers[-3], model.layers[-1]
+    x = images(image_name, size)
+    # The pooled features, through the model's graph and through its own layers in the described
+    # order; compared relative to their size, since a base with random weights (no weights file)
+    # has tiny activations.
+    expected = np.asarray(pool(base(x / 127.5 - 1.0, training=False)))
+    found = np.asarray(keras.Model(model.input, pool.output)(x, training=False))
+    scale = float(np.abs(expected).max()) or 1.0
+    expect_close(found / scale, expected / scale, f"{what}'s pooled features", "Pixels in [0, 255] must go "
+                 "through preprocess_input (to [-1, 1], as the base was trained) right before the base",
+                 atol=1e-3, rtol=1e-3)
+    expect_close(np.asarray(model(x, training=False)), np.asarray(dense(expected)), f"{what}'s output",
+                 "The output is Dense(1) of the pooled features, without activation", atol=1e-4, rtol=1e-4)
+    if show:
+        print(f"{what}: {model.count_params():,} parameters, "
+              f"{sum(int(np.prod(w.shape)) for w in model.trainable_weights):,} trainable; "
+              f"output {tuple(model.output.shape)} logits; compiled with {type(model.optimizer).__name__}")
+    return model, what
+
+
+def check_alpaca_model(alpaca_model: Callable) -> None:
+    """alpaca_model: augmentation, preprocessing, frozen base, pooling, dropout, one logit; compiled."""
+    alpaca_model_checked(alpaca_model, (160, 160), check_augmentation(), "alpaca_model", show=True)
+    print("All tests passed.")
+
+
+# ----------------------------------------------------------------------------- fine_tune
+
+
+@cache
+def _built_fine_tune_model() -> keras.Model:
+    """A MobileNetV2 base (random weights: only the structure matters here) under a small head of the check's own."""
+    base = keras.applications.MobileNetV2(input_shape=(96, 96, 3), include_top=False, weights=None, name=BASE_NAME)
+    inputs = keras.Input((96, 96, 3))
+    outputs = keras.layers.Dense(1)(keras.layers.GlobalMaxPooling2D()(base(inputs)))
+    return keras.Model(inputs, outputs, name="fine_tune_check_model")
+
+
+def fine_tune_model() -> keras.Model:
+    """The visible check's model as a first training phase leaves it: base frozen, compiled at learning rate 0.001.
+
+    Built once, put back in that state at every call.
+    """
+    model = _built_fine_tune_model()
+    base = model.get_layer(BASE_NAME)
+    for layer in [*model.layers, *base.layers]:
+        layer.trainable = True
+    base.trainable = False  # last: this freezes every layer of the base
+    model.compile(optimizer=keras.optimizers.Adam(0.001), loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def fine_tune_checked(fine_tune: Callable, model: keras.Model, cases, show: bool) -> None:
+    """Run fine_tune(model, fine_tune_at, learning_rate) for each case and check the model it leaves."""
+    for fine_tune_at, learning_rate in cases:
+        what = f"fine_tune(model, fine_tune_at={fine_tune_at}, base_learning_rate={learning_rate})"
+        result = call_unchecked(fine_tune, model, fine_tune_at, learning_rate)
+        if result is None:
+            raise CheckFailure(f"{what} returned None: return the model. Did you forget `return model`?")
+        if result is not model:
+            raise CheckFailure(f"{what} must return the model it was given (recompiled), not a new one.")
+        base = find_base(model, "the model")
+        if not base.trainable:
+            raise CheckFailure(f"{what} left the base frozen: set base_model.trainable = True first, then "
+                               "freeze the layers before fine_tune_at.")
+        wrong = [(i, layer.name, layer.trainable) for i, layer in enumerate(base.layers)
+                 if layer.trainable != (i >= fine_tune_at)]
+        if wrong:
+            i, name, trainable = wrong[0]
+            state = "trainable" if trainable else "frozen"
+            should = "frozen" if i < fine_tune_at else "trainable"
+            raise CheckFailure(f"{what}: base layer {i} ({name}) is {state}, expected {should}; {len(wrong)} base "
+                               f"layers are wrong. Freeze exactly base_model.layers[:fine_tune_at].")
+        if not all(layer.trainable for layer in model.layers if layer is not base):
+            raise CheckFailure(f"{what} froze a layer of the head: only base layers before fine_tune_at are frozen.")
+        trainable = HEAD_PARAMS + sum(int(np.prod(w.shape)) for layer in base.layers[fine_tune_at:]
+                                      for w in layer.trainable_weights)
+        expect_params(model, what, total=BASE_PARAMS + HEAD_PARAMS, trainable=trainable)
+        expect_compiled(model, what, "Adam", keras.losses.BinaryCrossentropy, ["accuracy"],
+                        learning_rate=learning_rate / 10, from_logits=True)
+        if show:
+            print(f"{what}: {fine_tune_at} of {len(base.layers)} base layers frozen, {trainable:,} trainable "
+                  f"parameters, learning rate {learning_rate / 10:g}")
+
+
+def check_fine_tune(fine_tune: Callable) -> None:
+    """fine_tune: base layers [fine_tune_at:] trainable, earlier ones frozen, recompiled at lr / 10."""
+    fine_tune_checked(fine_tune, fine_tune_model(), [(120, 0.001)], show=True)
+    print("All tests passed.")
