@@ -221,7 +221,7 @@ def _done() -> None:
     print("All tests passed.")
 
 
-# ---------------------------------------------------- comparisons (shared with the hidden checks)
+# ---------------------------------------------------------------------------- comparisons
 def compare_corners(corners: np.ndarray, want: np.ndarray, case: str) -> None:
     """corners against the expected ones; the hint recognises swapped x/y and whole sizes."""
     if corners.shape != want.shape:

@@ -7,6 +7,8 @@ the hidden tests, the reference outputs, the mutants and the instructor-only mod
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
 import subprocess
 import venv
@@ -47,8 +49,15 @@ def _blocks(text: str, begin: str, end: str) -> list[list[str]]:
 
 
 def _code_line(line: str) -> str:
-    """A line as it can reappear elsewhere: without indentation, comment or trailing space."""
-    return line.split("  #", 1)[0].strip()
+    """A line as it can reappear elsewhere: without a doctest prompt, a trailing comment or any space.
+
+    Removing every space makes a reformatted line (``a=b+c`` for ``a = b + c``) compare equal.
+    """
+    line = line.strip()
+    for prompt in (">>> ", "... "):
+        if line.startswith(prompt):
+            line = line[len(prompt):]
+    return re.sub(r"\s+", "", line.split("  #", 1)[0])
 
 
 def _sources() -> dict[str, str]:
@@ -59,7 +68,7 @@ def _sources() -> dict[str, str]:
 def solution_blocks() -> list[tuple[str, int, frozenset[str]]]:
     """(assignment, block number, distinctive lines) for every solution block of the sources.
 
-    A distinctive line is at least 16 characters of code, not a comment, and appears in no
+    A distinctive line is at least 14 characters of code (spaces removed), not a comment, and appears in no
     notebook outside the solution blocks (so an idiom the lessons show anyway does not count).
     """
     outside = set()
@@ -70,7 +79,7 @@ def solution_blocks() -> list[tuple[str, int, frozenset[str]]]:
     for assignment_id, text in _sources().items():
         for number, block in enumerate(_blocks(text, "### BEGIN SOLUTION", "### END SOLUTION")):
             lines = {_code_line(line) for line in block} - outside
-            lines = frozenset(line for line in lines if len(line) >= 16 and not line.startswith("#"))
+            lines = frozenset(line for line in lines if len(line) >= 14 and not line.startswith("#"))
             if lines:
                 blocks.append((assignment_id, number, lines))
         assert any(a == assignment_id for a, _, _ in blocks), f"{assignment_id}: no distinctive solution line"
@@ -128,7 +137,8 @@ def _texts(wheel_files, releases) -> dict[str, str]:
         for path in folder.iterdir():
             if path.suffix == ".ipynb":
                 nb = nbformat.read(path, as_version=4)
-                texts[f"release:{assignment_id}/{path.name}"] = "\n".join(c.source for c in nb.cells)
+                metadata = [json.dumps(nb.metadata, indent=1)] + [json.dumps(c.metadata, indent=1) for c in nb.cells]
+                texts[f"release:{assignment_id}/{path.name}"] = "\n".join([c.source for c in nb.cells] + metadata)
             elif path.suffix == ".json":
                 texts[f"release:{assignment_id}/{path.name}"] = path.read_text()
     return texts
@@ -160,6 +170,10 @@ def test_the_leak_detector_finds_a_copied_solution():
     assignment_id, number, lines = solution_blocks()[len(solution_blocks()) // 2]
     planted = "def helper(x):\n" + "\n".join(f"    {line}" for line in sorted(lines))
     assert leaked_blocks(planted), "a copied solution block was not detected"
+    squeezed = "\n".join(re.sub(r" ?([=+\-*/,:]) ?", r"\1", line) for line in planted.splitlines())
+    assert leaked_blocks(squeezed), "a solution with its spaces removed was not detected"
+    doctest = '"""Example:\n' + "\n".join(f"    >>> {line}" for line in planted.splitlines()) + '\n"""'
+    assert leaked_blocks(doctest), "a solution inside a docstring's examples was not detected"
     assert not leaked_blocks("import numpy as np\nfor _ in range(3):\n    pass\n")
 
 
@@ -224,3 +238,24 @@ def test_the_instructor_code_cannot_be_imported_with_only_the_wheel(student_side
              "import cnn_course.graders")
     run = subprocess.run([str(python), "-I", "-c", probe], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode != 0 and "No module named 'cnn_course.graders'" in run.stderr, run.stderr
+
+
+# The graded functions that build Keras layers: a whole saved model of such an assignment
+# would hand out the architecture, that is, the answer.
+MODEL_BUILDERS = {"happyModel", "convolutional_model", "identity_block", "convolutional_block", "ResNet50",
+                  "alpaca_model", "conv_block", "upsampling_block", "unet_model"}
+
+
+def test_handed_out_weights_never_carry_a_graded_architecture(releases):
+    from cnn_course.utils import weights
+
+    for entry in weights.REGISTRY.values():
+        graded = set(importlib.import_module(f"cnn_course.graders.{entry.assignment}").GRADED_FUNCTIONS)
+        if graded & MODEL_BUILDERS:
+            assert entry.filename.endswith(".weights.h5"), (
+                f"{entry.filename} would carry the architecture of {sorted(graded & MODEL_BUILDERS)}: "
+                "hand out weights only")
+    for assignment_id, folder in releases.items():
+        graded = set(importlib.import_module(f"cnn_course.graders.{assignment_id}").GRADED_FUNCTIONS)
+        models = [p.name for p in folder.iterdir() if p.suffix == ".keras"]
+        assert not (models and graded & MODEL_BUILDERS), f"{assignment_id}: whole models beside the notebook {models}"

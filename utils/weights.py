@@ -49,8 +49,10 @@ class Weights:
 REGISTRY: dict[str, Weights] = {
     w.name: w
     for w in (
-        Weights("resnet50_signs", "resnet50_signs.keras", "w2a1_residual_networks",
-                "the assignment's ResNet50, trained for longer on SIGNS"),
+        # Weights only, never a whole saved model: a model file carries its architecture,
+        # which for ResNet50 is a graded answer. The notebook loads them into the student's model.
+        Weights("resnet50_signs", "resnet50_signs.weights.h5", "w2a1_residual_networks",
+                "the weights of the assignment's ResNet50, trained for longer on SIGNS"),
         Weights("mobilenet_v2_source", "mobilenet_v2_source.weights.h5", "w2a2_transfer_learning",
                 "a MobileNetV2 base pretrained on the course's 12-class source task (no alpacas)"),
         Weights("yolo_road", "yolo_road.keras", "w3a1_car_detection",

@@ -64,9 +64,9 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     results = model.evaluate(test_data, verbose=0, return_dict=True)
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    model.save(destination if destination.suffix == ".keras" else destination.with_suffix(".keras"))
-    if destination.suffix != ".keras":  # weights.make writes to ".partial-<name>.keras", already .keras
-        destination.with_suffix(".keras").replace(destination)
+    if not destination.name.endswith(".weights.h5"):
+        raise ValueError(f"{destination} must end in .weights.h5: students receive weights, never the architecture")
+    model.save_weights(destination)
     return {"test_accuracy": round(float(results["accuracy"]), 4), "test_loss": round(float(results["loss"]), 4),
             "train_accuracy": round(float(history.history["accuracy"][-1]), 4), "epochs": epochs,
             "batch_size": batch_size, "learning_rate": LEARNING_RATE, "train_images": m}

@@ -527,17 +527,20 @@ assert same, "the reloaded model should predict exactly what the trained model p
 # ### 4.2 A longer-trained ResNet50
 #
 # The course staff trained the same ResNet50 for longer, with a seeded pipeline and light data
-# augmentation, and provide it with this notebook as the file `resnet50_signs.keras`. If that
-# file is there (beside the notebook or in the course's cache folder), the next cell loads and
-# evaluates it; otherwise it says which file is missing, and the rest of the notebook runs
-# without it.
+# augmentation, and provide its weights with this notebook as the file
+# `resnet50_signs.weights.h5`. A weights file holds numbers only, not the architecture: the
+# next cell builds a fresh model with *your* `ResNet50()` and loads the weights into it, which
+# works only when your network has exactly the layers of the course's. If the file is not
+# there (beside the notebook or in the course's cache folder), the cell says which file is
+# missing, and the rest of the notebook runs without it.
 
 # %% nbgrader={"grade": false, "grade_id": "pretrained", "locked": true, "schema_version": 3, "solution": false}
 pretrained_path = weights.locate("resnet50_signs")  # prints where it found the file
 if pretrained_path is None:
     print(weights.missing_message("resnet50_signs"))
 else:
-    pretrained = keras.models.load_model(pretrained_path)
+    pretrained = ResNet50(input_shape=(64, 64, 3), classes=6)  # your architecture, the course's weights
+    pretrained.load_weights(pretrained_path)
     chosen = pretrained.predict(test_data, verbose=0).argmax(axis=1)
     pretrained_accuracy = float(np.mean(chosen == Y_test))
     print(f"{pretrained_path.name}: test accuracy {pretrained_accuracy:.4f} "
