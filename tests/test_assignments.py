@@ -111,3 +111,15 @@ def test_every_graded_function_has_a_visible_check_in_the_student_package(assign
         assert callable(check), f"cnn_course.checks.{assignment_id} lacks check_{name}"
         assert list(inspect.signature(check).parameters) == [name], (
             f"check_{name} takes the function only: the visible check has no hidden mode")
+
+
+@pytest.mark.parametrize("assignment_id", GRADED)
+def test_the_visible_checks_load_nothing_of_the_instructor_package(assignment_id):
+    """Importing cnn_course.checks.<id> (what a released notebook does) imports no cnn_course.graders module."""
+    import subprocess
+    import sys
+
+    code = (f"import sys, cnn_course.checks.{assignment_id}\n"
+            "print(sorted(m for m in sys.modules if m.startswith('cnn_course.graders')))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]", run.stdout

@@ -20,15 +20,20 @@ def path(assignment_id: str) -> Path:
     return EXPECTED_DIR / f"{assignment_id}.npz"
 
 
+def read_npz(file: Path, missing: str) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file, by key; FileNotFoundError(missing) when there is none."""
+    if not file.exists():
+        raise FileNotFoundError(missing)
+    with np.load(file) as data:
+        return {key: data[key] for key in data.files}
+
+
 @cache
 def load(assignment_id: str) -> dict[str, np.ndarray]:
     """{"<function>/<case>/<k>": array} for one assignment."""
     file = path(assignment_id)
-    if not file.exists():
-        raise FileNotFoundError(
-            f"{file.name} is missing from the course package: reinstall the package your course provides.")
-    with np.load(file) as data:
-        return {key: data[key] for key in data.files}
+    return read_npz(file, f"{file.name} is missing from the course package: reinstall the package your "
+                          "course provides.")
 
 
 def get(assignment_id: str, function: str, case: str, k: int = 0) -> np.ndarray:

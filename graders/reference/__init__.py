@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_course.checks.expected import read_npz
+
 REFERENCE_DIR = Path(__file__).resolve().parent
 
 
@@ -21,9 +23,4 @@ def path(assignment_id: str) -> Path:
 @cache
 def load(assignment_id: str) -> dict[str, np.ndarray]:
     file = path(assignment_id)
-    if not file.exists():
-        raise FileNotFoundError(f"{file} is missing: run `make references` to generate it.")
-    with np.load(file) as data:
-        return {key: data[key] for key in data.files}
-
-
+    return read_npz(file, f"{file} is missing: run `make references` to generate it.")
