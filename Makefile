@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup dist build release references autograde feedback demo test test-fast \
+.PHONY: help system setup dist build release references autograde feedback demo test test-fast \
         smoke lab bench lint clean data weights nbgrader-autograde
 
 help:  ## list the targets
@@ -40,7 +40,10 @@ $(STAMP): pyproject.toml graders/pyproject.toml
 	@touch $(STAMP)
 	@echo "[setup] $(VENV) is ready"
 
-setup: $(STAMP)  ## create or refresh the virtual environment .venv/
+system:  ## the system packages grading needs (bubblewrap; installed as root, else says how)
+	@bash .ci/system_packages.sh
+
+setup: $(STAMP) system  ## create or refresh the virtual environment .venv/ (and the system packages)
 
 dist: $(STAMP)  ## build the student package (a wheel without answers) into dist/
 	$(COURSE) dist
@@ -54,10 +57,10 @@ release: $(STAMP)  ## dist, then every assignment into release/: notebook, stude
 references: $(STAMP)  ## regenerate graders/reference/ from the source solutions
 	$(COURSE) references
 
-autograde: $(STAMP)  ## fast sandboxed grading of submitted/ into the gradebook + reports (ASSIGNMENT=, JOBS=, SCHEDULER=)
+autograde: $(STAMP) system  ## fast sandboxed grading of submitted/ into the gradebook + reports (ASSIGNMENT=, JOBS=, SCHEDULER=)
 	$(COURSE) grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-nbgrader-autograde: $(STAMP)  ## the stock nbgrader autograde (re-runs every notebook) of submitted/
+nbgrader-autograde: $(STAMP) system  ## the stock nbgrader autograde (re-runs every notebook) of submitted/
 	$(COURSE) autograde $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 feedback: $(STAMP)  ## nbgrader generate_feedback for what was autograded, into feedback/
@@ -71,7 +74,7 @@ demo: $(STAMP)  ## release, autograde a sample cohort (reference, blank, mutants
 # share a cohort in one worker).
 TEST_JOBS ?= 2
 
-test: $(STAMP)  ## unit tests, nbgrader validate/autograde round trips, smoke runs (TEST_JOBS=2)
+test: $(STAMP) system  ## unit tests, nbgrader validate/autograde round trips, smoke runs (TEST_JOBS=2)
 	$(PY) -m pytest -p no:cacheprovider -n $(TEST_JOBS) --durations=15
 
 test-fast: $(STAMP)  ## the tests that do not run nbgrader

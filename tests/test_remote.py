@@ -1,0 +1,400 @@
+"""Remote grading: the checks run in this process, the student's code in a worker process.
+
+For W1A1 and W3A1, :func:`remote.grade` must give the source solution full marks, the blank
+release "not implemented" everywhere, and every mutant exactly the failures (and the very
+sentences) of the in-process grader (``grading.grade_functions``). Submissions that beat the
+in-process grader (walking the call stack to the expected value, patching the checking
+helpers or numpy) must get the score of the wrong answer they hide; output floods, a hang
+and an ``os._exit`` cost only their own tests. The protocol's readers refuse what a hostile
+worker could put in its folder.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import numpy as np
+import pytest
+
+from cnn_course.checks import worker as protocol
+from cnn_course.checks._checking import call_student
+from cnn_course.graders.authoring.mutants import apply, mutants
+from cnn_course.graders.authoring.notebooks import (
+    is_graded_code,
+    nbgrader_meta,
+    read_notebook,
+    source_path,
+)
+from cnn_course.graders.engine import remote
+from cnn_course.graders.engine.grading import grade_functions
+from cnn_course.graders.engine.loading import load_functions
+
+pytestmark = pytest.mark.nbgrader
+
+ASSIGNMENTS = ("w1a1_conv_step_by_step", "w3a1_car_detection")
+W1A1 = "w1a1_conv_step_by_step"
+SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
+NOT_IMPLEMENTED = "is not implemented yet"
+
+
+def blank_release(nb):
+    """The notebook as nbgrader releases it: every solution region becomes ``raise NotImplementedError()``."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if is_graded_code(cell):
+            cell.source, count = SOLUTION.subn(
+                lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()", cell.source)
+            assert count, nbgrader_meta(cell)["grade_id"]
+    return nb
+
+
+def failed(results: dict) -> set[str]:
+    return {test for test, result in results.items() if not result["passed"]}
+
+
+def in_process(assignment_id, nb, path) -> dict[str, str]:
+    """{test: message} from today's in-process grader (function level)."""
+    nbformat.write(nb, path)
+    return {t: r.message for t, r in grade_functions(assignment_id, load_functions(assignment_id, path)).items()}
+
+
+class _Graded(dict):
+    """{assignment_id: (solution, blank, [(mutant, remote results, in-process messages)])}, graded on first use."""
+
+    def __init__(self, folder):
+        super().__init__()
+        self.folder = folder
+
+    def __missing__(self, assignment_id):
+        source = read_notebook(source_path(assignment_id))
+        found = mutants(assignment_id)
+        variants = [apply(m, source) for m in found]
+        submissions = [remote.cells_of(assignment_id), remote.cells_of(assignment_id, blank_release(source))]
+        submissions += [remote.cells_of(assignment_id, nb) for nb in variants]
+        solution, blank, *graded = remote.grade_many(assignment_id, submissions, ahead=2, deadline_s=60)
+        rows = [(m, r, in_process(assignment_id, nb, self.folder / f"{m.name}.ipynb"))
+                for m, r, nb in zip(found, graded, variants, strict=True)]
+        self[assignment_id] = (solution, blank, rows)
+        return self[assignment_id]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    return _Graded(tmp_path_factory.mktemp("remote"))
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_the_source_solution_passes_every_test(graded, assignment_id):
+    solution, _, _ = graded[assignment_id]
+    assert not failed(solution), solution
+    assert all(r["phase"] == "hidden" for r in solution.values())
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_the_blank_release_fails_every_test_as_not_implemented(graded, assignment_id):
+    _, blank, _ = graded[assignment_id]
+    assert failed(blank) == set(blank)
+    assert all(NOT_IMPLEMENTED in r["message"] and r["phase"] == "visible" for r in blank.values()), blank
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_every_mutant_fails_its_tests_with_the_in_process_sentences(graded, assignment_id):
+    _, _, rows = graded[assignment_id]
+    assert len(rows) >= 4
+    for mutant, results, messages in rows:
+        assert failed(results) == set(mutant.fails), (mutant.name, results)
+        assert {t for t, m in messages.items() if m} == set(mutant.fails), mutant.name
+        for test, result in results.items():
+            assert result["message"] == messages[test], (mutant.name, test)
+
+
+# ----------------------------------------------------------------------------- attacks (W1A1)
+
+WRONG_ZERO_PAD = """
+def zero_pad(X, pad):
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=1.0)
+"""
+RIGHT_ZERO_PAD = """
+def zero_pad(X, pad):
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+"""
+STACK_WALK = """
+import sys as _sys
+
+
+def zero_pad(X, pad):
+    frame = _sys._getframe(1)
+    while frame is not None:
+        for name in ("want", "expected", "reference"):
+            value = frame.f_locals.get(name)
+            if isinstance(value, np.ndarray) and value.ndim == 4:
+                return value.copy()
+        frame = frame.f_back
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=1.0)
+"""
+PATCH_CODE = WRONG_ZERO_PAD + """
+import cnn_course.checks._checking as _checking
+
+_checking.expect_close.__code__ = (lambda actual, expected, what, hint="", atol=1e-7, rtol=1e-6: None).__code__
+"""
+PATCH_NUMPY = WRONG_ZERO_PAD + """
+np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)
+np.allclose = lambda *a, **k: True
+np.array_equal = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+"""
+READ_SYS_MODULES = """
+import sys as _sys
+
+_AT_LOAD = sorted(m for m in _sys.modules if m.startswith("cnn_course.graders"))
+
+
+def zero_pad(X, pad):
+    found = _AT_LOAD + sorted(m for m in _sys.modules if m.startswith("cnn_course.graders"))
+    if found:
+        raise RuntimeError(f"found {found}")
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+"""
+PRINT_100MB = """
+print("x" * 100_000_000)
+_printed = []
+
+
+def zero_pad(X, pad):
+    if not _printed:
+        _printed.append(print("y" * 100_000_000))
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+"""
+JUNK_ON_FD_1_2 = """
+import os as _os
+
+_FORGED = b'{"id": 1, "outcome": "returned", "value": 0}\\n{"event": "ready", "setup_error": null}\\n'
+_os.write(1, _FORGED * 20000)
+_os.write(2, b"\\x00\\xffnot json\\n" * 100000)
+
+
+def zero_pad(X, pad):
+    _os.write(1, _FORGED * 100)
+    _os.write(2, b"\\x00junk" * 10000)
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+"""
+FORGE_ON_EVERY_FD = """
+import os as _os
+
+
+def zero_pad(X, pad):
+    for fd in range(3, 256):
+        try:
+            _os.write(fd, b'{"id": 99999, "outcome": "returned", "value": 0}\\n')
+        except OSError:
+            pass
+    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+"""
+SLEEP_FOREVER = """
+import time as _time
+
+
+def pool_forward(A_prev, hparameters, mode="max"):
+    _time.sleep(10**6)
+"""
+EXIT_DURING_CALL = """
+import os as _os
+
+
+def conv_single_step(a_slice_prev, W, b):
+    _os._exit(0)
+"""
+WRONG = {"zero_pad_tests", "conv_forward_tests", "conv_backward_tests"}  # zero_pad is used by both convolutions
+ATTACK_DEADLINE_S = 5
+
+
+def _appended(grade_id: str, code: str) -> list[dict]:
+    cells = remote.cells_of(W1A1)
+    cell = next(c for c in cells if c["grade_id"] == grade_id)
+    cell["source"] += "\n\n" + code
+    return cells
+
+
+ATTACKS = {
+    "wrong answer": _appended("zero_pad", WRONG_ZERO_PAD),
+    "stack walk": _appended("zero_pad", STACK_WALK),
+    "patched __code__": _appended("zero_pad", PATCH_CODE),
+    "patched numpy": _appended("zero_pad", PATCH_NUMPY),
+    "sys.modules": _appended("zero_pad", READ_SYS_MODULES),
+    "print 100 MB": _appended("zero_pad", PRINT_100MB),
+    "junk on fd 1 and 2": _appended("zero_pad", JUNK_ON_FD_1_2),
+    "forged answers": _appended("zero_pad", FORGE_ON_EVERY_FD),
+    "sleep forever": _appended("pool_forward", SLEEP_FOREVER),
+    "os._exit": _appended("conv_single_step", EXIT_DURING_CALL),
+    "syntax error": _appended("conv_single_step", "def broken(:\n    pass\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    """{attack: remote results}, plus the in-process messages of a notebook without its distribute_value cell."""
+    source = read_notebook(source_path(W1A1))
+    deleted = copy.deepcopy(source)
+    deleted.cells = [c for c in deleted.cells if nbgrader_meta(c).get("grade_id") != "distribute_value"]
+    names = [*ATTACKS, "deleted cell"]
+    results = remote.grade_many(W1A1, [*ATTACKS.values(), remote.cells_of(W1A1, deleted)], ahead=2,
+                                deadline_s=ATTACK_DEADLINE_S)
+    messages = in_process(W1A1, deleted, tmp_path_factory.mktemp("deleted") / "deleted.ipynb")
+    return dict(zip(names, results, strict=True)), messages
+
+
+@pytest.mark.parametrize("attack", ["stack walk", "patched __code__", "patched numpy"])
+def test_attacks_on_the_checks_get_the_score_of_the_wrong_answer(attacked, attack):
+    results, _ = attacked
+    assert failed(results["wrong answer"]) == WRONG
+    assert results[attack] == results["wrong answer"]
+
+
+@pytest.mark.parametrize("attack", ["sys.modules", "print 100 MB", "junk on fd 1 and 2"])
+def test_harmless_attacks_keep_full_marks(attacked, attack):
+    results, _ = attacked
+    assert not failed(results[attack]), results[attack]
+
+
+def test_forged_answers_on_other_descriptors_cost_only_the_forger(attacked):
+    results, _ = attacked
+    assert failed(results["forged answers"]) == WRONG
+    assert all("does not accept" in results["forged answers"][t]["message"] for t in WRONG)
+
+
+def test_a_function_that_never_returns_fails_its_test_only(attacked):
+    results, _ = attacked
+    assert failed(results["sleep forever"]) == {"pool_forward_tests"}
+    result = results["sleep forever"]["pool_forward_tests"]
+    assert result["phase"] == "run" and f"did not answer within {ATTACK_DEADLINE_S} s" in result["message"]
+
+
+def test_os_exit_during_a_call_fails_the_tests_that_call_it(attacked):
+    results, _ = attacked
+    assert failed(results["os._exit"]) == {"conv_single_step_tests", "conv_forward_tests"}
+    assert all("exit status 0" in results["os._exit"][t]["message"] for t in failed(results["os._exit"]))
+
+
+def test_cells_that_fail_or_are_missing_fail_like_in_process(attacked):
+    results, deleted_messages = attacked
+    assert failed(results["syntax error"]) == {"conv_single_step_tests", "conv_forward_tests"}
+    assert "the cell that defines conv_single_step failed to run: SyntaxError" in (
+        results["syntax error"]["conv_single_step_tests"]["message"])
+    assert failed(results["deleted cell"]) == {"distribute_value_tests", "pool_backward_tests"}
+    assert {t: r["message"] for t, r in results["deleted cell"].items()} == deleted_messages
+
+
+# ----------------------------------------------------------------------------- the protocol itself
+
+
+def test_the_worker_imports_nothing_of_the_instructor_package():
+    code = ("import sys, cnn_course.checks.worker\n"
+            "print(sorted(m for m in sys.modules if m.startswith('cnn_course.graders')))")
+    run = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]", run.stdout
+
+
+def _round_trip(value, strict=True):
+    encoder = protocol.Encoder(strict=strict)
+    tree = encoder.encode(value)
+    buffer = io.BytesIO()
+    protocol.write_npz(buffer, encoder.arrays)
+    arrays = protocol.read_npz(buffer.getvalue())
+    return protocol.decode(json.loads(json.dumps(tree)), arrays, tensor=remote._tensor,
+                           unsupported=remote.unsupported)
+
+
+def test_values_travel_with_their_types_and_dtypes():
+    import tensorflow as tf
+
+    value = (None, True, 3, 2.5, "text", [1, (2, 3)], {"stride": 2, "W": np.arange(6.0).reshape(2, 3)},
+             np.float32(1.5), np.int64(-7), np.bool_(True), np.zeros((2, 0), np.int32), np.array([1 + 2j]),
+             np.arange(4, dtype=np.uint8), tf.constant([1.0, 2.0], tf.float64))
+    back = _round_trip(value)
+    assert type(back) is tuple and back[:6] == value[:6] and type(back[5][1]) is tuple
+    assert back[6]["stride"] == 2 and np.array_equal(back[6]["W"], value[6]["W"])
+    for original, copied in zip(value[7:13], back[7:13], strict=True):
+        assert type(copied) is type(original) and copied.dtype == original.dtype
+        assert np.array_equal(copied, original)
+    assert isinstance(back[13], tf.Tensor) and back[13].dtype == tf.float64
+    assert np.array_equal(back[13].numpy(), [1.0, 2.0])
+
+
+def test_values_that_cannot_travel_become_named_placeholders():
+    back = _round_trip([(x for x in range(3)), lambda: 1, np.array(["a"]), object()], strict=False)
+    assert [type(v).__name__ for v in back] == ["generator", "function", "ndarray of dtype <U1", "object"]
+    assert all(isinstance(v, remote.Unsupported) for v in back)
+    with pytest.raises(protocol.NotSendable):
+        protocol.Encoder(strict=True).encode(lambda: 1)
+    nested = []
+    for _ in range(50):
+        nested = [nested]
+    assert type(_round_trip(nested, strict=False)).__name__.startswith("list (nested")
+
+
+def test_a_student_exception_keeps_its_type_name_in_the_checks_sentence():
+    def fn(*args):
+        raise remote.student_error("ValueError", "operands could not be broadcast")
+
+    fn.__name__ = "conv_forward"
+    with pytest.raises(AssertionError, match=r"conv_forward raised ValueError: operands could not be broadcast\."):
+        call_student(fn, np.zeros(2))
+
+
+def test_arguments_changed_in_the_worker_are_changed_here_in_place():
+    A_prev, W = np.zeros((2, 3)), np.ones(4)
+    cache = (A_prev, W, {"stride": 1}, [np.zeros(1)])
+    remote._write_back(cache, (np.full((2, 3), 5.0), W.copy(), {"stride": 2, "pad": 1}, [np.ones(1), 7]))
+    assert cache[0] is A_prev and (A_prev == 5).all()
+    assert cache[2] == {"stride": 2, "pad": 1} and cache[3][0][0] == 1 and cache[3][1] == 7
+
+
+def test_the_readers_refuse_what_a_worker_could_plant_in_its_folder(tmp_path):
+    target = tmp_path / "reference.npz"
+    np.savez(target, a0=np.arange(3.0))
+    folder = tmp_path / "worker"
+    folder.mkdir()
+    os.symlink(target, folder / "resp-1.npz")
+    os.mkfifo(folder / "resp-2.npz")
+    os.link(target, folder / "resp-3.npz")
+    (folder / "resp-4.npz").write_bytes(b"x" * 100)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in ("resp-1.npz", "resp-2.npz", "resp-3.npz"):
+            with pytest.raises(protocol.ProtocolError):
+                protocol.read_file(name, fd)
+        with pytest.raises(protocol.ProtocolError):
+            protocol.read_file("resp-4.npz", fd, limit=10)
+    finally:
+        os.close(fd)
+
+    def npz(**arrays):
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        return buffer.getvalue()
+
+    compressed = io.BytesIO()
+    np.savez_compressed(compressed, a0=np.zeros(1000))
+    strings = npz(a0=np.array(["secret"]))
+    objects = io.BytesIO()
+    with zipfile.ZipFile(objects, "w") as archive:
+        with archive.open("a0.npy", "w") as member:
+            np.lib.format.write_array(member, np.array([{}], dtype=object), allow_pickle=True)
+    header = io.BytesIO()
+    np.lib.format.write_array(header, np.zeros(4))
+    lying = io.BytesIO()  # a header that claims more data than the member holds
+    with zipfile.ZipFile(lying, "w") as archive:
+        archive.writestr("a0.npy", header.getvalue().replace(b"(4,)", b"(9,)"))
+    for data in (compressed.getvalue(), strings, objects.getvalue(), npz(other=np.zeros(1)), lying.getvalue(),
+                 b"not a zip"):
+        with pytest.raises(protocol.ProtocolError):
+            protocol.read_npz(data)
+    assert protocol.read_npz(npz(a0=np.zeros(4)))["a0"].shape == (4,)
