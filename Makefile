@@ -43,7 +43,12 @@ $(STAMP): pyproject.toml graders/pyproject.toml
 system:  ## the system packages grading needs (bubblewrap; installed as root, else says how)
 	@bash .ci/system_packages.sh
 
-setup: $(STAMP) system  ## create or refresh the virtual environment .venv/ (and the system packages)
+# The student-only Python that the grading sandbox runs student code with.
+STUDENT_STAMP := $(VENV)/student/.complete
+$(STUDENT_STAMP): $(STAMP)
+	$(COURSE) student-env
+
+setup: $(STAMP) $(STUDENT_STAMP) system  ## create or refresh the virtual environment .venv/ (and the system packages)
 
 dist: $(STAMP)  ## build the student package (a wheel without answers) into dist/
 	$(COURSE) dist
@@ -57,10 +62,10 @@ release: $(STAMP)  ## dist, then every assignment into release/: notebook, stude
 references: $(STAMP)  ## regenerate graders/reference/ from the source solutions
 	$(COURSE) references
 
-autograde: $(STAMP) system  ## fast sandboxed grading of submitted/ into the gradebook + reports (ASSIGNMENT=, JOBS=, SCHEDULER=)
+autograde: $(STAMP) $(STUDENT_STAMP) system  ## fast sandboxed grading of submitted/ into the gradebook + reports (ASSIGNMENT=, JOBS=, SCHEDULER=)
 	$(COURSE) grade $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-nbgrader-autograde: $(STAMP) system  ## the stock nbgrader autograde (re-runs every notebook) of submitted/
+nbgrader-autograde: $(STAMP) $(STUDENT_STAMP) system  ## the stock nbgrader autograde (re-runs every notebook) of submitted/
 	$(COURSE) autograde $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 feedback: $(STAMP)  ## nbgrader generate_feedback for what was autograded, into feedback/
@@ -74,7 +79,7 @@ demo: $(STAMP)  ## release, autograde a sample cohort (reference, blank, mutants
 # share a cohort in one worker).
 TEST_JOBS ?= 2
 
-test: $(STAMP) system  ## unit tests, nbgrader validate/autograde round trips, smoke runs (TEST_JOBS=2)
+test: $(STAMP) $(STUDENT_STAMP) system  ## unit tests, nbgrader validate/autograde round trips, smoke runs (TEST_JOBS=2)
 	$(PY) -m pytest -p no:cacheprovider -n $(TEST_JOBS) --durations=15
 
 test-fast: $(STAMP)  ## the tests that do not run nbgrader

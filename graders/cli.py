@@ -257,6 +257,20 @@ def cmd_dist(args) -> int:
     return 0
 
 
+def cmd_student_env(args) -> int:
+    """The student-only environment the grader's sandbox runs student code with (.venv/student)."""
+    from cnn_course.graders.authoring.classroom import make_student_env
+    from cnn_course.graders.engine.fast import STUDENT_ENV
+
+    folder = repo_root() / STUDENT_ENV
+    _say(f"[setup] {STUDENT_ENV}: the student package and its requirements only, for the grading sandbox")
+    start = time.perf_counter()
+    make_student_env(folder, None, os.environ.get("TF_PACKAGE", "tensorflow-cpu"), jupyter=False)
+    (folder / ".complete").write_text(f"{time.perf_counter() - start:.0f} s\n")
+    _say(f"[setup] {STUDENT_ENV} is ready ({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
 def cmd_weights(args) -> int:
     from cnn_course.graders import trainers
     from cnn_course.utils import weights
@@ -274,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cnn_course.graders.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("student-env", help="create .venv/student, the student-only Python of the grading sandbox")
     for name in ("build", "dist", "release", "references", "autograde", "feedback", "demo", "smoke", "bench", "data",
                  "weights"):
         p = sub.add_parser(name)
@@ -304,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--unsafe-no-isolation", action="store_true",
                        help="UNSAFE: run student code without the OS sandbox (bubblewrap), for a trusted cohort only")
     args = parser.parse_args(argv)
-    return globals()[f"cmd_{args.command}"](args)
+    return globals()[f"cmd_{args.command.replace('-', '_')}"](args)
 
 
 if __name__ == "__main__":

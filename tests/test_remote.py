@@ -398,3 +398,22 @@ def test_the_readers_refuse_what_a_worker_could_plant_in_its_folder(tmp_path):
         with pytest.raises(protocol.ProtocolError):
             protocol.read_npz(data)
     assert protocol.read_npz(npz(a0=np.zeros(4)))["a0"].shape == (4,)
+
+
+def test_the_grading_sandbox_sees_only_the_student_package(tmp_path):
+    """The worker's Python is the student-only environment that `make setup` builds, and in the
+    sandbox neither the instructor's code nor nbgrader can be imported."""
+    from cnn_course.graders.engine import fast, isolation
+
+    python = fast.student_python()
+    assert python.parent.parent.name == "student", f"the sandbox would run {python}, not .venv/student"
+    work = tmp_path / "private" / "work"
+    work.mkdir(parents=True)
+    work.parent.chmod(0o700)
+    probe = ("import importlib.util as u\n"
+             "print([n for n in ('cnn_course.graders', 'nbgrader', 'jupyterlab') if u.find_spec(n)],"
+             " u.find_spec('cnn_course.checks.worker') is not None)")
+    result = isolation.run([str(python), "-I", "-c", probe], read_only=fast.student_package_paths(python), work=work,
+                           timeout_s=60)
+    assert result.ok, result.stderr
+    assert result.stdout.strip() == "[] True", result.stdout

@@ -66,13 +66,21 @@ def _pip(python: Path, *args: str) -> None:
         raise RuntimeError(f"pip install {' '.join(args)} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
 
 
-def make_student_env(folder: Path, wheel: Path, tensorflow: str = "tensorflow-cpu") -> Path:
-    """A fresh virtual environment with the wheel, its requirements and a kernel; returns its python."""
+def make_student_env(folder: Path, wheel: Path | None, tensorflow: str = "tensorflow-cpu",
+                     jupyter: bool = True) -> Path:
+    """A fresh virtual environment with the student package, its requirements (and a kernel); returns its python.
+
+    ``wheel`` None installs the repository's student package in editable mode instead (the
+    grader's sandbox environment, which follows the sources).
+    """
     folder = Path(folder)
     venv.EnvBuilder(with_pip=True, clear=True).create(folder)
     python = folder / "bin" / "python"
-    _pip(python, *student_requirements(tensorflow), *JUPYTER)
-    _pip(python, "--no-deps", str(wheel))
+    _pip(python, *student_requirements(tensorflow), *(JUPYTER if jupyter else ()))
+    if wheel is None:
+        _pip(python, "--no-deps", "--no-build-isolation", "-e", str(repo_root()))
+    else:
+        _pip(python, "--no-deps", str(wheel))
     return python
 
 

@@ -225,7 +225,17 @@ def _started(events: list[dict]) -> bool:
 REMOTE_ASSIGNMENTS = frozenset({"w1a1_conv_step_by_step", "w3a1_car_detection"})
 
 
-def student_package_paths() -> list[Path]:
+# The student-only Python of the sandbox (`make setup` creates it: the student package, editable,
+# and its requirements; no instructor code, no nbgrader). Without it, the grader's own Python.
+STUDENT_ENV = ".venv/student"
+
+
+def student_python() -> Path:
+    python = repo_root() / STUDENT_ENV / "bin" / "python"
+    return python if (repo_root() / STUDENT_ENV / ".complete").exists() else Path(sys.executable)
+
+
+def student_package_paths(python: Path) -> list[Path]:
     """What a sandboxed worker may read: the Python it runs and the student package's folders, nothing else."""
     import cnn_course.checks
     import cnn_course.datasets
@@ -233,17 +243,18 @@ def student_package_paths() -> list[Path]:
     from cnn_course.graders.engine.isolation import python_paths
 
     packages = [Path(m.__file__).resolve().parent for m in (cnn_course.utils, cnn_course.datasets, cnn_course.checks)]
-    return [*python_paths(sys.executable), *packages]
+    return [*python_paths(python), *packages]
 
 
 def _grade_remotely(assignment_id: str, nb: nbformat.NotebookNode, limits: Limits) -> dict[str, dict]:
     from cnn_course.graders.engine import isolation, remote
 
+    python = student_python()
     sandbox_limits = isolation.Limits(memory_mb=limits.memory_mb, cpu_s=int(limits.load_s + 2 * limits.test_s))
-    with isolation.Spawner(read_only=student_package_paths(), limits=sandbox_limits,
+    with isolation.Spawner(read_only=student_package_paths(python), limits=sandbox_limits,
                            allow_unsafe=limits.allow_unsafe) as spawner:
         return remote.grade(assignment_id, remote.cells_of(assignment_id, nb), deadline_s=limits.test_s,
-                            start_deadline_s=limits.load_s, popen_kwargs=spawner)
+                            start_deadline_s=limits.load_s, popen_kwargs=spawner, python=str(python))
 
 
 def grade_submission(assignment_id: str, notebook: str | Path | nbformat.NotebookNode, student: str = "",
