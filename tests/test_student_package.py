@@ -8,9 +8,11 @@ the hidden tests, the reference outputs, the mutants and the instructor-only mod
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import re
 import subprocess
+import sys
 import venv
 import zipfile
 from functools import cache
@@ -209,7 +211,7 @@ def test_no_reference_output_reaches_a_student(wheel_files, releases):
     for name, data in wheel_files.items():
         if not name.endswith(".npz"):
             continue
-        with np.load(__import__("io").BytesIO(data)) as shipped:
+        with np.load(io.BytesIO(data)) as shipped:
             for key in shipped.files:
                 array = shipped[key]
                 same = [f"{aid}:{k}" for aid, k, hidden in hidden_arrays
@@ -231,7 +233,7 @@ def test_the_instructor_code_cannot_be_imported_with_only_the_wheel(student_side
     env = tmp_path / "only-the-wheel"
     venv.EnvBuilder(with_pip=False).create(env)
     python = env / "bin" / "python"
-    subprocess.run([str(Path(__import__("sys").executable)), "-m", "pip", "--python", str(python), "install",
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
                     "-q", "--no-deps", "--no-index", str(student_side.wheel)], check=True)
     probe = ("import importlib.util as u\n"
              "assert u.find_spec('cnn_course.checks') is not None, 'the student package is not installed'\n"
