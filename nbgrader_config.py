@@ -31,6 +31,17 @@ c.IgnorePattern.pattern = r"(?m)^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] |[I
 # "needs manual grade".
 c.OverwriteCells.add_missing_cells = True
 
+# With add_missing_cells on, nbgrader's DeduplicateIds stops on a notebook where two cells
+# carry one grade id (it leaves an empty "nbgrader" entry that OverwriteCells cannot read).
+# The course's step applies the same rule (the last cell keeps the grade id) without that.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "cnn_course.graders.engine.malformed.DeduplicateGradeIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 

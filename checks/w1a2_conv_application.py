@@ -29,6 +29,7 @@ from cnn_course.checks._checking import (
     expect_array,
     expect_close,
     rng_for,
+    seed,
 )
 from cnn_course.checks._keras_checks import (
     build_model,
@@ -248,7 +249,7 @@ def shuffled_orders(make_dataset: Callable, X, Y, batch_size, seed, label: str, 
 def verify_happyModel(happyModel: Callable, show: bool = False):
     """Build happyModel (seed 0); check its class, layers, parameters and compile settings."""
     keras = _keras()
-    keras.utils.set_random_seed(0)
+    seed(0)
     model = build_model(happyModel)
     expect_class(model, keras.Sequential, "happyModel()",
                  "Build it with tf.keras.Sequential([...]), one layer after the other.")
@@ -321,7 +322,7 @@ def check_happyModel(happyModel: Callable) -> None:
 
 def check_convolutional_model(convolutional_model: Callable) -> None:
     """convolutional_model: a compiled Functional model with the specified layers (1,310 parameters for 64x64x3)."""
-    _keras().utils.set_random_seed(0)
+    seed(0)
     verify_convolutional_model(convolutional_model, SIGNS_SHAPE, signs_rows_64x64x3(), show=True)
     print("1,310 parameters; compiled with Adam, categorical cross-entropy and accuracy.")
     print("All tests passed.")

@@ -25,7 +25,7 @@ from functools import cache
 
 import numpy as np
 
-from cnn_course.checks._checking import CheckFailure, call_unchecked, expect_close, rng_for
+from cnn_course.checks._checking import CheckFailure, call_unchecked, expect_close, rng_for, seed
 from cnn_course.checks._keras_checks import (
     build_model,
     expect_compiled,
@@ -130,6 +130,7 @@ def alpaca_model_checked(alpaca_model: Callable, size: tuple[int, int], augmenta
     Returns (model, the label used in messages).
     """
     what = f"alpaca_model({size})"
+    seed(0)  # without a weights file the base's random weights are the same at every run
     model = build_model(alpaca_model, size, augmentation)
     expect_layers(model, alpaca_rows(size), what)
     expect_params(model, what, total=BASE_PARAMS + HEAD_PARAMS, trainable=HEAD_PARAMS)

@@ -67,10 +67,12 @@ import stat
 import sys
 import threading
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+
+from cnn_course.checks import _keras_wire as wire
 
 CELLS_FILE = "cells.json"
 OUTPUT_FILE = "output.txt"
@@ -129,8 +131,9 @@ class Encoder:
     value over a cap.
     """
 
-    def __init__(self, strict: bool):
+    def __init__(self, strict: bool, extra: Callable[[Encoder, Any, int], Any] | None = None):
         self.strict = strict
+        self.extra = extra  # encodes the kinds of _keras_wire: a node, or None for "not mine"
         self.arrays: dict[str, np.ndarray] = {}
         self.nbytes = 0
         self.nodes = 0
@@ -181,6 +184,10 @@ class Encoder:
             if isinstance(value, str):
                 return self._string(str(value))
             return self._array("scalar", np.asarray(value))
+        if self.extra is not None:
+            node = self.extra(self, value, depth)
+            if node is not None:
+                return node
         tensor_types = _tensor_class()
         if tensor_types and isinstance(value, tensor_types):
             try:
@@ -200,6 +207,17 @@ class Encoder:
             if isinstance(value, base):
                 return self._encode(base(value), depth)
         return self._unsupported(type_name(value))
+
+    def child(self, value: Any, depth: int) -> Any:
+        """Encode a value inside another (for :attr:`extra`)."""
+        return self._encode(value, depth + 1)
+
+    def arrays_or_none(self, arrays: list[np.ndarray]) -> list[str] | None:
+        """The names of ``arrays`` added to the message, or None (nothing added) if they do not fit."""
+        size = sum(np.asarray(a).nbytes + _NPZ_MEMBER_OVERHEAD for a in arrays)
+        if self.nbytes + size > MAX_NPZ_BYTES or any(np.asarray(a).dtype.kind not in ARRAY_KINDS for a in arrays):
+            return None
+        return [self._array("array", a)["array"] for a in arrays]
 
     def _string(self, text: str) -> str:
         text = text[:MAX_STRING]
@@ -222,11 +240,14 @@ class Encoder:
         return {tag: key}
 
 
-def decode(tree: Any, arrays: Mapping[str, np.ndarray], *, tensor=None, unsupported=None) -> Any:
+def decode(tree: Any, arrays: Mapping[str, np.ndarray], *, tensor=None, unsupported=None,
+           hooks: Mapping[str, Callable[[Any, Callable[[Any], Any]], Any]] | None = None) -> Any:
     """The value a JSON tree stands for; :class:`ProtocolError` if it breaks the grammar or a cap.
 
     ``tensor(array)`` builds a tensor (default: the array itself); ``unsupported(type
     name)`` builds the placeholder of a value that could not be sent (default: refused).
+    ``hooks[tag](body, decode_child)`` builds the values of the other tags it names (the
+    Keras kinds of :mod:`cnn_course.checks._keras_wire`); a tag without a hook is refused.
     """
     nodes = 0
     used: set[str] = set()
@@ -234,11 +255,10 @@ def decode(tree: Any, arrays: Mapping[str, np.ndarray], *, tensor=None, unsuppor
     def member(name: Any) -> np.ndarray:
         if type(name) is not str or name not in arrays:
             raise ProtocolError(f"a value names the array {str(name)[:40]!r}, which the message does not have")
-        array = arrays[name]
-        if name in used:
-            array = array.copy()
+        if name in used:  # each array stands for one value: copies would multiply the memory sent
+            raise ProtocolError(f"two values name the array {name!r}")
         used.add(name)
-        return array
+        return arrays[name]
 
     def walk(node: Any, depth: int) -> Any:
         nonlocal nodes
@@ -279,6 +299,13 @@ def decode(tree: Any, arrays: Mapping[str, np.ndarray], *, tensor=None, unsuppor
                 return tensor(array) if tensor is not None else array
             if tag == "unsupported" and type(body) is str and len(body) <= MAX_TYPE_NAME and unsupported is not None:
                 return unsupported(body)
+            if hooks and tag in hooks:
+                try:
+                    return hooks[tag](body, lambda child: walk(child, depth + 1))
+                except ProtocolError:
+                    raise
+                except Exception as error:  # a hook refusing its body
+                    raise ProtocolError(f"a {tag} value the other side does not accept ({error})") from None
         raise ProtocolError(f"a value outside the protocol's grammar ({kind.__name__})")
 
     return walk(tree, 0)
@@ -630,23 +657,24 @@ class Session:
     def handle(self, request: dict) -> dict:
         number, name = request.get("id"), request.get("function")
         args, kwargs = request.get("args"), request.get("kwargs")
-        if type(number) is not int or type(name) is not str or type(args) is not list or type(kwargs) is not dict:
+        in_map, seed = request.get("map", False), request.get("seed", wire.SEED)
+        if (type(number) is not int or type(name) is not str or type(args) is not list or type(kwargs) is not dict
+                or type(in_map) is not bool or type(seed) is not int or not 0 <= seed < 2**32):
             raise ProtocolError("a malformed request")
         arrays = read_npz(read_file(os.path.join(self.folder, f"req-{number}.npz"))) if request.get("npz") else {}
-        args = [decode(item, arrays, tensor=_as_tensor) for item in args]
-        kwargs = {key: decode(item, arrays, tensor=_as_tensor) for key, item in kwargs.items()}
+        call = _Call(arrays)
+        args = [call.decode(item) for item in args]
+        kwargs = {key: call.decode(item) for key, item in kwargs.items()}
         entry = self.entries.get(name)
         if entry is None or entry[0] == "failed":
             reason = entry[1] if entry else {"type": "NameError", "message": f"{name} is not defined in the notebook"}
             return {"id": number, "outcome": "missing", "exception": reason}
-        try:
-            snapshot = copy.deepcopy((args, kwargs))
-        except Exception:  # arguments that cannot be copied are not watched
-            snapshot = None
-        encoder = Encoder(strict=False)
+        snapshots = call.snapshot(args, kwargs)
         response: dict[str, Any] = {"id": number}
+        value = None
         try:
-            value = entry[1](*args, **kwargs)
+            wire.seed(seed)
+            value = wire.in_dataset_map(entry[1], args) if in_map else entry[1](*args, **kwargs)
         except BaseException as error:  # noqa: BLE001 - every failure of the student's code is an answer
             self.exit_if_forked()
             if isinstance(error, NotImplementedError):
@@ -655,23 +683,116 @@ class Session:
                 response.update(outcome="raised", exception=describe(error))
         else:
             self.exit_if_forked()
-            response.update(outcome="returned", value=encoder.encode(value))
-        if snapshot is not None:
-            mutated = {}
-            for position, (old, new) in enumerate(zip(snapshot[0], args, strict=True)):
-                if not _unchanged(old, new):
-                    mutated[str(position)] = encoder.encode(new)
-            for key, old in snapshot[1].items():
-                if not _unchanged(old, kwargs[key]):
-                    mutated[key] = encoder.encode(kwargs[key])
-            if mutated:
-                response["mutated"] = mutated
-        if encoder.arrays:
+            response["outcome"] = "returned"
+        call.encode_answer(response, value, args, kwargs, snapshots)
+        if call.encoder.arrays:
             fd = _create(os.path.join(self.folder, f"resp-{number}.npz"))
             with os.fdopen(fd, "wb") as file:
-                write_npz(file, encoder.arrays)
+                write_npz(file, call.encoder.arrays)
             response["npz"] = True
         return response
+
+
+class _Call:
+    """One call's values on the worker's side: the Keras inputs made for it, and its answer's encoding."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray]):
+        self.arrays = arrays
+        self.inputs: list = []  # keras.Input tensors made for the arguments, in order
+        self.models: list = []  # model arguments, to answer {"argument": position}
+        self.symbolic: list = []  # symbolic tensors the answer refers to, by position
+        self.graph_failed = False
+        self.encoder = Encoder(strict=False, extra=self._extra)
+
+    # -- arguments
+    def decode(self, tree: Any) -> Any:
+        hooks = {"input": self._input, "keras_class": lambda body, _: wire.make_class(body),
+                 "string_tensor": lambda body, _: wire.make_string(body),
+                 "model": lambda body, _: wire.rebuild(body, self.arrays)}
+        return decode(tree, self.arrays, tensor=_as_tensor, hooks=hooks)
+
+    def _input(self, body: Any, _walk) -> Any:
+        tensor = wire.make_input(body)
+        self.inputs.append(tensor)
+        return tensor
+
+    def snapshot(self, args: list, kwargs: dict) -> dict:
+        """What each argument holds before the call: a copy, or a model's fingerprint."""
+        found = {}
+        for key, value in [*((str(i), v) for i, v in enumerate(args)), *kwargs.items()]:
+            if wire.loaded() and isinstance(value, wire._keras().Model):
+                self.models.append((key, value))
+                try:
+                    found[key] = ("model", wire.fingerprint(value))
+                except Exception:  # noqa: S112 - a model that cannot be read is not watched
+                    continue
+            elif not wire.is_symbolic(value):
+                try:
+                    found[key] = ("copy", copy.deepcopy(value))
+                except Exception:  # noqa: S112 - an argument that cannot be copied is not watched
+                    continue
+        return found
+
+    # -- the answer
+    def _extra(self, encoder: Encoder, value: Any, depth: int) -> Any:
+        if not wire.loaded():
+            return None
+        keras = wire._keras()
+        if isinstance(value, keras.Model):
+            for key, model in self.models:
+                if value is model and key.isdigit():
+                    return {"argument": int(key)}
+            try:
+                return wire.model_node(value, encoder)
+            except Exception:  # a model that cannot be described travels as its type name
+                return None
+        if isinstance(value, keras.KerasTensor):
+            if self.graph_failed:
+                return {"unsupported": "KerasTensor (not computed from the inputs it was given)"}
+            for k, tensor in enumerate(self.symbolic):
+                if tensor is value:
+                    return {"symbolic": k}
+            self.symbolic.append(value)
+            return {"symbolic": len(self.symbolic) - 1}
+        if wire.is_dataset(value):
+            passes = wire.dataset_passes(value)
+            return {"dataset": [[encoder.child(element, depth + 1) for element in elements] for elements in passes]}
+        return wire.string_node(value) or wire.class_node(value)
+
+    def encode_answer(self, response: dict, value: Any, args: list, kwargs: dict, snapshots: dict) -> None:
+        """Fill in the value, the changed arguments and the graph of the returned symbolic tensors."""
+        for attempt in range(2):
+            self.encoder = Encoder(strict=False, extra=self._extra)
+            self.symbolic = []
+            if response["outcome"] == "returned":
+                response["value"] = self.encoder.encode(value)
+            mutated = {}
+            for key, (kind, before) in snapshots.items():
+                now = args[int(key)] if key.isdigit() else kwargs[key]
+                try:
+                    changed = wire.fingerprint(now) != before if kind == "model" else not _unchanged(before, now)
+                except Exception:  # a student's object that cannot even be compared has changed
+                    changed = True
+                if changed:
+                    try:
+                        node = wire.changes_node(now, before, self.encoder) if kind == "model" else self.encoder.encode(
+                            now)
+                    except Exception:  # a model that cannot be described travels as its type name
+                        node = {"unsupported": type_name(now)}
+                    mutated[key] = node
+            response.pop("mutated", None)
+            if mutated:
+                response["mutated"] = mutated
+            if not self.symbolic:
+                return
+            try:
+                graph = wire.graph_model(self.inputs, self.symbolic)
+                response["graph"] = wire.model_node(graph, self.encoder)
+                return
+            except Exception:  # noqa: S112 - not computed from the inputs: those tensors travel as names
+                if attempt:
+                    raise
+                self.graph_failed = True
 
 
 def _as_tensor(array: np.ndarray):

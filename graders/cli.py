@@ -219,6 +219,7 @@ def cmd_grade(args) -> int:
 
     course = Path(args.course).resolve() if args.course else repo_root()
     chosen = [args.assignment_id] if args.assignment_id else [a for a in assignments() if has_grader(a)]
+    status = 0
     for assignment_id in chosen:
         found = fast.submissions(course, assignment_id, [args.student] if args.student else None)
         if not found:
@@ -226,7 +227,7 @@ def cmd_grade(args) -> int:
             continue
         if not (course / "release" / assignment_id).exists() and course == repo_root():
             cmd_release(argparse.Namespace(assignment=assignment_id))
-        if assignment_id in fast.REMOTE_ASSIGNMENTS and not args.unsafe_no_isolation:
+        if not args.unsafe_no_isolation:
             from cnn_course.graders.engine import isolation
 
             ok, why = isolation.available()
@@ -234,16 +235,25 @@ def cmd_grade(args) -> int:
                 _say(f"[grade] refusing to run student code without isolation: {why}. "
                      "Pass --unsafe-no-isolation to grade anyway, without a sandbox (trusted cohorts only).")
                 return 2
+        fast.cap_grader_memory()
         start = time.perf_counter()
         limits = fast.limits_for(assignment_id)
         limits = fast.Limits(limits.load_s, args.test_timeout or limits.test_s, args.memory_mb or limits.memory_mb,
                              allow_unsafe=args.unsafe_no_isolation)
-        results = fast.autograde(course, assignment_id, [args.student] if args.student else None,
-                                 jobs=args.jobs, scheduler=args.scheduler, limits=limits, progress=_say)
+        recorded = True
+        try:
+            selection = [args.student] if args.student else None
+            results = fast.autograde(course, assignment_id, selection, jobs=args.jobs,
+                                     scheduler=args.scheduler, limits=limits, progress=_say)
+        except fast.RecordingFailed as failure:  # the reports are written all the same
+            results, recorded, status = failure.results, False, 1
+            _say(f"[grade] {assignment_id}: the scores could not be recorded in the gradebook: "
+                 f"{failure}")
         paths = write_reports(assignment_id, results, course / "reports" / assignment_id)
         _say(f"[grade] {assignment_id}: {len(results)} submissions in {time.perf_counter() - start:.1f} s; "
-             f"scores in the gradebook; report: {paths['html']}, table: {paths['csv']}")
-    return 0
+             + ("scores in the gradebook; " if recorded else "scores NOT in the gradebook; ")
+             + f"report: {paths['html']}, table: {paths['csv']}")
+    return status
 
 
 def cmd_dist(args) -> int:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cnn_course.checks import w1a2_conv_application as visible
-from cnn_course.checks._checking import CheckFailure, expect_close, rng_for
+from cnn_course.checks._checking import CheckFailure, expect_close, rng_for, seed
 from cnn_course.checks._keras_checks import build_model
 from cnn_course.checks.w1a2_conv_application import (
     GLOROT,
@@ -219,10 +219,9 @@ def check_happyModel(happyModel: Callable, hidden: bool = False) -> None:
     """happyModel: a compiled Sequential model with the specified layers and 37,633 parameters."""
     if not hidden:
         return visible.check_happyModel(happyModel)
-    keras = _keras()
     model = verify_happyModel(happyModel)
     x, y = _training_batch("happy", (64, 64, 3), 16, 2)
-    keras.utils.set_random_seed(1)
+    seed(1)
     expect_training_loss_falls(model, x, y, "happyModel()", steps=5, learning_rate=1e-4)
     fresh = build_model(happyModel)
     _against_reference("happyModel", "fixed_weights", [model_outputs(fresh, "happyModel", (64, 64, 3))],
@@ -234,15 +233,14 @@ def check_convolutional_model(convolutional_model: Callable, hidden: bool = Fals
     """convolutional_model: a compiled Functional model with the specified layers (1,310 parameters for 64x64x3)."""
     if not hidden:
         return visible.check_convolutional_model(convolutional_model)
-    keras = _keras()
-    keras.utils.set_random_seed(0)
+    seed(0)
     for case, shape in {"64x64x3": (64, 64, 3), **HIDDEN_SIGNS_SHAPES}.items():
         model = verify_convolutional_model(convolutional_model, shape, signs_rows(shape))
         if case in HIDDEN_SIGNS_SHAPES:
             _against_reference("convolutional_model", case,
                                [model_outputs(model, f"convolutional_model_{shape}", shape)],
                                [f"convolutional_model({shape})'s predictions with fixed weights"], atol=1e-5)
-    keras.utils.set_random_seed(1)
+    seed(1)
     model = build_model(convolutional_model, (64, 64, 3))
     x, y = _training_batch("signs", (64, 64, 3), 24, 6)
     expect_training_loss_falls(model, x, y, "convolutional_model((64, 64, 3))", steps=8, learning_rate=1e-2)

@@ -1,6 +1,6 @@
 """Remote grading: the checks run in this process, the student's code in a worker process.
 
-For W1A1 and W3A1, :func:`remote.grade` must give the source solution full marks, the blank
+For every assignment, :func:`remote.grade` must give the source solution full marks, the blank
 release "not implemented" everywhere, and every mutant exactly the failures (and the very
 sentences) of the in-process grader (``grading.grade_functions``). Submissions that beat the
 in-process grader (walking the call stack to the expected value, patching the checking
@@ -39,7 +39,8 @@ from cnn_course.graders.engine.loading import load_functions
 
 pytestmark = pytest.mark.nbgrader
 
-ASSIGNMENTS = ("w1a1_conv_step_by_step", "w3a1_car_detection")
+ASSIGNMENTS = ("w1a1_conv_step_by_step", "w1a2_conv_application", "w2a1_residual_networks",
+               "w2a2_transfer_learning", "w3a1_car_detection", "w3a2_unet_segmentation")
 W1A1 = "w1a1_conv_step_by_step"
 SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
 NOT_IMPLEMENTED = "is not implemented yet"
@@ -355,6 +356,193 @@ def test_arguments_changed_in_the_worker_are_changed_here_in_place():
     remote._write_back(cache, (np.full((2, 3), 5.0), W.copy(), {"stride": 2, "pad": 1}, [np.ones(1), 7]))
     assert cache[0] is A_prev and (A_prev == 5).all()
     assert cache[2] == {"stride": 2, "pad": 1} and cache[3][0][0] == 1 and cache[3][1] == 7
+
+
+# ----------------------------------------------------------------------------- Keras values
+
+
+def _keras_round_trip(value, worker_side=True):
+    """``value`` encoded as the worker encodes answers, decoded as the trusted side does."""
+    inputs: list = []
+    call = protocol._Call({})
+    encoder = protocol.Encoder(strict=False, extra=call._extra) if worker_side else protocol.Encoder(
+        strict=True, extra=lambda enc, v, depth: remote._argument_node(enc, v, inputs))
+    tree = encoder.encode(value)
+    buffer = io.BytesIO()
+    protocol.write_npz(buffer, encoder.arrays)
+    arrays = protocol.read_npz(buffer.getvalue())
+    hooks = remote._answer_hooks(arrays, [], [], None)
+    return protocol.decode(json.loads(json.dumps(tree)), arrays, tensor=remote._tensor,
+                           unsupported=remote.unsupported, hooks=hooks)
+
+
+def _small_model(keras):
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu"),
+                              keras.layers.Dropout(0.5), keras.layers.Dense(1)], name="small")
+    model.layers[0].trainable = False
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def test_a_model_travels_as_its_config_weights_flags_and_compile_settings():
+    from cnn_course.checks import _keras_wire as wire
+
+    keras = wire._keras()
+    model = _small_model(keras)
+    back = _keras_round_trip(model)
+    assert type(back) is keras.Sequential and back is not model and back.name == "small"
+    assert [type(layer).__name__ for layer in back.layers] == ["Dense", "Dropout", "Dense"]
+    assert [layer.trainable for layer in back.layers] == [False, True, True]
+    for mine, theirs in zip(model.get_weights(), back.get_weights(), strict=True):
+        assert np.array_equal(mine, theirs)
+    assert type(back.optimizer).__name__ == "Adam"
+    assert np.isclose(float(back.optimizer.learning_rate), 0.01)
+    assert isinstance(back.loss, keras.losses.BinaryCrossentropy) and back.loss.get_config()["from_logits"]
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    assert np.allclose(model(x), back(x))
+
+
+def test_a_changed_model_argument_is_written_into_the_checks_model():
+    from cnn_course.checks import _keras_wire as wire
+
+    keras = wire._keras()
+    target, changed = _small_model(keras), _small_model(keras)
+    before = wire.fingerprint(changed)
+    changed.layers[0].trainable = True
+    changed.layers[2].trainable = False
+    changed.set_weights([w + 1 for w in changed.get_weights()])
+    changed.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    encoder = protocol.Encoder(strict=False)
+    tree = wire.changes_node(changed, before, encoder)
+    buffer = io.BytesIO()
+    protocol.write_npz(buffer, encoder.arrays)
+    arrays = protocol.read_npz(buffer.getvalue())
+    back = protocol.decode(json.loads(json.dumps(tree)), arrays, hooks=remote._answer_hooks(arrays, [], [], None))
+    remote._write_back(target, back)
+    assert [layer.trainable for layer in target.layers] == [True, True, False]
+    assert np.array_equal(target.get_weights()[0], changed.get_weights()[0])
+    assert type(target.optimizer).__name__ == "SGD" and target.loss == "mse"
+
+
+def test_a_dataset_travels_as_the_elements_of_its_first_passes():
+    import tensorflow as tf
+
+    def pipeline():
+        return tf.data.Dataset.from_tensor_slices((np.arange(6.0), np.arange(6))).shuffle(6, seed=3).batch(4)
+
+    back = _keras_round_trip(pipeline())
+    assert isinstance(back, tf.data.Dataset)
+    passes = [[(x.numpy().tolist(), y.numpy().tolist()) for x, y in back] for _ in range(2)]
+    again = pipeline()
+    assert passes == [[(x.numpy().tolist(), y.numpy().tolist()) for x, y in again] for _ in range(2)]
+    assert passes[0] != passes[1]  # reshuffled each pass, as the student's pipeline does
+
+
+@pytest.mark.parametrize("module, name", [("os", "system"), ("builtins", "eval"), ("keras.src.utils", "get_file"),
+                                          ("keras.layers", "Lambda"), ("keras.layers", "TFSMLayer"),
+                                          ("keras", "src"), ("keras.layers", "..Dense"), ("numpy", "load")])
+def test_a_forged_model_config_is_refused_before_keras_reads_it(module, name):
+    from cnn_course.checks import _keras_wire as wire
+
+    keras = wire._keras()
+    good = json.loads(json.dumps(keras.saving.serialize_keras_object(_small_model(keras))))
+    wire.check_config(good)
+    bad = copy.deepcopy(good)
+    bad["config"]["layers"][1].update(module=module, class_name=name)
+    with pytest.raises(wire.NotRebuilt):
+        wire.check_config(bad)
+
+
+def test_a_model_with_python_code_inside_is_not_rebuilt_and_the_check_says_why():
+    from cnn_course.checks import _keras_wire as wire
+
+    keras = wire._keras()
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(lambda z: z * 2)])
+    back = _keras_round_trip(model)
+    assert isinstance(back, remote.Unsupported) and "Lambda" in type(back).__name__
+
+
+@pytest.mark.parametrize("marker", [{"class_name": "__bytes__", "config": {"value": "x"}},
+                                    {"class_name": "__typespec__", "config": {}},
+                                    {"class_name": "__numpy__", "config": {"value": "x", "dtype": "U500000000"}},
+                                    {"class_name": "__numpy__", "config": {"value": [0] * 200_000,
+                                                                           "dtype": "float32"}},
+                                    {"class_name": "__lambda__", "config": {"code": "", "defaults": None}}])
+def test_keras_markers_that_run_code_or_allocate_are_refused(marker):
+    from cnn_course.checks import _keras_wire as wire
+
+    keras = wire._keras()
+    config = json.loads(json.dumps(keras.saving.serialize_keras_object(_small_model(keras))))
+    config["config"]["layers"][1]["config"]["bias_regularizer"] = marker
+    with pytest.raises(wire.NotRebuilt):
+        wire.check_config(config)
+
+
+def test_a_registered_name_cannot_stand_for_another_class():
+    from cnn_course.checks import _keras_wire as wire
+
+    keras = wire._keras()
+    config = json.loads(json.dumps(keras.saving.serialize_keras_object(_small_model(keras))))
+    config["config"]["layers"][1]["registered_name"] = "cnn_course>LearntStatisticsBatchNormalization"
+    with pytest.raises(wire.NotRebuilt, match="registered name"):
+        wire.check_config(config)
+
+
+def test_a_forged_huge_model_fails_its_test_and_the_grader_lives():
+    """The grader's own memory cap turns a forged description of huge layers into an error."""
+    code = """
+import json
+from cnn_course.graders.engine import fast
+fast.cap_grader_memory(3072)
+from cnn_course.checks import _keras_wire as wire
+keras = wire._keras()
+small = keras.Sequential([keras.Input((10,)), keras.layers.Dense(10)])
+config = keras.saving.serialize_keras_object(small)
+config["config"]["layers"][0]["config"]["batch_shape"] = [None, 40000]
+config["config"]["layers"][1]["config"]["units"] = 40000
+body = {"config": json.dumps(config), "weights": None, "shapes": [[10, 10], [10]], "trainable": [True, True]}
+try:
+    wire.rebuild(body, {})
+except wire.NotRebuilt as reason:
+    print("refused:", reason)
+print("alive", float(keras.ops.sum(keras.ops.ones((2, 2)))))
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "refused: Keras could not rebuild it" in run.stdout and "alive 4.0" in run.stdout, run.stdout
+
+
+def test_an_array_named_twice_in_an_answer_is_refused():
+    with pytest.raises(protocol.ProtocolError, match="two values"):
+        protocol.decode([{"array": "a0"}, {"array": "a0"}], {"a0": np.zeros(3)})
+
+
+def test_an_argument_changed_to_another_shape_is_marked_changed_not_resized():
+    A_prev = np.zeros((2, 3))
+    view = A_prev[0]
+    remote._write_back(A_prev, np.zeros((5, 5)))
+    assert A_prev.shape == (2, 3) and np.isnan(view).all()
+
+
+def test_a_path_argument_is_copied_without_following_the_students_links(tmp_path):
+    source, victim = tmp_path / "image.png", tmp_path / "victim.txt"
+    source.write_bytes(b"pixels")
+    victim.write_text("precious")
+    victim.chmod(0o600)
+    folder = tmp_path / "worker"
+    folder.mkdir()
+    for name in ("inputs", "0-image.png", "1-image.png"):  # what a student could plant, guessing names
+        os.symlink(victim, folder / name)
+    worker = remote.Worker(folder)
+    worker._dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        copy = worker._readable(str(source))
+    finally:
+        os.close(worker._dir_fd)
+    assert open(copy, "rb").read() == b"pixels" and os.path.dirname(os.path.dirname(copy)) == str(folder)
+    assert victim.read_text() == "precious" and (victim.stat().st_mode & 0o777) == 0o600
 
 
 def test_the_readers_refuse_what_a_worker_could_plant_in_its_folder(tmp_path):

@@ -70,3 +70,16 @@ def test_tensorflow_reports_onednn_on_after_the_hook():
     assert run.returncode == 0, run.stderr
     if platform.machine() == "x86_64":
         assert "oneDNN custom operations are on" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("switch, nbgrader, smoke", [("", "", False), ("1", "", True), ("", "1", True),
+                                                     ("0", "1", False), ("0", "", False), ("1", "1", True)])
+def test_smoke_mode_follows_the_switch_and_nbgrader(monkeypatch, switch, nbgrader, smoke):
+    from cnn_course.utils.runtime import smoke_mode
+
+    for name, value in (("CNN_COURSE_SMOKE", switch), ("NBGRADER_EXECUTION", nbgrader)):
+        if value:
+            monkeypatch.setenv(name, value)
+        else:
+            monkeypatch.delenv(name, raising=False)
+    assert smoke_mode() is smoke

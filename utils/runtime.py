@@ -15,9 +15,11 @@ def smoke_mode() -> bool:
     That is when ``CNN_COURSE_SMOKE=1`` (CI runs every notebook so) or when
     nbgrader is executing the notebook (it sets ``NBGRADER_EXECUTION`` while it
     validates or autogrades), so that grading never waits for full training.
+    ``CNN_COURSE_SMOKE=0`` asks for the full settings, under nbgrader too.
     """
-    if os.environ.get("CNN_COURSE_SMOKE", "").strip() not in ("", "0"):
-        return True
+    switch = os.environ.get("CNN_COURSE_SMOKE", "").strip()
+    if switch:
+        return switch != "0"
     return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 

@@ -3,14 +3,14 @@
 ``nbgrader autograde`` re-executes every notebook from top to bottom, training
 included, in a kernel that also runs the hidden tests. The fast grader instead:
 
-1. grades each submission in its own child process (:mod:`cnn_course.graders.engine.sandbox`):
-   the trusted ``setup``/``parameters`` cells of the source notebook, the
-   student's graded cells, then the visible and hidden checks of every test
-   cell; with a wall-clock limit per test, a memory limit, no network and a
-   temporary working folder. A crash, hang or memory blow-up costs the test
-   that was running (the others run again in a fresh process), never the batch.
-   Submissions are graded in parallel (``jobs``) or on a Dask cluster
-   (``scheduler``);
+1. grades each submission in an OS sandbox (:mod:`cnn_course.graders.engine.isolation`): a
+   worker process runs the trusted ``setup``/``parameters`` cells of the source notebook
+   and the student's graded cells, and answers calls of the student's functions with
+   plain data; the visible and hidden checks of every test cell run here, outside it
+   (:mod:`cnn_course.graders.engine.remote`). A crash, hang or memory blow-up costs the
+   test that was running (the others run in a fresh worker), never the batch.
+   Submissions are graded in parallel (``jobs``) or on a Dask cluster (``scheduler``,
+   the same sandbox on each Dask worker);
 2. then runs ``nbgrader autograde`` with its ``Execute`` step replaced by
    :class:`SandboxedExecute`, which writes the results of step 1 into the test
    cells as outputs (a failure is an error whose message is the check's
@@ -22,31 +22,25 @@ included, in a kernel that also runs the hidden tests. The fast grader instead:
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
-import selectors
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from cnn_course.graders.authoring.notebooks import (
-    is_graded_code,
     is_test,
     nbgrader_meta,
-    read_notebook,
     repo_root,
     source_path,
 )
+from cnn_course.graders.engine import malformed
 
 RESULTS_ENV = "CNN_COURSE_FAST_RESULTS"
 HIDDEN_NOTE = "(A hidden test failed; its code is not shown. The message above says what is wrong.)"
@@ -87,144 +81,6 @@ def test_ids(assignment_id: str) -> list[str]:
 # ----------------------------------------------------------------------------- one submission
 
 
-def merged_notebook(assignment_id: str, submission: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The source's trusted setup and parameters cells with the student's graded cells (by grade id).
-
-    A graded cell the student deleted is left out (its functions become failing
-    stubs in ``load_functions``); nothing else of the student's runs.
-    """
-    from cnn_course.graders.authoring.notebooks import tags
-
-    answers = {}
-    for cell in submission.cells:
-        if is_graded_code(cell):
-            answers.setdefault(nbgrader_meta(cell).get("grade_id"), cell.source)
-    merged = nbformat.v4.new_notebook()
-    for cell in read_notebook(source_path(assignment_id)).cells:
-        if cell.cell_type != "code":
-            continue
-        if {"setup", "parameters"} & set(tags(cell)) and "slow" not in tags(cell):
-            merged.cells.append(nbformat.v4.new_code_cell(cell.source, metadata=dict(cell.metadata)))
-        elif is_graded_code(cell) and nbgrader_meta(cell)["grade_id"] in answers:
-            merged.cells.append(nbformat.v4.new_code_cell(answers[nbgrader_meta(cell)["grade_id"]],
-                                                          metadata=dict(cell.metadata)))
-    return merged
-
-
-@cache
-def _isolation_prefix() -> tuple[str, ...]:
-    """``unshare --net`` (no network) where this system allows it, else nothing (the audit hook still refuses)."""
-    tool = shutil.which("unshare")
-    if not tool:
-        return ()
-    for prefix in ((tool, "--net"), (tool, "--net", "--map-root-user")):
-        try:
-            if subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0:
-                return prefix
-        except (OSError, subprocess.SubprocessError):
-            continue
-    return ()
-
-
-def forbidden_folders(course: Path | None) -> list[str]:
-    """Folders the student's code may not read: the course (gradebook, sources), the sources and references."""
-    root = repo_root()
-    folders = [root / "notebooks", Path(__file__).resolve().parents[1] / "reference"]
-    if course is not None:
-        folders.append(Path(course))
-    return [str(f) for f in folders]
-
-
-def _tree_rss_mb(pid: int) -> float:
-    import psutil
-
-    try:
-        process = psutil.Process(pid)
-        return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
-    except psutil.Error:
-        return 0.0
-
-
-def _run_child(assignment_id: str, notebook: Path, tests: list[str], workdir: Path, limits: Limits,
-               forbid: list[str]) -> tuple[list[dict], str]:
-    """One grading process; returns its events and how it ended ("done", or why it was stopped)."""
-    read_fd, write_fd = os.pipe()
-    command = [*_isolation_prefix(), sys.executable, "-m", "cnn_course.graders.engine.sandbox", assignment_id,
-               str(notebook), "--tests", ",".join(tests), "--fd", str(write_fd)]
-    for folder in forbid:
-        command += ["--forbid", folder]
-    from cnn_course.datasets import data_dir
-    from cnn_course.utils.weights import weights_dir
-
-    env = {**os.environ, "TMPDIR": str(workdir), "MPLCONFIGDIR": str(workdir), "MPLBACKEND": "Agg",
-           "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1", "CNN_COURSE_SMOKE": "1",
-           "CNN_COURSE_DATA": str(data_dir()), "CNN_COURSE_WEIGHTS": str(weights_dir())}
-    env.pop("CNN_COURSE_METRICS", None)
-    with open(workdir / "sandbox.log", "wb") as log:
-        process = subprocess.Popen(command, cwd=workdir, env=env, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=log, start_new_session=True)
-    os.close(write_fd)
-    events, buffer, reason = [], b"", ""
-    selector = selectors.DefaultSelector()
-    selector.register(read_fd, selectors.EVENT_READ)
-    deadline = time.monotonic() + limits.load_s
-    try:
-        while True:
-            for _ in selector.select(timeout=0.2):
-                chunk = os.read(read_fd, 1 << 16)
-                if not chunk:
-                    reason = reason or "exited"
-                    break
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    try:
-                        event = json.loads(line)
-                    except ValueError:
-                        continue  # not ours: the student's code wrote to the pipe
-                    if not isinstance(event, dict):
-                        continue
-                    events.append(event)
-                    if event.get("event") in ("loaded", "start", "result"):
-                        deadline = time.monotonic() + limits.test_s
-                    if event.get("event") in ("done", "load_failed"):
-                        reason = "done"
-            if reason:
-                break
-            if time.monotonic() > deadline:
-                reason = f"took longer than {limits.test_s if _started(events) else limits.load_s:g} s"
-                break
-            if _tree_rss_mb(process.pid) > limits.memory_mb:
-                reason = f"used more than {limits.memory_mb} MB of memory"
-                break
-            if process.poll() is not None and not selector.select(timeout=0.5):
-                reason = "exited"
-                break
-    finally:
-        selector.close()
-        os.close(read_fd)
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        process.wait()
-    if reason == "exited" and process.returncode not in (0, None):
-        reason = f"exited with status {process.returncode}"
-    elif reason == "exited":
-        reason = "exited before finishing (os._exit or sys.exit in your code?)"
-    return events, reason
-
-
-def _started(events: list[dict]) -> bool:
-    return any(e.get("event") == "loaded" for e in events)
-
-
-# Assignments graded with the verdict outside the student's process, in an OS sandbox
-# (cnn_course.graders.engine.remote and .isolation); the others still run their checks in
-# the child process of cnn_course.graders.engine.sandbox.
-REMOTE_ASSIGNMENTS = frozenset({"w1a1_conv_step_by_step", "w3a1_car_detection"})
-
-
 # The student-only Python of the sandbox (`make setup` creates it: the student package, editable,
 # and its requirements; no instructor code, no nbgrader). Without it, the grader's own Python.
 STUDENT_ENV = ".venv/student"
@@ -257,67 +113,65 @@ def _grade_remotely(assignment_id: str, nb: nbformat.NotebookNode, limits: Limit
                             start_deadline_s=limits.load_s, popen_kwargs=spawner, python=str(python))
 
 
-def grade_submission(assignment_id: str, notebook: str | Path | nbformat.NotebookNode, student: str = "",
-                     limits: Limits | None = None, course: Path | None = None) -> SubmissionResult:
-    """Grade one notebook in the sandbox; every test id of the assignment gets a result."""
+def grade_submission(assignment_id: str, notebook: str | Path | bytes | nbformat.NotebookNode,
+                     student: str = "", limits: Limits | None = None,
+                     course: Path | None = None) -> SubmissionResult:
+    """Grade one notebook in the sandbox; every test id of the assignment gets a result.
+
+    A damaged notebook is graded by its readable cells (:mod:`.malformed`); an unreadable
+    file and each repair are reported in ``incidents``.
+    """
     start = time.perf_counter()
     limits = limits or limits_for(assignment_id)
     tests = test_ids(assignment_id)
     outcome = SubmissionResult(student)
     try:
-        nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(str(notebook), as_version=4)
-    except Exception as error:  # an unreadable file is the student's problem, not the batch's
+        nb = malformed.read_submission(notebook)
+    except malformed.UnreadableNotebook as error:  # the student's problem, not the batch's
         for test in tests:
             outcome.results[test] = {"passed": False, "phase": "load",
-                                     "message": f"The notebook could not be read ({type(error).__name__})."}
+                                     "message": f"Your notebook could not be read: {error}. "
+                                                "Every test scores 0."}
         outcome.incidents.append(f"unreadable notebook: {error}")
         return outcome
-    if assignment_id in REMOTE_ASSIGNMENTS:
-        results = _grade_remotely(assignment_id, nb, limits)
-        outcome.results = {t: {k: results[t].get(k) for k in ("passed", "message", "phase")} for t in tests}
-        outcome.incidents = [f"{t}: {r['message'][:200]}" for t, r in results.items() if r.get("phase") == "run"]
-        outcome.seconds = time.perf_counter() - start
-        return outcome
-    remaining = list(tests)
-    with tempfile.TemporaryDirectory(prefix="cnn-course-grade-") as tmp:
-        workdir = Path(tmp)
-        merged_path = workdir / "submission.ipynb"
-        nbformat.write(merged_notebook(assignment_id, nb), merged_path)
-        while remaining:
-            events, reason = _run_child(assignment_id, merged_path, remaining, workdir, limits,
-                                        forbidden_folders(course))
-            for event in events:
-                if event.get("event") == "result" and event.get("test") in remaining:
-                    outcome.results[event["test"]] = {k: event.get(k) for k in ("passed", "message", "phase")}
-                if event.get("event") == "loaded" and event.get("tampered"):
-                    outcome.incidents.append(f"changed the testing libraries: {event['tampered']}")
-            remaining = [t for t in remaining if t not in outcome.results]
-            if not remaining or reason == "done" and not any(e.get("event") == "load_failed" for e in events):
-                break
-            load_failed = next((e for e in events if e.get("event") == "load_failed"), None)
-            if load_failed or not _started(events):
-                why = load_failed["message"] if load_failed else f"the grading process {reason}"
-                for test in remaining:
-                    outcome.results[test] = {"passed": False, "phase": "load",
-                                             "message": f"Your notebook's graded cells could not be loaded: {why}."}
-                outcome.incidents.append(f"load: {why}")
-                break
-            started = [e["test"] for e in events if e.get("event") == "start"]
-            current = started[-1] if started else remaining[0]
-            outcome.results[current] = {"passed": False, "phase": "run",
-                                        "message": f"While this test ran, the grading process {reason}; "
-                                                   "the test gets no points."}
-            outcome.incidents.append(f"{current}: {reason}")
-            remaining = [t for t in remaining if t not in outcome.results]
+    nb, repairs = malformed.repair(assignment_id, nb)
+    results = _grade_remotely(assignment_id, nb, limits)
+    outcome.results = {t: {k: results[t].get(k) for k in ("passed", "message", "phase")} for t in tests}
+    outcome.incidents = repairs + [f"{t}: {r['message'][:200]}" for t, r in results.items()
+                                   if r.get("phase") == "run"]
     outcome.results = {t: outcome.results[t] for t in tests}
     outcome.seconds = time.perf_counter() - start
     return outcome
 
 
+GRADER_MEMORY_MB = 8192  # address space of the grading process itself (at most 40% of the machine's memory)
+
+
+def cap_grader_memory(memory_mb: int | None = None) -> int:
+    """Cap this process's address space; returns the cap in MiB (a cap already lower is kept).
+
+    The checks rebuild models from what the student's process sends; a forged description
+    of huge layers would make this process allocate them. Under the cap the allocation
+    fails (an error, which fails that student's test) instead of the system killing the
+    grader and the batch with it.
+    """
+    import resource
+
+    total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    cap = int(memory_mb or min(GRADER_MEMORY_MB, max(2048, total_mb * 2 // 5)))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY and soft <= cap * 2**20:
+        return soft // 2**20
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard // 2**20)
+    resource.setrlimit(resource.RLIMIT_AS, (cap * 2**20, hard))
+    return cap
+
+
 def _grade_bytes(assignment_id: str, data: bytes, student: str, limits: dict) -> dict:
     """For Dask workers: the notebook travels as bytes, the result as a dict."""
-    nb = nbformat.reads(data.decode(), as_version=4)
-    return asdict(grade_submission(assignment_id, nb, student, Limits(**limits)))
+    cap_grader_memory()
+    return asdict(grade_submission(assignment_id, data, student, Limits(**limits)))
 
 
 # ----------------------------------------------------------------------------- a course
@@ -363,19 +217,39 @@ def grade_all(course: Path, assignment_id: str, students: list[str] | None = Non
             futures = [client.submit(_grade_bytes, assignment_id, path.read_bytes(), student, asdict(limits),
                                      pure=False, key=f"grade-{assignment_id}-{student}")
                        for student, path in found.items()]
+            students_of = dict(zip(futures, found, strict=True))
             for future in as_completed(futures):
-                record(SubmissionResult(**future.result()))
+                try:
+                    record(SubmissionResult(**future.result()))
+                except Exception as error:  # one submission never stops the batch
+                    record(_not_graded(assignment_id, students_of[future], error))
     else:
+        # The checks, and TensorFlow for the Keras assignments, imported once before the threads:
+        # a thread must never see the half-imported module that another one is importing.
+        importlib.import_module(f"cnn_course.graders.{assignment_id}")
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(grade_submission, assignment_id, path, student, limits, course)
-                       for student, path in found.items()]
-            for future in futures:
-                record(future.result())
+            futures = {student: pool.submit(grade_submission, assignment_id, path, student, limits,
+                                            course)
+                       for student, path in found.items()}
+            for student, future in futures.items():
+                try:
+                    record(future.result())
+                except Exception as error:  # one submission never stops the batch
+                    record(_not_graded(assignment_id, student, error))
     folder = results_dir(course, assignment_id)
     folder.mkdir(parents=True, exist_ok=True)
     for student, result in out.items():
         (folder / f"{student}.json").write_text(json.dumps(asdict(result), indent=1))
     return {s: out[s] for s in found}
+
+
+def _not_graded(assignment_id: str, student: str, error: BaseException) -> SubmissionResult:
+    """The result of a submission whose grading stopped with an error of the grader's own."""
+    why = f"{type(error).__name__}: {error}"[:300]
+    message = (f"The grader could not grade this notebook ({why}); "
+               "ask your instructor to look at it.")
+    return SubmissionResult(student, {t: {"passed": False, "phase": "load", "message": message}
+                                      for t in test_ids(assignment_id)}, [f"not graded: {why}"])
 
 
 class SandboxedExecute(NbGraderPreprocessor):
@@ -418,20 +292,93 @@ def _output(result: dict | None):
 def autograde(course: Path, assignment_id: str, students: list[str] | None = None, jobs: int = 1,
               scheduler: str | None = None, limits: Limits | None = None,
               progress=print) -> dict[str, SubmissionResult]:
-    """Grade the submissions (step 1), then let nbgrader record them (step 2). Returns step 1's results."""
-    from cnn_course.graders.engine.cohort import run_nbgrader
+    """Grade the submissions (step 1), then let nbgrader record them (step 2).
 
+    Returns step 1's results. A notebook nbgrader cannot process (see :mod:`.malformed`) gets
+    its step-1 scores written into the gradebook directly and an incident saying so; every
+    other student is recorded by nbgrader as usual (when a notebook stops nbgrader's whole
+    run, each student it did not reach gets a run of its own). Raises :class:`RecordingFailed`
+    when nbgrader fails for another reason.
+    """
     progress(f"[grade] {assignment_id}: grading {len(submissions(course, assignment_id, students))} "
              f"submissions in sandboxes ({'dask ' + scheduler if scheduler else f'{jobs} at a time'})")
     results = grade_all(course, assignment_id, students, jobs, scheduler, limits, progress=progress)
     steps = ["cnn_course.graders.engine.fast.SandboxedExecute", "nbconvert.preprocessors.ClearMetadataPreprocessor",
              "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
              "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata"]
-    options = [f"--Autograde.autograde_preprocessors={step}" for step in steps]
+    options = [f"--Autograde.sanitize_preprocessors={step}" for step in malformed.SANITIZE_STEPS]
+    options += [f"--Autograde.autograde_preprocessors={step}" for step in steps]
+    selection = [f"--student={students[0]}"] if students and len(students) == 1 else []
+    started = time.time()
+    proc = _run_step_2(course, assignment_id, [*selection, *options])
+    if proc.returncode == 0:
+        return results
+    log = proc.stdout + proc.stderr
+    # Which notebooks nbgrader recorded is read from its output folder (it removes the copy of a
+    # notebook it gave up on), never from its log, which quotes the students' metadata.
+    name = source_path(assignment_id).stem
+
+    def recorded(student: str) -> bool:
+        autograded = Path(course) / "autograded" / student / assignment_id / f"{name}.ipynb"
+        return autograded.exists() and autograded.stat().st_mtime >= started
+
+    # nbgrader goes on past most notebooks it cannot process and names them at the end, but
+    # some damage (a metadata version it does not know) stops the whole run: each student it
+    # did not record is then given a run of its own.
+    named = malformed.failed_students(log, assignment_id)
+    pending = [student for student in results if not recorded(student)]
+    if any(student not in named for student in pending):
+        progress(f"  nbgrader stopped ({malformed.last_error(log)}); "
+                 "recording the others one at a time")
+    failed = {}
+    for student in pending:
+        if student not in named:
+            one = _run_step_2(course, assignment_id, [f"--student={student}", *options])
+            if one.returncode == 0 and recorded(student):
+                continue
+            named[student] = malformed.last_error(one.stdout + one.stderr)
+        failed[student] = named[student]
+    readable = [s for s, r in results.items()
+                if not any(i.startswith("unreadable") for i in r.incidents)]
+    if not failed or len(readable) > 1 and set(readable) <= set(failed):
+        raise RecordingFailed(f"`nbgrader autograde` failed ({proc.returncode}):\n"
+                              f"{log.strip()[-3000:]}", results)
+    for student, error in failed.items():
+        result = results[student]
+        unreadable = [i for i in result.incidents if i.startswith("unreadable notebook: ")]
+        reason = unreadable[0].removeprefix("unreadable notebook: ") if unreadable else error
+        try:
+            malformed.record_without_nbgrader(course, assignment_id, student, result.results,
+                                              reason)
+        except Exception as problem:
+            raise RecordingFailed(f"{student}'s scores could not be written into the gradebook: "
+                                  f"{type(problem).__name__}: {problem}", results) from problem
+        note = (f"nbgrader could not process the notebook ({reason}); the sandbox's scores are "
+                "recorded in the gradebook instead")
+        result.incidents.append(note)
+        progress(f"  {student}: {note}")
+        path = results_dir(course, assignment_id) / f"{student}.json"
+        path.write_text(json.dumps(asdict(result), indent=1))
+    return results
+
+
+def _run_step_2(course: Path, assignment_id: str, arguments: list[str]):
+    from cnn_course.graders.engine.cohort import run_nbgrader
+
     os.environ[RESULTS_ENV] = str(results_dir(course, assignment_id))
     try:
-        selection = [f"--student={students[0]}"] if students and len(students) == 1 else []
-        run_nbgrader(course, "autograde", assignment_id, *selection, "--force", *options)
+        return run_nbgrader(course, "autograde", assignment_id, "--force", *arguments, check=False)
     finally:
         os.environ.pop(RESULTS_ENV, None)
-    return results
+
+
+class RecordingFailed(RuntimeError):
+    """``nbgrader autograde`` stopped for a reason that is not one student's notebook.
+
+    ``results`` holds step 1's results (written to the results folder too), so the
+    reports can still be written.
+    """
+
+    def __init__(self, message: str, results: dict[str, SubmissionResult]):
+        super().__init__(message)
+        self.results = results

@@ -35,19 +35,18 @@ uncompressed ``.npz`` with ``allow_pickle=False`` (dtypes bool/int/uint/float/co
 checked against the bytes), files opened without following links and refused unless plain
 files with one link (a worker cannot make this process read another file through its folder).
 
-Scope: the numpy assignments (W1A1) and W3A1, whose functions take and return arrays,
-tensors and numbers. The Keras assignments (W1A2, W2A1, W2A2, W3A2) pass symbolic tensors and
-models, which cannot travel: their arguments cannot be encoded, so the proxy returns an
-:class:`Unsupported` placeholder and their checks fail. To grade them remotely they will need
-observations instead of objects: the worker builds the student's model and sends its JSON
-config (``model.to_json()``), weights as arrays and per-layer rows (types, output shapes,
-parameter counts, activations); the trusted side rebuilds it with
-``keras.models.model_from_json`` in ``safe_mode`` (no lambda layers deserialised), or the
-checks get rows to judge; functions that take symbolic inputs (``identity_block(X, ...)``) are
-called in the worker on ``keras.Input`` tensors it creates from shapes sent as data, and the
-resulting graph comes back as a model config (``keras.Model(inputs, outputs)``, or
-``clone_model`` with ``input_tensors`` to rebind it here); ``tf.data`` pipelines (W2A2's
-augmenter) are observed in the worker on inputs sent from here (a seeded batch in, arrays out).
+Keras values (every TensorFlow assignment) travel as data too, as
+:mod:`cnn_course.checks._keras_wire` describes: a model the student's code returns comes
+back as its JSON config, compile settings, trainable flags and weights, and is rebuilt here
+from Keras's own classes only, in Keras's safe mode (no ``Lambda``, no class of the
+student's); a ``keras.Input`` passed to a block function is recreated there, and the graph
+the block built from it comes back as a model that is cloned here onto the check's own
+input, layer by layer; a ``tf.data.Dataset`` comes back as the elements of its first
+passes; a model passed as an argument goes there as data and, if the call changes it
+(``trainable`` flags, compile settings, weights), the changes are written into the check's
+model here. A file named by an argument (a path, or a string tensor holding one) is
+copied into the worker's folder first, and the path rewritten. ``call_in_dataset_map``
+calls the function inside ``Dataset.map`` there, as a ``tf.data`` pipeline would.
 """
 
 from __future__ import annotations
@@ -58,7 +57,9 @@ import io
 import json
 import os
 import re
+import secrets
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,13 +73,16 @@ from typing import Any
 
 import numpy as np
 
+from cnn_course.checks import _checking
+from cnn_course.checks import _keras_wire as wire
 from cnn_course.checks import worker as protocol
 from cnn_course.checks._checking import CheckFailure
 
 WORKER_MODULE = "cnn_course.checks.worker"
 DEADLINE_S = 30.0  # one call of a student's function
 START_DEADLINE_S = 120.0  # start the process, import the libraries, run the submission's cells
-RESPONSE_KEYS = frozenset({"id", "outcome", "value", "exception", "mutated", "npz"})
+RESPONSE_KEYS = frozenset({"id", "outcome", "value", "exception", "mutated", "npz", "graph"})
+INPUTS_FOLDER = "inputs"  # files named by a call's arguments, copied where the student's process can read them
 
 
 class WorkerStopped(BaseException):  # noqa: N818 - it is an event more than an error
@@ -160,13 +164,15 @@ def _tensor(array: np.ndarray):
 
 def _write_back(target: Any, new: Any) -> Any:
     """Make ``target`` equal ``new`` in place where it can change; returns what the container should now hold."""
+    if isinstance(new, wire.ModelChanges) and wire.loaded() and isinstance(target, wire._keras().Model):
+        wire.apply_changes(target, new)
+        return target
     if isinstance(target, np.ndarray) and isinstance(new, np.ndarray):
-        if target.shape != new.shape:
-            with contextlib.suppress(ValueError):
-                target.resize(new.shape, refcheck=False)
         if target.shape == new.shape:
             with contextlib.suppress(TypeError, ValueError):
                 np.copyto(target, new, casting="unsafe")
+        else:  # never resized in place (views of it would point at freed memory): marked as changed instead
+            _mark_changed(target)
         return target
     if isinstance(target, list) and isinstance(new, list):
         target[:] = [_write_back(target[i], value) if i < len(target) else value for i, value in enumerate(new)]
@@ -184,6 +190,17 @@ def _write_back(target: Any, new: Any) -> Any:
     return new
 
 
+def _mark_changed(array: np.ndarray) -> None:
+    """Change every value of ``array``, so that a comparison with its copy before the call sees a change."""
+    with contextlib.suppress(TypeError, ValueError):
+        if array.dtype.kind == "b":
+            np.logical_not(array, out=array)
+        elif array.dtype.kind in "fc":
+            array[...] = np.nan
+        elif array.dtype.kind in "iu":
+            array += 1
+
+
 # ----------------------------------------------------------------------------- the worker
 
 
@@ -191,7 +208,9 @@ def worker_env(folder: Path, extra: Mapping[str, str] | None = None) -> dict[str
     """A small environment for the student's process: none of this process's variables but the locale and PATH."""
     env = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL") if key in os.environ}
     env.update(HOME=str(folder), TMPDIR=str(folder), MPLCONFIGDIR=str(folder), MPLBACKEND="Agg",
-               TF_CPP_MIN_LOG_LEVEL="3", CNN_COURSE_SMOKE="1")
+               TF_CPP_MIN_LOG_LEVEL="3", CNN_COURSE_SMOKE="1",
+               # one thread per TensorFlow pool: submissions are graded side by side, one per core
+               TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1", OMP_NUM_THREADS="1")
     env.update(extra or {})
     return env
 
@@ -304,15 +323,21 @@ class Worker:
         self.stop()
 
     # -- calls
-    def call(self, function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
-        """``function(*args, **kwargs)`` in the student's process, as the proxy's caller sees it (module docstring)."""
+    def call(self, function: str, args: Sequence[Any], kwargs: Mapping[str, Any], in_map: bool = False) -> Any:
+        """``function(*args, **kwargs)`` in the student's process, as the proxy's caller sees it (module docstring).
+
+        ``in_map``: call it inside ``tf.data``'s ``Dataset.map`` over the arguments (graph mode).
+        """
         if self.stopped is not None:
             raise WorkerStopped(self.stopped)
         self.wait_ready()
-        encoder = protocol.Encoder(strict=True)
+        sent_args = [self._readable(value) for value in args]
+        sent_kwargs = {key: self._readable(value) for key, value in kwargs.items()}
+        inputs: list = []
+        encoder = protocol.Encoder(strict=True, extra=lambda enc, value, depth: _argument_node(enc, value, inputs))
         try:
-            tree_args = [encoder.encode(value) for value in args]
-            tree_kwargs = {key: encoder.encode(value) for key, value in kwargs.items()}
+            tree_args = [encoder.encode(value) for value in sent_args]
+            tree_kwargs = {key: encoder.encode(value) for key, value in sent_kwargs.items()}
         except protocol.NotSendable as error:
             return unsupported(f"{error} argument (not sent to the student's process)")
         self._calls += 1
@@ -321,10 +346,13 @@ class Worker:
         try:
             if encoder.arrays:
                 self._write_request_arrays(number, encoder.arrays)
-            self._send({"id": number, "function": function, "args": tree_args, "kwargs": tree_kwargs,
-                        "npz": bool(encoder.arrays)}, deadline)
+            request = {"id": number, "function": function, "args": tree_args, "kwargs": tree_kwargs,
+                       "npz": bool(encoder.arrays), "seed": _checking.SEED[0]}
+            if in_map:
+                request["map"] = True
+            self._send(request, deadline)
             answer = self._receive(deadline, f"did not answer within {self.deadline_s:g} s (the limit of one call)")
-            outcome, value, error, mutated = self._check_answer(answer, number, len(args), set(kwargs))
+            outcome, value, error, mutated = self._check_answer(answer, number, list(args), dict(kwargs), inputs)
         finally:
             for name in (f"req-{number}.npz", f"resp-{number}.npz"):
                 if self._dir_fd >= 0:
@@ -427,7 +455,33 @@ class Worker:
             self._fail("sent a malformed exception")
         return raw
 
-    def _check_answer(self, answer: dict, number: int, n_args: int, kwarg_names: set[str]):
+    def _readable(self, value: Any) -> Any:
+        """A path to an existing file (a string, or a scalar string tensor) becomes a copy the worker can read.
+
+        The student's process can write in its folder: the copy goes into a new folder with an
+        unguessable name, made and written here without following links.
+        """
+        node = wire.string_node(value)
+        text = value if type(value) is str else (node["string_tensor"] if node else None)
+        if not text or not os.path.isabs(text) or len(text) > 4096 or not os.path.isfile(text):
+            return value
+        name = f"{INPUTS_FOLDER}-{secrets.token_hex(8)}"
+        os.mkdir(name, mode=0o755, dir_fd=self._dir_fd)
+        folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self._dir_fd)
+        try:
+            base = re.sub(r"[^A-Za-z0-9._-]", "_", Path(text).name)[:100] or "file"
+            fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                         dir_fd=folder)
+            with os.fdopen(fd, "wb") as out, open(text, "rb") as source:
+                shutil.copyfileobj(source, out)
+                os.fchmod(out.fileno(), 0o644)
+            os.fchmod(folder, 0o755)
+        finally:
+            os.close(folder)
+        copy = str(self.folder / name / base)
+        return copy if type(value) is str else wire.make_string(copy)
+
+    def _check_answer(self, answer: dict, number: int, args: list, kwargs: dict, inputs: list):
         """(outcome, value, exception, mutated) of a validated answer; WorkerStopped for anything else."""
         try:
             if not set(answer) <= RESPONSE_KEYS or answer.get("id") != number or type(answer.get("id")) is not int:
@@ -439,25 +493,98 @@ class Worker:
             if type(has_npz) is not bool:
                 raise protocol.ProtocolError("a malformed answer")
             arrays = protocol.read_npz(protocol.read_file(f"resp-{number}.npz", self._dir_fd)) if has_npz else {}
+            hooks = _answer_hooks(arrays, args, inputs, answer.get("graph"))
             value = None
             if outcome == "returned":
                 if "value" not in answer:
                     raise protocol.ProtocolError("a returned answer without a value")
-                value = protocol.decode(answer["value"], arrays, tensor=_tensor, unsupported=unsupported)
+                value = protocol.decode(answer["value"], arrays, tensor=_tensor, unsupported=unsupported, hooks=hooks)
             error = self._exception(answer.get("exception")) if outcome in ("raised", "missing") else None
             mutated = {}
             raw = answer.get("mutated", {})
             if type(raw) is not dict:
                 raise protocol.ProtocolError("a malformed list of changed arguments")
             for key, tree in raw.items():
-                if not ((re.fullmatch(r"[0-9]{1,6}", key) and int(key) < n_args) or key in kwarg_names):
+                if not ((re.fullmatch(r"[0-9]{1,6}", key) and int(key) < len(args)) or key in kwargs):
                     raise protocol.ProtocolError("a changed argument that was not passed")
-                mutated[key] = protocol.decode(tree, arrays, tensor=_tensor, unsupported=unsupported)
+                mutated[key] = protocol.decode(tree, arrays, tensor=_tensor, unsupported=unsupported, hooks=hooks)
         except protocol.ProtocolError as problem:
             self._fail(f"sent an answer the grader does not accept ({problem})")
         except Exception as problem:  # e.g. a tensor of a dtype TensorFlow does not have
             self._fail(f"sent an answer the grader does not accept ({type(problem).__name__})")
         return outcome, value, error, mutated
+
+
+def _argument_node(encoder: protocol.Encoder, value: Any, inputs: list) -> Any:
+    """The Keras kinds of argument (:mod:`cnn_course.checks._keras_wire`); None for the others."""
+    if not wire.loaded():
+        return None
+    keras = wire._keras()
+    if isinstance(value, keras.KerasTensor):
+        try:
+            node = wire.input_node(value)
+        except ValueError as error:
+            raise protocol.NotSendable(str(error)) from None
+        inputs.append(value)
+        return node
+    if isinstance(value, keras.Model):
+        node = wire.model_node(value, encoder)
+        if node["model"]["weights"] is None:
+            raise protocol.NotSendable("a model too large to send")
+        return node
+    return wire.string_node(value) or wire.class_node(value)
+
+
+def _rebuilt(body: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+    try:
+        return wire.rebuild(body, arrays)
+    except wire.NotRebuilt as reason:
+        return unsupported(f"model the grader cannot rebuild: {reason}")
+
+
+def _answer_hooks(arrays: Mapping[str, np.ndarray], args: list, inputs: list, graph: Any) -> dict:
+    """How the trusted side builds the Keras kinds of an answer: models, symbolic outputs, datasets."""
+    outputs: list | None = None
+
+    def symbolic(body: Any, _walk) -> Any:
+        nonlocal outputs
+        if type(body) is not int or body < 0:
+            raise protocol.ProtocolError("a malformed symbolic tensor")
+        if outputs is None:
+            if type(graph) is not dict or set(graph) != {"model"}:
+                raise protocol.ProtocolError("symbolic tensors without their graph")
+            model = _rebuilt(graph["model"], arrays)
+            if isinstance(model, Unsupported):
+                outputs = []
+                return unsupported(f"KerasTensor ({model.type_name})")
+            try:
+                outputs = wire.clone_onto(model, inputs)
+            except Exception as error:  # the graph does not take the call's inputs
+                outputs = []
+                return unsupported(f"KerasTensor (not rebuilt on the inputs: {type(error).__name__})")
+        if body >= len(outputs):
+            return unsupported("KerasTensor (not rebuilt)")
+        return outputs[body]
+
+    def argument(body: Any, _walk) -> Any:
+        if type(body) is not int or not 0 <= body < len(args):
+            raise protocol.ProtocolError("a reference to an argument that was not passed")
+        return args[body]
+
+    def dataset(body: Any, walk) -> Any:
+        if type(body) is not list or len(body) > wire.DATASET_PASSES or not all(
+                type(p) is list and len(p) <= wire.MAX_DATASET_ELEMENTS + 1 for p in body):
+            raise protocol.ProtocolError("a malformed dataset")
+        return wire.replayed([[walk(element) for element in elements] for elements in body])
+
+    def changes(body: Any, _walk) -> Any:
+        try:
+            return wire.read_changes(body, arrays)
+        except wire.NotRebuilt as reason:
+            return unsupported(f"model changes the grader cannot use: {reason}")
+
+    return {"model": lambda body, _walk: _rebuilt(body, arrays), "symbolic": symbolic, "argument": argument,
+            "dataset": dataset, "model_changes": changes}
 
 
 def proxy(worker: Worker, name: str) -> Callable:
@@ -466,7 +593,12 @@ def proxy(worker: Worker, name: str) -> Callable:
     def call(*args, **kwargs):
         return worker.call(name, args, kwargs)
 
+    def call_in_dataset_map(*args):
+        return worker.call(name, args, {}, in_map=True)
+
     call.__name__ = call.__qualname__ = name
+    call_in_dataset_map.__name__ = call_in_dataset_map.__qualname__ = f"{name} (inside Dataset.map)"
+    call.call_in_dataset_map = call_in_dataset_map
     call.__doc__ = f"{name} of the submission, called in the student's process."
     return call
 

@@ -3,7 +3,8 @@
 The instructor sees at a glance what the class got wrong: the pass rate of
 every test, the histogram of scores, and for each test the most common failure
 message (messages are grouped after numbers are masked, so "got 0.31" and
-"got 0.27" count as the same mistake).
+"got 0.27" count as the same mistake), and which submissions met a problem (a
+damaged notebook, a crash, a timeout).
 """
 
 from __future__ import annotations
@@ -51,15 +52,17 @@ def write_reports(assignment_id: str, results: dict, folder: Path) -> dict[str, 
     points = _points(assignment_id)
     tests = list(points)
     rows = {s: (r.results if hasattr(r, "results") else r["results"]) for s, r in results.items()}
+    problems = {s: list(r.incidents if hasattr(r, "incidents") else r.get("incidents", []))
+                for s, r in results.items()}
     csv_path = folder / "scores.csv"
     with csv_path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *tests, "total", "max", "failures"])
+        writer.writerow(["student", *tests, "total", "max", "failures", "problems"])
         for student, res in rows.items():
             got = [points[t] if res.get(t, {}).get("passed") else 0.0 for t in tests]
             failures = " | ".join(f"{t}: {res[t]['message'][:200]}" for t in tests if t in res and not res[t]["passed"])
             writer.writerow([student, *[f"{g:g}" for g in got], f"{sum(got):g}", f"{sum(points.values()):g}",
-                             failures])
+                             failures, " | ".join(problems[student])])
     n = max(1, len(rows))
     pass_rate = {t: sum(1 for r in rows.values() if r.get(t, {}).get("passed")) / n for t in tests}
     totals = [sum(points[t] for t in tests if r.get(t, {}).get("passed")) for r in rows.values()]
@@ -95,5 +98,16 @@ def write_reports(assignment_id: str, results: dict, folder: Path) -> dict[str, 
         "<img src='report.png' alt='pass rate per test and score histogram' width='100%'>"
         "<h2>What the class got wrong</h2><table><tr><th>test</th><th>points</th><th>passing</th>"
         "<th>students with the most common failure</th><th>most common failure message</th></tr>"
-        + "".join(table) + "</table>")
+        + "".join(table) + "</table>" + _problems_section(problems))
     return {"csv": csv_path, "html": html_path, "png": png_path}
+
+
+def _problems_section(problems: dict[str, list[str]]) -> str:
+    """The students whose grading met a problem (a damaged notebook, a crash, a timeout), if any."""
+    rows = [f"<tr><td>{html.escape(s)}</td>"
+            f"<td>{'<br>'.join(html.escape(i[:500]) for i in found)}</td></tr>"
+            for s, found in problems.items() if found]
+    if not rows:
+        return ""
+    return ("<h2>Submissions with problems</h2>"
+            "<table><tr><th>student</th><th>what happened</th></tr>" + "".join(rows) + "</table>")

@@ -271,17 +271,19 @@ plt.show()
 # (`include_top=False`) and with the best weights available.
 
 # %% nbgrader={"grade": false, "grade_id": "alpaca_model", "locked": false, "schema_version": 3, "solution": true}
-def alpaca_model(image_shape=IMG_SIZE, data_augmentation=data_augmenter()):  # noqa: B008 (the course signature)
+def alpaca_model(image_shape=IMG_SIZE, data_augmentation=None):
     """Define a binary classifier: frozen pretrained MobileNetV2 and a new one-unit head.
 
     Arguments:
     image_shape -- (n_H, n_W): the size of the input images
-    data_augmentation -- a Sequential of augmentation layers (see data_augmenter)
+    data_augmentation -- a Sequential of augmentation layers (default: data_augmenter())
 
     Returns:
     model -- compiled tf.keras.Model: input (m, n_H, n_W, 3) pixels in [0, 255],
              output (m, 1) logits (positive: "not alpaca", label 1); only the head is trainable
     """
+    if data_augmentation is None:
+        data_augmentation = data_augmenter()
     input_shape = image_shape + (3,)
     base_model, _, _ = pretrained_base(input_shape)  # MobileNetV2, include_top=False, pretrained
     ### BEGIN SOLUTION
