@@ -210,7 +210,7 @@ def cmd_bench(args) -> int:
     from cnn_course.graders.bench import run_bench
 
     return run_bench(repo_root() / "build" / "bench", difficulty=args.difficulty, assignment=args.assignment,
-                     only=args.only, mutants=args.mutants)
+                     only=args.only, mutants=args.mutants, results_page=repo_root() / "docs" / "results.md")
 
 
 def cmd_grade(args) -> int:

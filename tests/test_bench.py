@@ -35,3 +35,18 @@ def test_seed_rows_meet_a_goal_only_when_every_seed_does_and_no_run_had_problems
     rows = {r["measure"]: r for r in seed_rows("w0", runs, {}, 120, (0, 1))}
     assert rows["notebook, full mode (s, worst seed)"]["met"] is False
     assert "seed 1: ['cell 7 raised ValueError']" in rows["notebook, full mode (s, worst seed)"]["note"]
+
+
+def test_the_results_page_keeps_one_section_per_part_and_replaces_it_on_a_rerun(tmp_path):
+    from cnn_course.graders.bench import to_markdown, update_results_page
+
+    page = tmp_path / "docs" / "results.md"
+    row = {"assignment": "w1a1", "measure": "m", "value": 1, "goal": "", "met": None}
+    update_results_page(page, "results-grading", to_markdown([row], "# Benchmarks (first run)"))
+    update_results_page(page, "results-w2a1", to_markdown([{**row, "value": 2}], "# Benchmarks (other part)"))
+    update_results_page(page, "results-grading", to_markdown([{**row, "value": 3}], "# Benchmarks (rerun)"))
+    text = page.read_text()
+    assert text.startswith("# Measured results")
+    assert text.count("<!-- bench:results-grading -->") == 1 and "first run" not in text
+    assert "## results-grading (rerun)" in text and "| w1a1 | m | 3 |" in text
+    assert "## results-w2a1 (other part)" in text and "| w1a1 | m | 2 |" in text

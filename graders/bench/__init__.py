@@ -309,7 +309,7 @@ def to_markdown(rows: list[dict], header: str) -> str:
 
 
 def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = None, only: str | None = None,
-              mutants: int | None = None) -> int:
+              mutants: int | None = None, results_page: Path | None = None) -> int:
     """Every benchmark (or one assignment's), written to out_dir/results.{md,json}.
 
     ``only="notebooks"`` runs the assignments' own rows (full-mode notebooks),
@@ -331,12 +331,37 @@ def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = 
         rows += bench_datasets()
     if difficulty:
         rows += bench_difficulty()
-    machine = f"{platform.machine()}, {platform.processor() or 'cpu'}, Python {platform.python_version()}"
+    machine = (f"{platform.machine()}, {platform.processor() or 'cpu'}, {os.cpu_count()} cores, "
+               f"Python {platform.python_version()}")
     header = f"# Benchmarks ({time.strftime('%Y-%m-%d %H:%M')}, {machine})"
     markdown = to_markdown(rows, header)
     stem = "-".join(["results"] + [part for part in (assignment, only) if part])
     (out_dir / f"{stem}.md").write_text(markdown)
     (out_dir / f"{stem}.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2, default=str))
+    if results_page is not None:
+        update_results_page(results_page, stem, markdown)
     print(markdown)
-    print(f"[bench] written to {out_dir / stem}.md and .json")
+    print(f"[bench] written to {out_dir / stem}.md and .json" + (f", and to {results_page}" if results_page else ""))
     return 0
+
+
+RESULTS_INTRO = """# Measured results
+
+Written by `make bench` (graders/bench): each section is the latest run of one part of the
+benchmark, with its machine and date; a rerun replaces its own section. Earlier results
+are in this file's git history.
+"""
+
+
+def update_results_page(page: Path, stem: str, markdown: str) -> None:
+    """Put ``markdown`` into ``page`` as the section of ``stem``, replacing that section's previous run."""
+    begin, end = f"<!-- bench:{stem} -->", f"<!-- /bench:{stem} -->"
+    text = page.read_text() if page.exists() else RESULTS_INTRO
+    section = f"{begin}\n{markdown.replace('# Benchmarks', '## ' + stem, 1)}{end}\n"
+    if begin in text and end in text:
+        before, rest = text.split(begin, 1)
+        text = before + section + rest.split(end, 1)[1].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(text)
