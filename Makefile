@@ -1,7 +1,7 @@
 # Every workflow of the course is a target here. All targets work from a fresh
 # clone: they create (or reuse) the virtual environment .venv/ first.
 #
-#   make demo       release every assignment, autograde a sample cohort, print the grade table
+#   make demo       a small course graded by the fast grader: gradebook, report, feedback
 #   make test       everything CI runs (unit tests, nbgrader round trips, smoke runs)
 #   make help       list the targets
 
@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help system setup dist build release references autograde feedback demo test test-fast \
+.PHONY: help system setup dist build release references autograde feedback demo demo-nbgrader test test-fast \
         smoke lab bench lint clean data weights nbgrader-autograde
 
 help:  ## list the targets
@@ -71,8 +71,11 @@ nbgrader-autograde: $(STAMP) $(STUDENT_STAMP) system  ## the stock nbgrader auto
 feedback: $(STAMP)  ## nbgrader generate_feedback for what was autograded, into feedback/
 	$(COURSE) feedback $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
-demo: $(STAMP)  ## release, autograde a sample cohort (reference, blank, mutants), print the table
+demo: $(STAMP) $(STUDENT_STAMP) system  ## W1A1 + W1A2 cohorts (reference, blank, mutants, a cheater) fast-graded, report, feedback
 	$(COURSE) demo
+
+demo-nbgrader: $(STAMP)  ## every assignment's sample cohort through stock nbgrader autograde, print the tables
+	$(COURSE) demo-nbgrader
 
 # Two pytest-xdist workers: much of the suite waits on nbgrader and notebook
 # kernels, so two keep both cores busy (tests/conftest.py keeps the tests that

@@ -34,6 +34,7 @@ checks need:
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import sys
 from typing import Any
@@ -67,9 +68,20 @@ def _keras():
     return keras
 
 
+def imported(name: str):
+    """The module ``name`` if this process has imported it, waiting for a thread still importing it; else None.
+
+    ``sys.modules`` holds a module from the moment its import starts: read from there while
+    another thread imports it, TensorFlow is only partly defined. ``import_module`` waits.
+    """
+    if name not in sys.modules:
+        return None
+    return importlib.import_module(name)
+
+
 def loaded() -> bool:
     """Whether Keras is imported in this process (a worker that never imported it has no Keras values)."""
-    return "keras" in sys.modules
+    return imported("keras") is not None
 
 
 # ----------------------------------------------------------------------------- models
@@ -370,7 +382,7 @@ def make_class(body: Any):
 
 def string_node(value) -> dict | None:
     """``{"string_tensor": text}`` for a scalar string tensor, else None."""
-    tf = sys.modules.get("tensorflow")
+    tf = imported("tensorflow")
     if tf is None or not isinstance(value, tf.Tensor) or value.dtype != tf.string or value.shape.rank != 0:
         return None
     try:
@@ -391,7 +403,7 @@ def make_string(body: Any):
 
 
 def is_dataset(value) -> bool:
-    tf = sys.modules.get("tensorflow")
+    tf = imported("tensorflow")
     return tf is not None and isinstance(value, tf.data.Dataset)
 
 

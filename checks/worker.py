@@ -113,7 +113,7 @@ def type_name(value: Any) -> str:
 
 
 def _tensor_class() -> tuple[type, ...]:
-    tf = sys.modules.get("tensorflow")
+    tf = wire.imported("tensorflow")
     if tf is None:
         return ()
     try:

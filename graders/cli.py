@@ -7,7 +7,8 @@ The Makefile's targets call these commands; each prints what it does.
   references   regenerate graders/reference/<id>.npz from the source solutions
   autograde    nbgrader autograde the submissions in submitted/
   feedback     nbgrader generate_feedback for what was autograded
-  demo         release, autograde a sample cohort in a temporary course, print the table
+  demo         a small course graded by the fast grader: gradebook, cohort report, feedback
+  demo-nbgrader  every assignment's sample cohort through stock nbgrader autograde, in a temporary course
   smoke        execute every notebook with CNN_COURSE_SMOKE=1
   bench        full-mode timings; writes build/bench/results.{md,json}
   data         prepare every dataset in the data folder; write the galleries to docs/
@@ -109,7 +110,65 @@ def cmd_feedback(args) -> int:
     return 0
 
 
+DEMO_ASSIGNMENTS = ("w1a1_conv_step_by_step", "w1a2_conv_application")  # one numpy, one TensorFlow
+DEMO_MUTANTS = 2  # of each assignment
+DEMO_ATTACK = "stack-walk"  # the cheating submission (W1A1), from graders/engine/adversarial.py
+
+
 def cmd_demo(args) -> int:
+    """A small course graded end to end by the fast grader: gradebook, cohort report, feedback."""
+    from cnn_course.graders.engine import adversarial, fast, isolation
+    from cnn_course.graders.engine import cohort as ct
+    from cnn_course.graders.engine.report import write_reports
+
+    start = time.perf_counter()
+    ok, why = isolation.available()
+    if not ok:
+        _say(f"[demo] the grading sandbox is not available: {why}. Run `make setup` (as root it installs "
+             "bubblewrap), then `make demo` again.")
+        return 2
+    fast.cap_grader_memory()
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cnn-course-demo-"))
+    course = ct.make_course(workdir / "course")
+    status, lines = 0, []
+    for assignment_id in DEMO_ASSIGNMENTS:
+        cohort = ct.build_cohort(course, assignment_id, with_mutants=True, max_mutants=DEMO_MUTANTS)
+        if assignment_id == adversarial.ASSIGNMENT_ID:
+            attack = adversarial.by_name(DEMO_ATTACK)
+            released = course / "release" / assignment_id / f"{ct.notebook_name(assignment_id)}.ipynb"
+            cheat = ct.fill_release(released)
+            attack.edit(cheat, course.resolve())
+            ct.submit(course, f"cheater-{attack.name}", assignment_id, cheat)
+            cohort.students.append(ct.Student(f"cheater-{attack.name}", attack.fails, attack.description))
+        _say(f"[demo] {assignment_id}: released; {len(cohort.students)} submissions: "
+             + ", ".join(s.name for s in cohort.students))
+        results = fast.autograde(course, assignment_id, jobs=os.cpu_count() or 1, progress=_say)
+        paths = write_reports(assignment_id, results, course / "reports" / assignment_id)
+        ct.run_nbgrader(course, "generate_feedback", assignment_id, "--force")
+        table = ct.scores(course, assignment_id)
+        grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
+        order = [f"{name}_tests" for name in grader.GRADED_FUNCTIONS]
+        _say(f"\nPoints per test, read back from the nbgrader gradebook ({assignment_id}):\n")
+        _say(ct.format_table({s.name: table[s.name] for s in cohort.students}, order))
+        problems = ct.check_scores(cohort, table)
+        if problems:
+            status = 1
+            _say("UNEXPECTED SCORES:\n  " + "\n  ".join(problems))
+        else:
+            _say("As expected: the reference full marks, the blank release zero, each mutant losing exactly "
+                 "the tests of its mistake" + (", the cheater only what its wrong answer deserves."
+                                               if assignment_id == adversarial.ASSIGNMENT_ID else "."))
+        lines += [f"  {assignment_id}:", f"    cohort report  {paths['html']}", f"    chart          {paths['png']}",
+                  f"    scores table   {paths['csv']}", f"    feedback       {course / 'feedback'}/<student>/"
+                  f"{assignment_id}/"]
+    _say(f"\n[demo] done in {time.perf_counter() - start:.0f} s. The course is {course}:")
+    _say(f"    gradebook      {course / 'gradebook.db'} (nbgrader; open it with `make lab`'s formgrader)")
+    _say("\n".join(lines))
+    return status
+
+
+def cmd_demo_nbgrader(args) -> int:
+    """Each assignment's sample cohort through stock nbgrader autograde, one student at a time."""
     from cnn_course.graders.engine import cohort as cohort_tools
     from cnn_course.graders.engine.grading import kill_report
 
@@ -299,8 +358,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("student-env", help="create .venv/student, the student-only Python of the grading sandbox")
-    for name in ("build", "dist", "release", "references", "autograde", "feedback", "demo", "smoke", "bench", "data",
-                 "weights"):
+    for name in ("build", "dist", "release", "references", "autograde", "feedback", "demo", "demo-nbgrader", "smoke",
+                 "bench", "data", "weights"):
         p = sub.add_parser(name)
         p.add_argument("--assignment", help="one assignment id, or dataset name for data (default: all)")
         if name == "bench":
@@ -316,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--name", help="one entry of cnn_course.utils.weights.REGISTRY (default: all)")
             p.add_argument("--force", action="store_true", help="train again even if cached")
             p.add_argument("--seed", type=int, default=0)
-        if name == "demo":
+        if name in ("demo", "demo-nbgrader"):
             p.add_argument("--keep", help="folder for the temporary course (default: a new temp folder)")
     grade = sub.add_parser("grade", help="fast sandboxed grading into the nbgrader gradebook")
     grade.add_argument("assignment_id", nargs="?", help="default: every assignment with submissions")

@@ -66,8 +66,9 @@ def test_ci_runs_make_test_only():
     assert lines[-1].strip() in ("make test", "exec make test")
 
 
-@pytest.mark.parametrize("target", ["setup", "build", "release", "autograde", "feedback", "demo", "test",
-                                    "lab", "bench", "lint", "clean", "references", "data"])
+@pytest.mark.parametrize("target", ["setup", "build", "release", "autograde", "feedback", "demo",
+                                    "demo-nbgrader", "test", "lab", "bench", "lint", "clean", "references",
+                                    "data"])
 def test_makefile_has_target(target):
     assert re.search(rf"^{target}:", (ROOT / "Makefile").read_text(), re.M), f"make {target} is missing"
 
