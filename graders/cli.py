@@ -42,6 +42,16 @@ def _selected(args) -> list[str]:
     return [args.assignment] if getattr(args, "assignment", None) else assignments()
 
 
+def _sandbox_available(command: str, advice: str) -> bool:
+    """Whether the grading sandbox can run here; if not, say why and what to do."""
+    from cnn_course.graders.engine import isolation
+
+    ok, why = isolation.available()
+    if not ok:
+        _say(f"[{command}] refusing to run student code without the grading sandbox: {why}. {advice}")
+    return ok
+
+
 def has_grader(assignment_id: str) -> bool:
     return importlib.util.find_spec(f"cnn_course.graders.{assignment_id}") is not None
 
@@ -117,15 +127,12 @@ DEMO_ATTACK = "stack-walk"  # the cheating submission (W1A1), from graders/engin
 
 def cmd_demo(args) -> int:
     """A small course graded end to end by the fast grader: gradebook, cohort report, feedback."""
-    from cnn_course.graders.engine import adversarial, fast, isolation
+    from cnn_course.graders.engine import adversarial, fast
     from cnn_course.graders.engine import cohort as ct
     from cnn_course.graders.engine.report import write_reports
 
     start = time.perf_counter()
-    ok, why = isolation.available()
-    if not ok:
-        _say(f"[demo] the grading sandbox is not available: {why}. Run `make setup` (as root it installs "
-             "bubblewrap), then `make demo` again.")
+    if not _sandbox_available("demo", "Run `make setup` (as root it installs bubblewrap), then `make demo` again."):
         return 2
     fast.cap_grader_memory()
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cnn-course-demo-"))
@@ -286,14 +293,9 @@ def cmd_grade(args) -> int:
             continue
         if not (course / "release" / assignment_id).exists() and course == repo_root():
             cmd_release(argparse.Namespace(assignment=assignment_id))
-        if not args.unsafe_no_isolation:
-            from cnn_course.graders.engine import isolation
-
-            ok, why = isolation.available()
-            if not ok:
-                _say(f"[grade] refusing to run student code without isolation: {why}. "
-                     "Pass --unsafe-no-isolation to grade anyway, without a sandbox (trusted cohorts only).")
-                return 2
+        if not args.unsafe_no_isolation and not _sandbox_available(
+                "grade", "Pass --unsafe-no-isolation to grade anyway, without a sandbox (trusted cohorts only)."):
+            return 2
         fast.cap_grader_memory()
         start = time.perf_counter()
         limits = fast.limits_for(assignment_id)
