@@ -4,19 +4,85 @@ Every failure is a :class:`CheckFailure` (an ``AssertionError``) whose message i
 a sentence a student can act on. A student's function that raises, returns
 None, returns the wrong type, shape or dtype, or modifies its inputs fails the
 check with such a sentence; it never crashes the grading run.
+
+In IPython (JupyterLab, Notebook, Colab, and the kernels nbgrader runs) a
+CheckFailure is shown as its sentence under the lines of the notebook's own code
+that led to it: the frames of the checks and of the graders are left out.
+Elsewhere it is an ordinary exception with its whole traceback.
 """
 
 from __future__ import annotations
 
 import copy
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+# Modules whose frames a student never needs to read in a failed check's traceback.
+INTERNAL_MODULES = ("cnn_course.checks", "cnn_course.graders")
+
+
+def _internal(frame) -> bool:
+    name = frame.f_globals.get("__name__") or ""
+    return any(name == module or name.startswith(module + ".") for module in INTERNAL_MODULES)
+
+
+def outside_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """A copy of the traceback ``tb`` without the frames of the checks and graders."""
+    kept = []
+    while tb is not None:
+        if not _internal(tb.tb_frame):
+            kept.append(tb)
+        tb = tb.tb_next
+    trimmed = None
+    for entry in reversed(kept):
+        trimmed = types.TracebackType(trimmed, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return trimmed
+
+
+def trim_traceback(error: BaseException) -> None:
+    """Leave only frames outside the checks in ``error``'s traceback and in those it chains to.
+
+    An exception it was raised while handling (its context) whose frames were all internal is
+    no longer shown; a cause (the student's own error) always is.
+    """
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        error.__traceback__ = outside_frames(error.__traceback__)
+        if error.__cause__ is not None:
+            error = error.__cause__
+            continue
+        context = error.__context__
+        if context is None or error.__suppress_context__:
+            return
+        if outside_frames(context.__traceback__) is None:
+            error.__suppress_context__ = True
+            return
+        error = context
+
 
 class CheckFailure(AssertionError):
     """A check failed; the message says what is wrong, in words."""
+
+    def _render_traceback_(self) -> list[str]:
+        """The traceback IPython shows: the sentence under the notebook's own lines only.
+
+        IPython calls this method of an exception, when it has one, instead of formatting
+        the whole traceback. Each frame of this exception is shown by its line and the one
+        before it (in a test cell, the docstring), never the hidden lines after it; IPython's
+        own style and mode (``%xmode``) apply.
+        """
+        try:
+            from IPython import get_ipython
+
+            trim_traceback(self)
+            formatter = get_ipython().InteractiveTB
+            return formatter.structured_traceback(type(self), self, self.__traceback__, None, 2)
+        except Exception:  # never hide the sentence behind a formatting problem
+            return [f"{type(self).__name__}: {self}"]
 
 
 SEED = [0]  # the seed last set by seed(); a student's function that runs in another process is seeded with it
@@ -75,7 +141,7 @@ def call_unchecked(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         ) from None
     except Exception as error:  # any failure of the student's code is reported, not raised
         raise CheckFailure(
-            f"{name} raised {type(error).__name__}: {error}. "
+            f"{name} raised {type(error).__name__}: {str(error).strip().rstrip('.')}. "
             "Run it on the example above and read the traceback."
         ) from error
 

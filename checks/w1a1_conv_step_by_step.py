@@ -117,18 +117,38 @@ def _expected(function: str, case: str, k: int = 0) -> np.ndarray:
     return expected.get(ASSIGNMENT_ID, function, case, k)
 
 
+def error_text(actual: np.ndarray, want: np.ndarray) -> str:
+    """The relative error, as printed: any right answer prints the same text as the solution.
+
+    Right answers differ from the stored gradient only by rounding (about 1e-16), so
+    everything below 1e-12 is printed as "< 1e-12".
+    """
+    error = rel_error(actual, want)
+    return "< 1e-12" if error < 1e-12 else f"{error:.1e}"
+
+
 # ------------------------------------------------- one case, given its expected values
 
 def verify_zero_pad(zero_pad, X, pad, want):
     m, n_H, n_W, n_C = X.shape
     out = expect_array(call_student(zero_pad, X, pad), f"zero_pad(X, {pad})",
                        (m, n_H + 2 * pad, n_W + 2 * pad, n_C), hint=PAD_HINT)
+    if out.dtype != X.dtype:
+        raise CheckFailure(f"zero_pad(X, {pad}) has dtype {out.dtype}, expected X's dtype "
+                           f"{X.dtype}: padding adds zeros and keeps every value of X exactly "
+                           "(np.pad keeps the dtype).")
     expect_close(out, want, f"zero_pad(X, {pad})", "The inside must equal X and the border must be zeros")
     return out
 
 
 def verify_conv_single_step(conv_single_step, a, W, b, want, show=False):
-    Z = expect_scalar(call_student(conv_single_step, a, W, b), "Z")
+    Z = call_student(conv_single_step, a, W, b)
+    if isinstance(Z, np.ndarray) and Z.ndim > 0:
+        hint = ("adding b, an array of shape (1, 1, 1), to the sum makes an array: add b.item()"
+                if Z.size == 1 else "np.sum adds up every entry of the product")
+        raise CheckFailure(f"Z is an array of shape {Z.shape}, expected a single number "
+                           f"(a scalar): {hint}.")
+    Z = expect_scalar(Z, "Z")
     want = float(want)
     if show:
         print(f"Z = {Z:.6f}   (expected {want:.6f})")
@@ -160,6 +180,19 @@ def conv_shape_hint(A_prev, W, hp, got_shape) -> str:
     return "use n_H = (n_H_prev - f + 2 * pad) // stride + 1, the same for n_W, and n_C = W.shape[3]"
 
 
+def expect_cache(cache: tuple, items: tuple, function: str, names: tuple[str, ...]) -> None:
+    """Fail unless each item of a forward function's cache is the matching input, unchanged."""
+    for k, (value, item, name) in enumerate(zip(cache, items, names, strict=True)):
+        if isinstance(item, np.ndarray):
+            same = (isinstance(value, np.ndarray) and value.shape == item.shape
+                    and np.array_equal(value, item))
+        else:
+            same = isinstance(value, dict) and value == item
+        if not same:
+            raise CheckFailure(f"{function}'s cache must be ({', '.join(names)}), in that order: "
+                               f"its item {k} is not {name}.")
+
+
 def verify_conv_forward(conv_forward, A_prev, W, b, hp, label, want):
     result = expect_tuple(call_student(conv_forward, A_prev, W, b, hp), "conv_forward", 2, "Z, cache")
     Z, cache = result
@@ -168,8 +201,7 @@ def verify_conv_forward(conv_forward, A_prev, W, b, hp, label, want):
                            + conv_shape_hint(A_prev, W, hp, Z.shape) + ".")
     Z = expect_array(Z, f"Z ({label})", want.shape)
     cache = expect_tuple(cache, "conv_forward's cache", 4, "(A_prev, W, b, hparameters)")
-    if not (cache[0] is A_prev or np.array_equal(cache[0], A_prev)) or not np.array_equal(cache[1], W):
-        raise CheckFailure("conv_forward's cache must be (A_prev, W, b, hparameters), in that order.")
+    expect_cache(cache, (A_prev, W, b, hp), "conv_forward", ("A_prev", "W", "b", "hparameters"))
     expect_close(Z, want, f"Z ({label})",
                  "Check the window bounds (vert_start = h * stride), the padding and the bias")
     return Z
@@ -179,7 +211,8 @@ def verify_pool_forward(pool_forward, A_prev, hp, mode, want):
     label = f"mode={mode!r}, f {hp['f']}, stride {hp['stride']}"
     A, cache = expect_tuple(call_student(pool_forward, A_prev, hp, mode=mode), "pool_forward", 2, "A, cache")
     A = expect_array(A, f"A ({label})", want.shape, hint=POOL_SHAPE_HINT)
-    expect_tuple(cache, "pool_forward's cache", 2, "(A_prev, hparameters)")
+    cache = expect_tuple(cache, "pool_forward's cache", 2, "(A_prev, hparameters)")
+    expect_cache(cache, (A_prev, hp), "pool_forward", ("A_prev", "hparameters"))
     hint = ("Use np.max for mode 'max' and np.mean for mode 'average'; "
             "windows start at h * stride and are f wide")
     expect_close(A, want, f"A ({label})", hint)
@@ -207,6 +240,10 @@ def verify_conv_backward(conv_backward, dZ, cache, want, label):
 
 def verify_create_mask_from_window(create_mask_from_window, x, want):
     mask = expect_array(call_student(create_mask_from_window, x), f"mask for x = {x.tolist()}", x.shape, "bool")
+    if mask.dtype != np.bool_:
+        raise CheckFailure(f"mask for x = {x.tolist()} has dtype {mask.dtype}, expected a boolean "
+                           "array (True/False): a comparison such as x == value gives one, keep it "
+                           "as it is.")
     want = np.asarray(want).astype(bool)
     if not np.array_equal(mask.astype(bool), want):
         raise CheckFailure(f"mask for x = {x.tolist()} is {mask.astype(bool).tolist()}, "
@@ -240,7 +277,8 @@ def check_zero_pad(zero_pad: Callable) -> None:
     (x, pad), _ = visible_cases()["zero_pad"]["visible"]
     x_pad = expect_array(call_student(zero_pad, x, pad), "x_pad", (4, 9, 9, 2), hint=PAD_HINT)
     print("x.shape =", x.shape, "  x_pad.shape =", x_pad.shape)
-    print("x[1, 1] =\n", x[1, 1], "\nx_pad[1, 1] =\n", x_pad[1, 1])
+    print("x[1, 1] =\n", x[1, 1], "\nx_pad[1, 1] (all border) =\n", x_pad[1, 1])
+    print(f"x_pad[1, {1 + pad}] (x[1, 1] with {pad} zeros on each side) =\n", x_pad[1, 1 + pad])
     verify_zero_pad(zero_pad, x, pad, _expected("zero_pad", "visible"))
     print("All tests passed.")
 
@@ -281,7 +319,7 @@ def check_conv_backward(conv_backward: Callable) -> None:
     grads = verify_conv_backward(conv_backward, dZ, cache, want, "stride 2, pad 1")
     for name, value, expected_value in zip(("dA_prev", "dW", "db"), grads, want, strict=True):
         print(f"{name}: shape {value.shape}, mean {value.mean():.6f}, "
-              f"relative error vs expected gradient {rel_error(value, expected_value):.1e} (expect < 1e-7)")
+              f"relative error vs expected gradient {error_text(value, expected_value)} (expect < 1e-7)")
     print("All tests passed.")
 
 
@@ -311,5 +349,5 @@ def check_pool_backward(pool_backward: Callable) -> None:
         want = _expected("pool_backward", case)
         dA_prev = verify_pool_backward(pool_backward, dA, cache, mode, want)
         print(f"mode = {mode}: dA_prev mean = {dA_prev.mean():.6f}, "
-              f"relative error vs expected gradient {rel_error(dA_prev, want):.1e} (expect < 1e-7)")
+              f"relative error vs expected gradient {error_text(dA_prev, want)} (expect < 1e-7)")
     print("All tests passed.")

@@ -300,6 +300,19 @@ MUTANTS: tuple[Mutant, ...] = (
        [("Z = Z + b.item()", "Z = Z")], ["conv_single_step", "conv_forward"]),
     _m("single_step_mean", "conv_single_step", "averages instead of summing",
        [("Z = np.sum(s)", "Z = np.mean(s)")], ["conv_single_step", "conv_forward"]),
+    # numpy refuses to store a (1, 1, 1) array in one element of conv_forward's Z.
+    _m("single_step_array", "conv_single_step", "returns a (1, 1, 1) array instead of a scalar",
+       [("Z = Z + b.item()", "Z = Z + b")], ["conv_single_step", "conv_forward"]),
+    # float16 rounds X far beyond the convolutions' tolerances, so their tests fail for sure.
+    _m("zero_pad_float16", "zero_pad", "returns float16 whatever the dtype of X",
+       [(f"X_pad = np.pad(X, {_PAD}, mode=\"constant\", constant_values=0)",
+         f"X_pad = np.pad(X, {_PAD}, mode=\"constant\", constant_values=0).astype(np.float16)")],
+       ["zero_pad", "conv_forward", "conv_backward"]),
+    _m("conv_forward_cache_order", "conv_forward", "caches b and hparameters in the wrong order",
+       [("cache = (A_prev, W, b, hparameters)", "cache = (A_prev, W, hparameters, b)")],
+       ["conv_forward"]),
+    _m("pool_forward_cache_order", "pool_forward", "caches (hparameters, A_prev)",
+       [("cache = (A_prev, hparameters)", "cache = (hparameters, A_prev)")], ["pool_forward"]),
     _m("conv_forward_stride_ignored", "conv_forward", "moves the window one pixel at a time whatever the stride",
        _STRIDE, ["conv_forward"]),
     _m("conv_forward_bias_once", "conv_forward", "adds the bias once per image instead of at every position",
@@ -332,6 +345,10 @@ MUTANTS: tuple[Mutant, ...] = (
     # Differs only on ties; pool_backward's checks use tie-free inputs, so only its own test fails.
     _m("mask_first_max_only", "create_mask_from_window", "marks only the first maximum when there are ties",
        [("mask = x == np.max(x)", "mask = np.arange(x.size).reshape(x.shape) == np.argmax(x)")],
+       ["create_mask_from_window"]),
+    # A float mask gives pool_backward the same values: only its own test fails.
+    _m("mask_as_floats", "create_mask_from_window", "returns 0.0/1.0 floats instead of booleans",
+       [("mask = x == np.max(x)", "mask = (x == np.max(x)).astype(float)")],
        ["create_mask_from_window"]),
     # distribute_value is used by pool_backward's average mode.
     _m("distribute_not_averaged", "distribute_value", "copies dz to every position instead of dz / (n_H * n_W)",

@@ -156,7 +156,8 @@ def cohorts(tmp_path_factory, student_side):
 # cohort, and a file in MODULE_UNITS goes to one worker whole. (xdist's own
 # `xdist_group` marks rely on rewriting node ids, which pytest 9.2 no longer allows.)
 COHORT_FILES = ("tests/test_nbgrader.py", "tests/test_fast_grading.py", "tests/test_classroom.py")
-MODULE_UNITS = ("tests/test_adversarial.py", "tests/test_remote.py", "tests/test_malformed.py")
+MODULE_UNITS = ("tests/test_adversarial.py", "tests/test_remote.py", "tests/test_malformed.py",
+                "tests/test_student_text.py")
 
 
 def work_unit(nodeid: str) -> str:

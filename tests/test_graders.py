@@ -175,6 +175,48 @@ def test_wrong_values_point_at_the_first_mismatch(solution):
     _raises(grader.check_create_mask_from_window, create_mask_from_window, "expected", "np.max")
 
 
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_scalar_kept_as_a_one_element_array_is_refused(solution, hidden):
+    """The text asks conv_single_step for a number: Z + b, with b of shape (1, 1, 1), is an array."""
+    def conv_single_step(a_slice_prev, W, b):
+        return np.sum(a_slice_prev * W) + b
+
+    _raises(grader.check_conv_single_step, conv_single_step, "Z is an array of shape (1, 1, 1)",
+            "b.item()", hidden=hidden)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_mask_of_numbers_is_refused(hidden):
+    def create_mask_from_window(x):
+        return (x == np.max(x)).astype(int)
+
+    _raises(grader.check_create_mask_from_window, create_mask_from_window, "dtype int64",
+            "expected a boolean array", hidden=hidden)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_a_pad_that_changes_the_dtype_is_refused(solution, hidden):
+    def zero_pad(X, pad):
+        return solution.zero_pad(X, pad).astype(np.float32)
+
+    _raises(grader.check_zero_pad, zero_pad, "dtype float32, expected X's dtype float64", hidden=hidden)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_every_item_of_the_forward_caches_is_checked(solution, hidden):
+    def conv_forward(A_prev, W, b, hparameters):
+        Z, _ = solution.conv_forward(A_prev, W, b, hparameters)
+        return Z, (A_prev, W, hparameters, b)
+
+    def pool_forward(A_prev, hparameters, mode="max"):
+        A, _ = solution.pool_forward(A_prev, hparameters, mode)
+        return A, (A_prev, dict(hparameters, f=0))
+
+    _raises(grader.check_conv_forward, conv_forward, "(A_prev, W, b, hparameters), in that order",
+            "item 2 is not b", hidden=hidden)
+    _raises(grader.check_pool_forward, pool_forward, "item 1 is not hparameters", hidden=hidden)
+
+
 def test_hidden_checks_use_the_references():
     """Every reference key is compared by some hidden check."""
     cases = grader.reference_cases()

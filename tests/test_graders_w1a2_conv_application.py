@@ -16,6 +16,7 @@ from cnn_course.checks._checking import failure_message as _raises
 from cnn_course.graders import CheckFailure
 from cnn_course.graders import w1a2_conv_application as grader
 from cnn_course.graders.authoring.notebooks import nbgrader_meta, read_notebook, source_path
+from cnn_course.graders.engine import injected
 from cnn_course.graders.engine.loading import load_functions
 
 AID = "w1a2_conv_application"
@@ -202,8 +203,8 @@ def test_full_mode_settings_are_larger_than_smoke_settings():
     nb = read_notebook(source_path(AID))
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     full, smoke = {}, {}
-    exec(cell.source.replace("smoke_mode()", "False"), {"smoke_mode": None}, full)  # noqa: S102
-    exec(cell.source.replace("smoke_mode()", "True"), {}, smoke)  # noqa: S102
+    exec(cell.source, {}, full)  # noqa: S102
+    exec(cell.source + "\n" + injected.smoke_source(injected.smoke_settings(nb)), {}, smoke)  # noqa: S102
     assert full["seed"] == smoke["seed"] == 0
     assert full["happy_epochs"] > smoke["happy_epochs"] and full["signs_epochs"] > smoke["signs_epochs"]
     assert full["train_examples"] is None and smoke["train_examples"] <= 64

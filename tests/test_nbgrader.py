@@ -88,6 +88,28 @@ def test_feedback_hides_hidden_tests_also_in_tracebacks(cohorts, assignment_id):
     assert "pool_backward" in html
 
 
+@pytest.mark.parametrize("assignment_id", ["w1a1_conv_step_by_step"])  # its cohort grades the mutants
+def test_autograded_failures_show_the_sentence_without_the_checks_internals(cohorts, assignment_id):
+    """What nbgrader stores (and feedback shows) for a failed check: the sentence under a few lines."""
+    cohort, _ = cohorts[assignment_id]
+    ansi = re.compile(r"\x1b\[[0-9;]*m")
+    internal_frame = re.compile(r"^\s*File .*(/checks/|/graders/|cnn_course/)", re.M)
+    failures = 0
+    for path in (cohort.course / "autograded").glob(f"mutant-*/{assignment_id}/*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for output in cell.get("outputs", []) if is_test(cell) else []:
+                if output.get("output_type") != "error":
+                    continue
+                failures += 1
+                shown = ansi.sub("", "\n".join(output["traceback"]))
+                assert output["ename"] == "CheckFailure", shown
+                assert shown.rstrip().endswith(f"CheckFailure: {output['evalue']}"), shown
+                assert not internal_frame.search(shown), shown
+                if "direct cause" not in shown:  # else the student's own frames come first
+                    assert len([line for line in shown.splitlines() if line.strip()]) <= 6, shown
+    assert failures
+
+
 def test_deleted_test_cell_is_restored_and_graded(tmp_path):
     assignment_id = "w1a1_conv_step_by_step"
     course = ct.make_course(tmp_path / "course")
@@ -140,6 +162,30 @@ def test_notebook_runs_clean_in_smoke_mode(cohorts, assignment_id):
     assert not problems, "\n".join(problems)
     executed = [c for c in nb.cells if c.cell_type == "code" and c.get("execution_count")]
     assert len(executed) == len([c for c in nb.cells if c.cell_type == "code"]), "every code cell ran"
+    released = nbformat.read(cohort.course / "release" / assignment_id / path.name, as_version=4)
+    assert len(nb.cells) == len(released.cells), "the cell applying the smoke settings is taken out"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_test_cells_print_their_expected_output_in_the_kernel(cohorts, assignment_id):
+    """The "Expected output" blocks are what the visible checks print in the notebook's own kernel.
+
+    The blocks are computed in a separate process; here the reference submission, run top to
+    bottom by nbgrader, prints them after the cells above (and the hidden checks' lines after).
+    """
+    from cnn_course.graders.authoring import expected_output
+
+    cohort, _ = cohorts[assignment_id]
+    path = cohort.course / "autograded" / "reference" / assignment_id / f"{ct.notebook_name(assignment_id)}.ipynb"
+    stored = expected_output.stored(assignment_id)
+    for cell in nbformat.read(path, as_version=4).cells:
+        if not is_test(cell):
+            continue
+        want = stored[nbgrader_meta(cell)["grade_id"]]
+        printed = "".join(o.get("text", "") for o in cell.outputs
+                          if o.get("output_type") == "stream" and o.get("name") == "stdout")
+        head = "".join(printed.splitlines(keepends=True)[:want.count("\n")])
+        assert expected_output.agree(head, want), f"{nbgrader_meta(cell)['grade_id']}:\n{head}\n---\n{want}"
 
 
 def test_every_test_cell_of_the_built_notebooks_is_graded(built):

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from cnn_course.graders.authoring.notebooks import (
+    KEEP_CELL_METADATA,
     assignments,
     build_notebook,
     colab_package,
@@ -38,9 +39,10 @@ def test_source_is_py_percent_without_outputs_or_foreign_metadata(source):
     assert text.startswith("# ---\n# jupyter:"), "sources are jupytext py:percent files"
     header = text.split("# ---", 2)[1]
     assert set(re.findall(r"^#   (\w+):", header, re.M)) <= {"jupytext", "kernelspec"}, "foreign notebook metadata"
-    for line in re.findall(r"^# %%.*$", text, re.M):
-        keys = set(re.findall(r"\b(\w+)=", line.split("]", 1)[-1] if "[markdown]" in line else line))
-        assert keys <= {"tags", "nbgrader"}, f"foreign cell metadata in: {line}"
+    _, nb = source
+    for cell in nb.cells:  # jupytext's own layout hint aside
+        keys = set(cell.metadata) - {"lines_to_next_cell"}
+        assert keys <= set(KEEP_CELL_METADATA), f"foreign cell metadata {keys} in {nbgrader_meta(cell)}"
     assert "execution_count" not in text and '"outputs"' not in text
 
 
@@ -119,7 +121,7 @@ def test_build_output_is_clean_and_says_it_is_generated(built):
         assert "generated" in nb.metadata["cnn_course"]["generated"].lower()
         assert nb.metadata["kernelspec"]["name"] == "python3"
         for cell in nb.cells:
-            assert set(cell.metadata) <= {"nbgrader", "tags"}, f"{assignment_id}: foreign cell metadata"
+            assert set(cell.metadata) <= set(KEEP_CELL_METADATA), f"{assignment_id}: foreign cell metadata"
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None
         first_code = [c for c in nb.cells if c.cell_type == "code"][0]

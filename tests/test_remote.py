@@ -15,7 +15,6 @@ import copy
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import zipfile
@@ -33,6 +32,7 @@ from cnn_course.graders.authoring.notebooks import (
     read_notebook,
     source_path,
 )
+from cnn_course.graders.authoring.skeletons import release_source
 from cnn_course.graders.engine import remote
 from cnn_course.graders.engine.grading import grade_functions
 from cnn_course.graders.engine.loading import load_functions
@@ -42,18 +42,17 @@ pytestmark = pytest.mark.nbgrader
 ASSIGNMENTS = ("w1a1_conv_step_by_step", "w1a2_conv_application", "w2a1_residual_networks",
                "w2a2_transfer_learning", "w3a1_car_detection", "w3a2_unet_segmentation")
 W1A1 = "w1a1_conv_step_by_step"
-SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
 NOT_IMPLEMENTED = "is not implemented yet"
 
 
 def blank_release(nb):
-    """The notebook as nbgrader releases it: every solution region becomes ``raise NotImplementedError()``."""
+    """The notebook as nbgrader releases it: every solution region becomes the code stub
+    (``raise NotImplementedError()``), followed by the region's skeleton if it has one."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if is_graded_code(cell):
-            cell.source, count = SOLUTION.subn(
-                lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()", cell.source)
-            assert count, nbgrader_meta(cell)["grade_id"]
+            cell.source, replaced = release_source(cell.source)
+            assert replaced, nbgrader_meta(cell)["grade_id"]
     return nb
 
 

@@ -179,6 +179,18 @@ def test_the_leak_detector_finds_a_copied_solution():
     assert not leaked_blocks("import numpy as np\nfor _ in range(3):\n    pass\n")
 
 
+def test_no_skeleton_holds_a_distinctive_solution_line():
+    """A released skeleton (the outline of an answer, None placeholders) is not a leak, and leaks nothing."""
+    from cnn_course.graders.authoring.skeletons import skeleton_of
+
+    distinctive = frozenset().union(*(lines for _, _, lines in solution_blocks()))
+    skeletons = [s for a in ASSIGNMENTS for c in read_notebook(source_path(a)).cells if (s := skeleton_of(c.source))]
+    assert skeletons, "the sources hold skeletons to check"
+    for skeleton in skeletons:
+        assert not leaked_blocks(skeleton), skeleton
+        assert not {_code_line(line) for line in skeleton.splitlines()} & distinctive, skeleton
+
+
 def test_no_solution_reaches_a_student(wheel_files, releases):
     leaks = [f"{where}: {block}" for where, text in _texts(wheel_files, releases).items()
              for block in leaked_blocks(text)]

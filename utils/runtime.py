@@ -15,7 +15,9 @@ def smoke_mode() -> bool:
     That is when ``CNN_COURSE_SMOKE=1`` (CI runs every notebook so) or when
     nbgrader is executing the notebook (it sets ``NBGRADER_EXECUTION`` while it
     validates or autogrades), so that grading never waits for full training.
-    ``CNN_COURSE_SMOKE=0`` asks for the full settings, under nbgrader too.
+    ``CNN_COURSE_SMOKE=0`` asks for the full settings, under nbgrader too. A
+    notebook's own smoke values sit in its parameters cell's ``smoke`` metadata,
+    which the course's runners apply; library code reads this switch.
     """
     switch = os.environ.get("CNN_COURSE_SMOKE", "").strip()
     if switch:
@@ -35,10 +37,9 @@ def quiet_tensorflow() -> None:
     process's stderr (file descriptor 2) sent to /dev/null. oneDNN stays on:
     turning it off (``TF_ENABLE_ONEDNN_OPTS=0``) would silence the line too, but
     makes convolutions on a CPU slower. Without the variable, TensorFlow turns
-    oneDNN on only on CPUs with AVX-512; on an AVX2 CPU (measured 2026-12-03, an
-    AMD EPYC with 2 cores) ``TF_ENABLE_ONEDNN_OPTS=1`` took one epoch of the
-    W3A2 U-Net with 8 filters from about 35 s to about 22 s. So this sets it to
-    1 unless it is already set (``0`` turns oneDNN off, as usual).
+    oneDNN on only on CPUs with AVX-512, although it speeds up convolutions on
+    AVX2 CPUs too. So this sets it to 1 unless it is already set (``0`` turns
+    oneDNN off, as usual).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
@@ -99,10 +100,10 @@ def report_metric(name: str, value) -> None:
 
     ``make bench`` runs a notebook with ``CNN_COURSE_METRICS`` naming a JSON
     file; each call adds ``name: value`` to it. Values must be JSON numbers,
-    strings or lists of them.
+    strings or lists of them; None records nothing.
     """
     target = os.environ.get("CNN_COURSE_METRICS")
-    if not target:
+    if not target or value is None:
         return
     path = Path(target)
     metrics = json.loads(path.read_text()) if path.exists() else {}

@@ -19,6 +19,7 @@ import nbformat
 import tomllib
 
 from cnn_course.graders.authoring.notebooks import repo_root
+from cnn_course.graders.engine import injected
 
 # What a student's Jupyter brings besides the course: a kernel and a notebook runner.
 JUPYTER = ("ipykernel", "nbclient", "nbformat")
@@ -98,14 +99,23 @@ def run_as_student(python: Path, notebook: Path, smoke: bool = True, timeout: in
                    **environ: str) -> tuple[nbformat.NotebookNode, str]:
     """Execute ``notebook`` in its folder with the student's Python; returns (executed notebook, error text).
 
-    The error text is empty when every cell ran; otherwise it is what the runner reported.
+    ``smoke``: CNN_COURSE_SMOKE=1 and the parameters cell's smoke settings, applied by a
+    cell added after it (absent from the executed notebook returned). The error text is
+    empty when every cell ran; otherwise it is what the runner reported.
     """
     notebook = Path(notebook)
     out = notebook.with_name(f".executed-{notebook.name}")
     extra = {"CNN_COURSE_SMOKE": "1"} if smoke else {}
     extra.update(environ)
-    run = subprocess.run([str(python), "-c", _EXECUTE, str(notebook), str(out), str(notebook.parent), str(timeout)],
-                         capture_output=True, text=True, cwd=notebook.parent, env=student_environ(python, **extra))
+    to_run = notebook.with_name(f".run-{notebook.name}")
+    nbformat.write(injected.inject(nbformat.read(notebook, as_version=4), smoke=smoke), to_run)
+    try:
+        run = subprocess.run([str(python), "-c", _EXECUTE, str(to_run), str(out), str(notebook.parent),
+                              str(timeout)], capture_output=True, text=True, cwd=notebook.parent,
+                             env=student_environ(python, **extra))
+    finally:
+        to_run.unlink(missing_ok=True)
     executed = nbformat.read(out, as_version=4) if out.exists() else nbformat.read(notebook, as_version=4)
+    injected.remove_injected(executed)
     error = "" if run.returncode == 0 else (run.stderr[-4000:] or run.stdout[-4000:] or f"exit {run.returncode}")
     return executed, error

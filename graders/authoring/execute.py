@@ -13,12 +13,14 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from cnn_course.graders.engine import injected
+
 
 @dataclass
 class NotebookRun:
     problems: list[str]  # empty when the run was clean
     seconds: float  # wall-clock time of the whole run, kernel start included
-    metrics: dict = field(default_factory=dict)  # what the notebook passed to report_metric
+    metrics: dict = field(default_factory=dict)  # what the cells' ``metrics`` metadata recorded
     notebook: nbformat.NotebookNode | None = None  # with its outputs
     cell_seconds: dict = field(default_factory=dict)  # grade_id (or "cell <n>") -> seconds it ran
 
@@ -57,9 +59,12 @@ def run_notebook(path: str | Path, smoke: bool = True, timeout: int = 600, skip_
                  parameters: dict | None = None, env: dict | None = None) -> NotebookRun:
     """Run every code cell (except those tagged with ``skip_tags``) in a fresh kernel.
 
-    ``smoke=True`` sets CNN_COURSE_SMOKE=1 for the kernel. ``parameters``
-    overrides names of the ``parameters`` cell (a cell is added after it), for
-    example ``{"seed": 1}``. ``env`` adds environment variables for the kernel.
+    ``smoke=True`` sets CNN_COURSE_SMOKE=1 for the kernel and applies the
+    ``parameters`` cell's ``smoke`` metadata; after each cell with ``metrics``
+    metadata, those metrics are recorded (see :mod:`cnn_course.graders.engine.injected`).
+    ``parameters`` overrides names of the ``parameters`` cell, smoke values
+    included (a cell is added after it), for example ``{"seed": 1}``. ``env``
+    adds environment variables for the kernel.
     Problems are: a cell that raised, or a cell that wrote to stderr (nbgrader
     would fail such a test cell).
     """
@@ -68,6 +73,7 @@ def run_notebook(path: str | Path, smoke: bool = True, timeout: int = 600, skip_
     nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(skip_tags)]
     if parameters:
         _inject_parameters(nb, parameters)
+    injected.inject(nb, smoke=smoke, metrics=True)  # after the parameters cell, before its overrides
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         metrics_file = Path(tmp) / "metrics.json"

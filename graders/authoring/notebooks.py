@@ -4,6 +4,8 @@ The source of each assignment is ``notebooks/<assignment_id>/<notebook>.py``;
 ``.ipynb`` files are build outputs. A cell's role comes from its metadata:
 
 - ``tags``: ``setup`` (imports only), ``parameters`` (run-time knobs), ``slow``;
+- ``smoke`` (on the parameters cell) and ``metrics``: the smoke settings and benchmark
+  metrics that the runners apply around the cell (``engine.injected``);
 - ``nbgrader``: ``solution: true`` marks a graded cell (one function each),
   ``grade: true`` with ``solution: false`` a test cell.
 """
@@ -17,8 +19,11 @@ import jupytext
 import nbformat
 import tomllib
 
+from cnn_course.graders.authoring import expected_output
+
 GENERATED_NOTE = "Generated from {source} by `make build`; edit the .py source, not this file."
-KEEP_CELL_METADATA = ("nbgrader", "tags")
+# smoke and metrics: what the runners apply around a cell (cnn_course.graders.engine.injected)
+KEEP_CELL_METADATA = ("nbgrader", "tags", "smoke", "metrics")
 COLAB_LINE_PREFIX = "STUDENT_PACKAGE = "
 
 
@@ -107,7 +112,10 @@ def colab_package() -> str:
 
 
 def build_notebook(source: str | Path, destination: str | Path | None = None) -> Path:
-    """Render a .py source to .ipynb: only nbgrader/tags metadata, stable cell ids, no outputs."""
+    """Render a .py source to .ipynb: only nbgrader/tags metadata, stable cell ids, no outputs.
+
+    Each test cell is followed by its "Expected output" block (:mod:`.expected_output`).
+    """
     source = Path(source)
     destination = Path(destination) if destination else source.with_suffix(".ipynb")
     nb = read_notebook(source)
@@ -124,6 +132,7 @@ def build_notebook(source: str | Path, destination: str | Path | None = None) ->
                     comment = line[line.index("  #"):] if "  #" in line else ""
                     lines[k] = f"{COLAB_LINE_PREFIX}{spec!r}{comment}"
             cell.source = "\n".join(lines)
+    expected_output.insert(nb, expected_output.stored(source.parent.name))
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},

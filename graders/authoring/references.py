@@ -7,6 +7,9 @@ Two files per assignment, both from the source notebook's solution, never edited
 - ``checks/expected/<id>.npz`` (student package): outputs on the visible cases,
   ``visible_cases()`` / ``visible_outputs()`` of ``cnn_course.checks.<id>``.
 
+Then what the visible checks print on the solution, the notebooks' "Expected output"
+blocks (``graders/reference/<id>.expected_output.json``, :mod:`.expected_output`).
+
 Tests regenerate both and compare with what is committed.
 """
 
@@ -19,6 +22,7 @@ import numpy as np
 
 from cnn_course.checks import expected
 from cnn_course.graders import reference
+from cnn_course.graders.authoring import expected_output
 
 
 def _run(functions, cases: dict, outputs_of) -> dict[str, np.ndarray]:
@@ -73,4 +77,6 @@ def generate(assignment_id: str, destination: Path | None = None) -> list[Path]:
         np.savez_compressed(target, **compute_visible(assignment_id))
         expected.load.cache_clear()
         written.append(target)
+    # Last: the visible checks print values read from checks/expected/.
+    written.append(expected_output.write(assignment_id))
     return written

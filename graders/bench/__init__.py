@@ -223,8 +223,8 @@ def notebook_rows(assignment_id: str, goals: dict[str, tuple[str, float]], time_
                   seeds: tuple[int, ...] = (0, 1, 2), smoke_goal_s: float | None = None) -> list[dict]:
     """Run a notebook in full mode once per seed; rows of min / median / max per metric.
 
-    The notebook records its results with ``report_metric(name, value)`` and
-    takes its seed from the ``seed`` name of its ``parameters`` cell.
+    The notebook's cells name their results in their ``metrics`` metadata, and
+    the notebook takes its seed from the ``seed`` name of its ``parameters`` cell.
     ``goals`` maps a metric name to (">=" or "<=", bound); the goal is met when
     the worst seed meets it. ``smoke_goal_s`` adds a timed smoke-mode run.
     """

@@ -87,8 +87,12 @@ def release(course: Path, assignment_id: str) -> Path:
 
 
 def fill_release(released: Path, mutant=None) -> nbformat.NotebookNode:
-    """The release notebook with its graded cells answered by the source solution (or a mutant)."""
+    """The release notebook with its graded cells answered by the source solution (or a mutant).
+
+    A skeleton (commented out in the source) is left out: the answer is the solution alone.
+    """
     from cnn_course.graders.authoring.mutants import apply
+    from cnn_course.graders.authoring.skeletons import strip_skeletons
 
     with tempfile.TemporaryDirectory() as tmp:
         built = build_notebook(source_path(_assignment_of(released)), Path(tmp) / "source.ipynb")
@@ -99,7 +103,8 @@ def fill_release(released: Path, mutant=None) -> nbformat.NotebookNode:
     nb = nbformat.read(released, as_version=4)
     for cell in nb.cells:
         if is_graded_code(cell):
-            cell.source = SOLUTION_MARKER.sub("", answers[nbgrader_meta(cell)["grade_id"]])
+            answer = strip_skeletons(answers[nbgrader_meta(cell)["grade_id"]])
+            cell.source = SOLUTION_MARKER.sub("", answer)
     return nb
 
 

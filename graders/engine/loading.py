@@ -47,7 +47,8 @@ def graded_functions_of(nb) -> dict[str, list[str]]:
 
 
 def load_functions(assignment_id: str, notebook_path: str | Path | None = None,
-                   expected: dict[str, list[str]] | None = None) -> types.SimpleNamespace:
+                   expected: dict[str, list[str]] | None = None,
+                   namespace: dict | None = None) -> types.SimpleNamespace:
     """The functions defined in the graded cells of a notebook, as a namespace.
 
     Runs only the cells tagged ``setup`` or ``parameters`` (imports and
@@ -60,6 +61,8 @@ def load_functions(assignment_id: str, notebook_path: str | Path | None = None,
     loading: each function it should define becomes a stub that raises a
     RuntimeError naming the problem, so that its check fails with a sentence.
     ``expected`` is :func:`graded_functions_of` the source (read from it when None).
+    ``namespace`` is the dict the cells run in (a fresh one when None): pass one to run more
+    of the notebook's code after them, as the cells themselves would see it.
     """
     from cnn_course.graders.authoring.notebooks import (
         is_graded_code,
@@ -72,7 +75,9 @@ def load_functions(assignment_id: str, notebook_path: str | Path | None = None,
     nb = read_notebook(path)
     if expected is None:
         expected = graded_functions_of(read_notebook(source_path(assignment_id)))
-    namespace: dict = {"__name__": f"cnn_course_graded_{assignment_id}"}
+    if namespace is None:
+        namespace = {}
+    namespace.setdefault("__name__", f"cnn_course_graded_{assignment_id}")
     functions: dict = {}
     for cell in nb.cells:
         if cell.cell_type != "code" or "slow" in tags(cell):

@@ -614,7 +614,8 @@ def _source(assignment_id: str):
 
 
 def cells_of(assignment_id: str, notebook=None) -> list[dict]:
-    """The cells a worker runs: the source's setup and parameters cells, then the submission's graded cells.
+    """The cells a worker runs: the source's setup and parameters cells (with its smoke settings),
+    then the submission's graded cells.
 
     ``notebook``: None (the source solution), a path (``.ipynb`` or ``.py``) or a notebook
     node. Graded cells are taken by grade id, in the source's order (the first cell with a
@@ -627,6 +628,7 @@ def cells_of(assignment_id: str, notebook=None) -> list[dict]:
         read_notebook,
         tags,
     )
+    from cnn_course.graders.engine import injected
     from cnn_course.graders.engine.loading import graded_functions_of
 
     source = _source(assignment_id)
@@ -641,6 +643,8 @@ def cells_of(assignment_id: str, notebook=None) -> list[dict]:
         if is_graded_code(cell):
             answers.setdefault(nbgrader_meta(cell).get("grade_id"), cell.source)
     defines = graded_functions_of(source)
+    # The values only: the worker trains nothing of the notebook's, so functions stay traced.
+    smoke = injected.smoke_source(injected.smoke_settings(source), eager=False)
     cells = []
     for cell in source.cells:
         if cell.cell_type != "code":
@@ -651,6 +655,8 @@ def cells_of(assignment_id: str, notebook=None) -> list[dict]:
                           "source": answers.get(grade_id)})
         elif {"setup", "parameters"} & set(tags(cell)) and "slow" not in tags(cell):
             cells.append({"kind": "setup", "grade_id": grade_id, "defines": [], "source": cell.source})
+            if "parameters" in tags(cell) and smoke:  # the worker runs in smoke mode
+                cells.append({"kind": "setup", "grade_id": "smoke_settings", "defines": [], "source": smoke})
     return cells
 
 

@@ -85,17 +85,15 @@ import time
 import numpy as np
 import matplotlib.pyplot as plt
 
-from cnn_course.utils import quiet_tensorflow, smoke_mode
+from cnn_course.utils import quiet_tensorflow
 from cnn_course.utils import fast_layers, plots
 from cnn_course.utils.gradcheck import eval_numerical_gradient_array, rel_error
 from cnn_course.checks import w1a1_conv_step_by_step as checks
 
-quiet_tensorflow()  # before TensorFlow is imported: nbgrader fails cells that log to stderr
+quiet_tensorflow()  # before TensorFlow is imported: keeps its start-up messages out of the notebook
 
-# %% tags=["parameters"] nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
+# %% tags=["parameters"] smoke={"timing_examples": 4} nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 timing_examples = 100  # images in the loops-vs-vectorised-vs-TensorFlow timing
-if smoke_mode():  # CNN_COURSE_SMOKE=1 or nbgrader grading: small and fast
-    timing_examples = 4
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "roadmap", "locked": true, "schema_version": 3, "solution": false}
 # ## Roadmap
@@ -280,6 +278,30 @@ def conv_forward(A_prev, W, b, hparameters):
     cache -- (A_prev, W, b, hparameters), for conv_backward
     """
     ### BEGIN SOLUTION
+    ### BEGIN SKELETON
+    # # About 20 lines: replace every None, keeping the loops in this order.
+    # (m, n_H_prev, n_W_prev, n_C_prev) = None   # from A_prev's shape
+    # (f, f, n_C_prev, n_C) = None               # from W's shape
+    # stride = None
+    # pad = None
+    #
+    # n_H = None          # the output-size formula
+    # n_W = None
+    # Z = None            # zeros of shape (m, n_H, n_W, n_C)
+    # A_prev_pad = None   # A_prev padded once, with your zero_pad
+    #
+    # for i in range(None):                   # every example
+    #     a_prev_pad = None                   # its padded activation
+    #     for h in range(None):               # every output row
+    #         vert_start = None
+    #         vert_end = None
+    #         for w in range(None):           # every output column
+    #             horiz_start = None
+    #             horiz_end = None
+    #             a_slice_prev = None         # the window, (f, f, n_C_prev)
+    #             for c in range(None):       # every filter
+    #                 Z[i, h, w, c] = None    # one conv_single_step with filter c and its bias
+    ### END SKELETON
     (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
     (f, f, n_C_prev, n_C) = W.shape
     stride = hparameters["stride"]
@@ -379,6 +401,30 @@ def pool_forward(A_prev, hparameters, mode="max"):
     cache -- (A_prev, hparameters), for pool_backward
     """
     ### BEGIN SOLUTION
+    ### BEGIN SKELETON
+    # # About 20 lines: replace every None.
+    # # First refuse a mode other than "max" and "average" with a ValueError (2 lines).
+    # (m, n_H_prev, n_W_prev, n_C_prev) = None   # from A_prev's shape
+    # f = None
+    # stride = None
+    #
+    # n_H = None          # no padding in pooling
+    # n_W = None
+    # n_C = None
+    # A = None            # zeros of shape (m, n_H, n_W, n_C)
+    #
+    # for i in range(None):                   # every example
+    #     for h in range(None):               # every output row
+    #         vert_start = None
+    #         vert_end = None
+    #         for w in range(None):           # every output column
+    #             horiz_start = None
+    #             horiz_end = None
+    #             for c in range(None):       # every channel
+    #                 a_prev_slice = None     # the window of channel c, (f, f)
+    #                 # The max of the window in mode "max", its mean in mode "average" (4 lines).
+    #                 A[i, h, w, c] = None
+    ### END SKELETON
     if mode not in ("max", "average"):
         raise ValueError(f'mode must be "max" or "average", got {mode!r}')
     (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
@@ -476,6 +522,37 @@ def conv_backward(dZ, cache):
     db -- gradient with respect to b, shape (1, 1, 1, n_C)
     """
     ### BEGIN SOLUTION
+    ### BEGIN SKELETON
+    # # About 25 lines: replace every None.
+    # (A_prev, W, b, hparameters) = None         # what conv_forward kept
+    # (m, n_H_prev, n_W_prev, n_C_prev) = None
+    # (f, f, n_C_prev, n_C) = None
+    # stride = None
+    # pad = None
+    # (m, n_H, n_W, n_C) = None                  # from dZ's shape
+    #
+    # dA_prev = None      # zeros shaped like A_prev
+    # dW = None           # zeros shaped like W
+    # db = None           # zeros shaped like b
+    # A_prev_pad = None   # both padded with your zero_pad
+    # dA_prev_pad = None
+    #
+    # for i in range(None):                   # every example
+    #     a_prev_pad = None
+    #     da_prev_pad = None
+    #     for h in range(None):               # every output row
+    #         vert_start = None
+    #         vert_end = None
+    #         for w in range(None):           # every output column
+    #             horiz_start = None
+    #             horiz_end = None
+    #             a_slice = None              # the window of a_prev_pad
+    #             for c in range(None):       # every filter: add this output's share
+    #                 da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += None
+    #                 dW[:, :, :, c] += None
+    #                 db[:, :, :, c] += None
+    #     dA_prev[i, :, :, :] = None          # da_prev_pad without its padding
+    ### END SKELETON
     (A_prev, W, b, hparameters) = cache
     (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
     (f, f, n_C_prev, n_C) = W.shape
@@ -618,6 +695,28 @@ def pool_backward(dA, cache, mode="max"):
     dA_prev -- gradient with respect to A_prev, same shape as A_prev
     """
     ### BEGIN SOLUTION
+    ### BEGIN SKELETON
+    # # About 20 lines: replace every None.
+    # # First refuse a mode other than "max" and "average" with a ValueError (2 lines).
+    # (A_prev, hparameters) = None            # what pool_forward kept
+    # stride = None
+    # f = None
+    # (m, n_H, n_W, n_C) = None               # from dA's shape
+    # dA_prev = None                          # zeros shaped like A_prev
+    #
+    # for i in range(None):                   # every example
+    #     a_prev = None
+    #     for h in range(None):               # every output row
+    #         vert_start = None
+    #         vert_end = None
+    #         for w in range(None):           # every output column
+    #             horiz_start = None
+    #             horiz_end = None
+    #             for c in range(None):       # every channel
+    #                 # Mode "max": the mask of a_prev's window in channel c, times dA[i, h, w, c];
+    #                 # mode "average": dA[i, h, w, c] spread by distribute_value (about 6 lines).
+    #                 dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += None
+    ### END SKELETON
     if mode not in ("max", "average"):
         raise ValueError(f'mode must be "max" or "average", got {mode!r}')
     (A_prev, hparameters) = cache

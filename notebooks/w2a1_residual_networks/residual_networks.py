@@ -76,12 +76,12 @@ from pathlib import Path
 import numpy as np
 import matplotlib.pyplot as plt
 
-from cnn_course.utils import quiet_tensorflow, report_metric, seed_everything, smoke_mode
+from cnn_course.utils import quiet_tensorflow, seed_everything
 from cnn_course.utils import resnet_figures, weights
 from cnn_course.datasets.h5sets import load_signs_dataset
 from cnn_course.checks import w2a1_residual_networks as checks
 
-quiet_tensorflow()  # before TensorFlow is imported: nbgrader fails cells that log to stderr
+quiet_tensorflow()  # before TensorFlow is imported: keeps its start-up messages out of the notebook
 
 import tensorflow as tf
 import keras
@@ -90,7 +90,7 @@ from keras.initializers import RandomUniform as random_uniform
 from keras.layers import (Activation, Add, AveragePooling2D, BatchNormalization, Conv2D, Dense,
                           Flatten, Input, MaxPooling2D, ZeroPadding2D)
 
-# %% tags=["parameters"] nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
+# %% tags=["parameters"] smoke={"epochs": 1, "batch_size": 8, "n_train": 8, "n_test": 8, "plain_depth": 4, "plain_epochs": 1, "run_functions_eagerly": true} nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 seed = 0                # seeds every random choice (weights, shuffling)
 epochs = 20             # ResNet50 training epochs over the 1,080 SIGNS images
 bn_momentum = 0.9       # of every BatchNormalization layer while training (the Keras default is 0.99)
@@ -102,11 +102,6 @@ n_train = None          # None: every training image; a number: the first n only
 n_test = None
 plain_depth = 24        # convolutions in the plain-vs-skip experiment
 plain_epochs = 8
-run_eagerly = False     # False: Keras traces a graph once (slow to start), then runs it fast
-if smoke_mode():  # CNN_COURSE_SMOKE=1 or nbgrader grading: small and fast
-    epochs, batch_size, n_train, n_test = 1, 8, 8, 8
-    plain_depth, plain_epochs = 4, 1
-    run_eagerly = True  # a single step: tracing ResNet50's training graph would cost far more
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "data_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## 1. The problem of very deep networks
@@ -190,7 +185,7 @@ for skip in (False, True):
     seed_everything(seed)  # the same initial randomness for both networks
     stack = deep_stack(plain_depth, skip)
     stack.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy",
-                  metrics=["accuracy"], run_eagerly=run_eagerly)
+                  metrics=["accuracy"])
     start = time.perf_counter()
     run = stack.fit(train_data, epochs=plain_epochs, verbose=0, shuffle=False)  # shuffled by tf.data
     label = f"{plain_depth} convolutions, " + ("with skip connections" if skip else "plain")
@@ -202,9 +197,9 @@ fig = resnet_figures.plot_loss_curves(losses, title="Deep plain stack vs skip co
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "plain_outro", "locked": true, "schema_version": 3, "solution": false}
 # **What to look for.** A uniform guess over 6 classes has a loss of $\ln 6 \approx 1.792$.
-# In our runs (24 convolutions, the first epochs) the plain stack's loss stayed exactly there
-# and its test accuracy at chance (1/6), while the stack with skip connections left that plateau
-# and its test accuracy rose above chance. Same layers, same number of parameters: in the
+# With 24 convolutions the plain stack's loss stays there and its test accuracy at chance
+# (1/6), while the stack with skip connections leaves that plateau and its test accuracy rises
+# above chance. Same layers, same number of parameters: in the
 # residual stack each pair only has to learn a *correction* to its input, so the signal reaches
 # the classifier, and the gradient reaches the first layers through the additions instead of
 # being multiplied by every weight matrix on the way. Try a larger `plain_depth` yourself.
@@ -258,6 +253,23 @@ def identity_block(X, f, filters, initializer=random_uniform):
     F1, F2, F3 = filters
     X_shortcut = X  # kept to be added back at the end
     ### BEGIN SOLUTION
+    ### BEGIN SKELETON
+    # # About 10 lines, one layer per line: replace every None.
+    # # Main path, first component: 1x1 convolution, batch normalisation, ReLU.
+    # X = Conv2D(None, kernel_size=None, strides=None, padding=None, kernel_initializer=None)(X)
+    # X = BatchNormalization(axis=None)(X)
+    # X = Activation(None)(X)
+    # # Second component: f x f convolution, batch normalisation, ReLU.
+    # X = Conv2D(None, kernel_size=None, strides=None, padding=None, kernel_initializer=None)(X)
+    # X = BatchNormalization(axis=None)(X)
+    # X = Activation(None)(X)
+    # # Third component: 1x1 convolution and batch normalisation, no ReLU yet.
+    # X = Conv2D(None, kernel_size=None, strides=None, padding=None, kernel_initializer=None)(X)
+    # X = BatchNormalization(axis=None)(X)
+    # # The shortcut joins the main path, then the ReLU.
+    # X = Add()([None, None])
+    # X = Activation(None)(X)
+    ### END SKELETON
     X = Conv2D(F1, kernel_size=1, strides=1, padding="valid", kernel_initializer=initializer(seed=0))(X)
     X = BatchNormalization(axis=3)(X)
     X = Activation("relu")(X)
@@ -350,6 +362,27 @@ def convolutional_block(X, f, filters, s=2, initializer=glorot_uniform):
     F1, F2, F3 = filters
     X_shortcut = X
     ### BEGIN SOLUTION
+    ### BEGIN SKELETON
+    # # About 13 lines, one layer per line: replace every None.
+    # # Main path, first component: 1x1 convolution with stride s, batch normalisation, ReLU.
+    # X = Conv2D(None, kernel_size=None, strides=None, padding=None, kernel_initializer=None)(X)
+    # X = BatchNormalization(axis=None)(X)
+    # X = Activation(None)(X)
+    # # Second component: f x f convolution, batch normalisation, ReLU.
+    # X = Conv2D(None, kernel_size=None, strides=None, padding=None, kernel_initializer=None)(X)
+    # X = BatchNormalization(axis=None)(X)
+    # X = Activation(None)(X)
+    # # Third component: 1x1 convolution and batch normalisation, no ReLU yet.
+    # X = Conv2D(None, kernel_size=None, strides=None, padding=None, kernel_initializer=None)(X)
+    # X = BatchNormalization(axis=None)(X)
+    # # Shortcut: 1x1 convolution with stride s and batch normalisation, on X_shortcut.
+    # X_shortcut = Conv2D(None, kernel_size=None, strides=None, padding=None,
+    #                     kernel_initializer=None)(X_shortcut)
+    # X_shortcut = BatchNormalization(axis=None)(X_shortcut)
+    # # Add the two paths, then the ReLU.
+    # X = Add()([None, None])
+    # X = Activation(None)(X)
+    ### END SKELETON
     X = Conv2D(F1, kernel_size=1, strides=s, padding="valid", kernel_initializer=initializer(seed=0))(X)
     X = BatchNormalization(axis=3)(X)
     X = Activation("relu")(X)
@@ -451,26 +484,15 @@ grader.check_ResNet50(ResNet50, hidden=True)
 # seed and augmented (`augmented_train_data`: random mirror images and shifts of up to
 # `shift` = 5 %, so that the 23 million weights cannot just memorise 1,080 pictures); the
 # test set serves as validation data, so you can watch both curves. An epoch over the
-# 1,080 images takes about 20 to 40 s on two CPU cores.
+# 1,080 images takes tens of seconds on a laptop CPU.
 #
-# **One setting for a short training: the batch-normalisation momentum.** In inference mode
-# each `BatchNormalization` layer uses its moving mean and variance, which move towards the
-# batch statistics by a fraction `1 - momentum` at every training step. The Keras default,
-# `momentum=0.99`, averages over the last hundred steps or so; our whole training is about
-# 700 steps, during which the weights, and so the statistics, change fast. The moving averages
-# then lag behind the network: training accuracy climbs while the test accuracy (inference
-# mode) stays near chance for several epochs. The next cell sets `momentum=0.9` on every
-# batch-normalisation layer of the built model (an average over the last ten steps or so),
-# without changing your functions. In our runs, 10 epochs reached a test accuracy of 0.52 with
-# 0.99 and 0.93 with 0.9, with the same training accuracy.
-#
-# **And one for the targets: label smoothing.** With one-hot targets the cross-entropy keeps
-# pushing the right class's probability towards exactly 1, so the network grows ever more
-# confident on the 1,080 training pictures. With `label_smoothing=0.1` the target is 0.917 for
-# the right class and 0.017 for each of the five others (0.1 spread evenly over the six): the
-# loss stops rewarding certainty past that point. In our runs (same seeds, everything else
-# unchanged) it moved the test accuracy of seeds 1 and 2 from 0.933 and 0.925 to 0.958 and
-# 0.983. The loss values you see are therefore never near 0.
+# Two settings suit a training this short. The next cell sets the momentum of every
+# batch-normalisation layer of the built model to `bn_momentum` = 0.9 (the Keras default is
+# 0.99), so that the moving mean and variance used in inference mode keep up with weights that
+# change fast over a few hundred steps. And the loss uses **label smoothing**
+# (`label_smoothing=0.1`: a target of 0.917 for the right class and 0.017 for each other one),
+# so that it stops rewarding ever more confidence on 1,080 training pictures, which is also why
+# its values never get near 0.
 
 # %% nbgrader={"grade": false, "grade_id": "build_model", "locked": true, "schema_version": 3, "solution": false}
 keras.backend.clear_session()  # forget the models built so far (tests, experiment): training runs faster
@@ -482,8 +504,7 @@ for layer in model.layers:
 steps = epochs * int(np.ceil(len(X_train) / batch_size))
 schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
 smoothed_loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
-model.compile(optimizer=keras.optimizers.Adam(schedule), loss=smoothed_loss,
-              metrics=["accuracy"], run_eagerly=run_eagerly)
+model.compile(optimizer=keras.optimizers.Adam(schedule), loss=smoothed_loss, metrics=["accuracy"])
 print(f"ResNet50: {model.count_params():,} parameters, {len(model.layers)} layers")
 
 # %% tags=["slow"] nbgrader={"grade": false, "grade_id": "train", "locked": true, "schema_version": 3, "solution": false}
@@ -494,10 +515,9 @@ train_seconds = time.perf_counter() - start
 print(f"trained {epochs} epochs in {train_seconds:.0f} s")
 fig = resnet_figures.plot_history(history.history)
 
-# %% nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
+# %% metrics={"test_accuracy": "float(results['accuracy'])"} nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
 results = model.evaluate(test_data, verbose=0, return_dict=True)
 print(f"test loss {results['loss']:.4f}, test accuracy {results['accuracy']:.4f}")
-report_metric("test_accuracy", float(results["accuracy"]))
 
 probabilities = model.predict(test_data, verbose=0)       # (m_test, 6)
 predicted = probabilities.argmax(axis=1)
@@ -534,7 +554,7 @@ assert same, "the reloaded model should predict exactly what the trained model p
 # there (beside the notebook or in the course's cache folder), the cell says which file is
 # missing, and the rest of the notebook runs without it.
 
-# %% nbgrader={"grade": false, "grade_id": "pretrained", "locked": true, "schema_version": 3, "solution": false}
+# %% metrics={"pretrained_test_accuracy": "pretrained_accuracy if pretrained_path is not None else None"} nbgrader={"grade": false, "grade_id": "pretrained", "locked": true, "schema_version": 3, "solution": false}
 pretrained_path = weights.locate("resnet50_signs")  # prints where it found the file
 if pretrained_path is None:
     print(weights.missing_message("resnet50_signs"))
@@ -545,7 +565,6 @@ else:
     pretrained_accuracy = float(np.mean(chosen == Y_test))
     print(f"{pretrained_path.name}: test accuracy {pretrained_accuracy:.4f} "
           f"(training card: {weights.card('resnet50_signs', path=pretrained_path).get('metrics', {})})")
-    report_metric("pretrained_test_accuracy", pretrained_accuracy)
     fig = resnet_figures.plot_predictions(X_test, Y_test, chosen, n=6,
                                           title="Longer-trained ResNet50 (true / predicted)")
 

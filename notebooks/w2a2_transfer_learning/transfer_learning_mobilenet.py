@@ -70,9 +70,9 @@ import time
 import numpy as np
 import matplotlib.pyplot as plt
 
-from cnn_course.utils import quiet_tensorflow, report_metric, seed_everything, smoke_mode
+from cnn_course.utils import quiet_tensorflow, seed_everything
 
-quiet_tensorflow()  # before TensorFlow is imported: nbgrader fails cells that log to stderr
+quiet_tensorflow()  # before TensorFlow is imported: keeps its start-up messages out of the notebook
 
 import tensorflow as tf
 import tensorflow.keras.layers as tfl
@@ -85,7 +85,7 @@ from cnn_course.datasets.alpaca import alpaca_dir
 from cnn_course.utils.mobilenet import BASE_NAME, base_predictions, pretrained_base
 from cnn_course.checks import w2a2_transfer_learning as checks
 
-# %% tags=["parameters"] nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
+# %% tags=["parameters"] smoke={"initial_epochs": 1, "fine_tune_epochs": 1, "scratch_epochs": 1, "train_batches": 2, "run_functions_eagerly": true} nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 seed = 0
 IMG_SIZE = (160, 160)      # MobileNetV2 input size (height, width)
 BATCH_SIZE = 32
@@ -94,10 +94,7 @@ fine_tune_epochs = 5       # then fine-tuning the top of the base
 scratch_epochs = 10        # the same network from random weights, all layers trained
 base_learning_rate = 0.001
 fine_tune_at = 120         # first layer of the base that fine-tuning trains
-train_batches = None       # None: every training batch
-if smoke_mode():  # CNN_COURSE_SMOKE=1 or nbgrader grading: small and fast
-    initial_epochs, fine_tune_epochs, scratch_epochs = 1, 1, 1
-    train_batches = 2
+train_batches = None       # None: every training batch; a number: the first batches only
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "data_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## 1. Create the dataset and split it into training and validation sets
@@ -121,7 +118,7 @@ validation_dataset = image_dataset_from_directory(directory, shuffle=True, batch
                                                   subset="validation", seed=42)
 class_names = train_dataset.class_names
 print("classes:", class_names)
-if train_batches is not None:  # smoke mode: a few batches only
+if train_batches is not None:  # the first batches only
     train_dataset = train_dataset.take(train_batches)
     validation_dataset = validation_dataset.take(1)
 train_dataset = train_dataset.prefetch(buffer_size=tf.data.AUTOTUNE)
@@ -252,13 +249,10 @@ plt.show()
 #    they are, only the head trains.
 # 2. **Preprocess like the base's training did**: MobileNetV2 expects pixels in [-1, 1];
 #    `preprocess_input` maps [0, 255] there.
-# 3. **Call the base with `training=False`**: its batch-normalisation layers must use the
-#    statistics they learnt, not those of your small batches. A *frozen* BatchNormalization
-#    layer always does. Keras 2 also honoured `training=False` for the layers fine-tuning
-#    unfreezes; Keras 3 (3.15, measured) lets `fit`'s `training=True` override it. So the
-#    base that `pretrained_base` gives you has `LearntStatisticsBatchNormalization` layers:
-#    they always normalise with the learnt statistics, and their scale and shift still
-#    train once unfrozen. Write `training=False` anyway: it says how the base is meant to run.
+# 3. **Call the base with `training=False`**: its batch-normalisation layers must keep the
+#    mean and variance they learnt on the base's large dataset rather than use those of your
+#    small batches, and the base that `pretrained_base` gives you keeps them even in the
+#    layers that fine-tuning unfreezes.
 #
 # ### Exercise 2 - alpaca_model
 #
@@ -315,17 +309,15 @@ grader.check_alpaca_model(alpaca_model, hidden=True)
 # **Train the head.** Only 1,281 weights learn (1,280 features in, one logit out, plus a
 # bias), so each epoch is quick.
 
-# %% tags=["slow"] nbgrader={"grade": false, "grade_id": "train_head", "locked": true, "schema_version": 3, "solution": false}
+# %% tags=["slow"] metrics={"val_accuracy_frozen": "float(frozen_accuracy)"} nbgrader={"grade": false, "grade_id": "train_head", "locked": true, "schema_version": 3, "solution": false}
 seed_everything(seed)
 model = alpaca_model(IMG_SIZE, data_augmenter())
-model.run_eagerly = smoke_mode()  # two smoke batches: compiling the training graph would cost more
 start = time.perf_counter()
 history = model.fit(train_dataset, validation_data=validation_dataset, epochs=initial_epochs, verbose=2,
                     shuffle=False)  # the dataset reshuffles itself at every epoch
 print(f"{initial_epochs} epochs in {time.perf_counter() - start:.0f} s")
 frozen_accuracy = history.history["val_accuracy"][-1]
 print(f"validation accuracy with the frozen base: {frozen_accuracy:.3f}")
-report_metric("val_accuracy_frozen", float(frozen_accuracy))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "fine_tune_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## 5. Fine-tuning the model
@@ -383,9 +375,8 @@ grader.check_fine_tune(fine_tune, hidden=True)
 # **Continue training.** `initial_epoch` makes `fit` number the new epochs after the first
 # phase's, so both phases draw as one curve.
 
-# %% tags=["slow"] nbgrader={"grade": false, "grade_id": "train_fine", "locked": true, "schema_version": 3, "solution": false}
+# %% tags=["slow"] metrics={"val_accuracy_fine_tuned": "float(fine_accuracy)", "val_accuracy_fine_tuned_at_0": "float(np.mean(np.concatenate([(model.predict(x, verbose=0)[:, 0] > 0) == (y.numpy() == 1) for x, y in validation_dataset])))"} nbgrader={"grade": false, "grade_id": "train_fine", "locked": true, "schema_version": 3, "solution": false}
 model = fine_tune(model, fine_tune_at, base_learning_rate)
-model.run_eagerly = smoke_mode()
 trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 print(f"trainable parameters while fine-tuning: {trainable:,}")
 total_epochs = initial_epochs + fine_tune_epochs
@@ -395,7 +386,6 @@ history_fine = model.fit(train_dataset, validation_data=validation_dataset, epoc
 print(f"{fine_tune_epochs} epochs in {time.perf_counter() - start:.0f} s")
 fine_accuracy = history_fine.history["val_accuracy"][-1]
 print(f"validation accuracy: {frozen_accuracy:.3f} frozen -> {fine_accuracy:.3f} fine-tuned")
-report_metric("val_accuracy_fine_tuned", float(fine_accuracy))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "scratch_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## 6. What does transfer buy? The same network from scratch
@@ -412,7 +402,7 @@ report_metric("val_accuracy_fine_tuned", float(fine_accuracy))
 # so the averages follow the training (a pretrained base's layers already hold the right
 # ones).
 
-# %% tags=["slow"] nbgrader={"grade": false, "grade_id": "train_scratch", "locked": true, "schema_version": 3, "solution": false}
+# %% tags=["slow"] metrics={"val_accuracy_scratch": "float(scratch_accuracy)", "val_accuracy_scratch_at_0": "float(np.mean(np.concatenate([(scratch_model.predict(x, verbose=0)[:, 0] > 0) == (y.numpy() == 1) for x, y in validation_dataset])))"} nbgrader={"grade": false, "grade_id": "train_scratch", "locked": true, "schema_version": 3, "solution": false}
 seed_everything(seed)
 inputs = tf.keras.Input(shape=IMG_SHAPE)
 x = preprocess_input(data_augmenter()(inputs))
@@ -423,14 +413,13 @@ for layer in scratch_base.layers:  # statistics that can follow 90 steps (see ab
 x = tfl.Dropout(0.2)(tfl.GlobalAveragePooling2D()(scratch_base(x)))
 scratch_model = tf.keras.Model(inputs, tfl.Dense(1)(x))
 scratch_model.compile(optimizer=Adam(learning_rate=base_learning_rate),
-                      loss=BinaryCrossentropy(from_logits=True), metrics=["accuracy"], run_eagerly=smoke_mode())
+                      loss=BinaryCrossentropy(from_logits=True), metrics=["accuracy"])
 start = time.perf_counter()
 history_scratch = scratch_model.fit(train_dataset, validation_data=validation_dataset,
                                     epochs=scratch_epochs, verbose=0, shuffle=False)
 scratch_accuracy = history_scratch.history["val_accuracy"][-1]
 print(f"from scratch, {scratch_epochs} epochs in {time.perf_counter() - start:.0f} s: "
       f"validation accuracy {scratch_accuracy:.3f}")
-report_metric("val_accuracy_scratch", float(scratch_accuracy))
 
 # %% nbgrader={"grade": false, "grade_id": "plot_curves", "locked": true, "schema_version": 3, "solution": false}
 transfer_curve = history.history["val_accuracy"] + history_fine.history["val_accuracy"]
@@ -459,33 +448,6 @@ for image, label, logit, ax in zip(val_images[:8], val_labels[:8], logits[:8], a
 fig.suptitle("Fine-tuned model on validation photos (green: right, red: wrong)")
 plt.show()
 
-# %% [markdown] nbgrader={"grade": false, "grade_id": "logit_threshold_intro", "locked": true, "schema_version": 3, "solution": false}
-# **A catch in `"accuracy"`.** With one output per photo, Keras reads `metrics=["accuracy"]`
-# as `BinaryAccuracy`, which says "not alpaca" when the output is **above 0.5**. That
-# threshold is meant for probabilities. Our models output a **logit**, whose decision point
-# is 0 (a probability of 0.5); a logit of 0.5 is a probability of 0.62. So the accuracies
-# above count a photo whose logit lies between 0 and 0.5 as "alpaca", although the model
-# leans to "not alpaca". The next cell counts right answers at 0, as the pictures above do,
-# with `BinaryAccuracy(threshold=0.0)`, and shows the range of each model's logits. A model
-# that gives every photo the same answer scores the share of that class, whatever the
-# threshold.
-
-# %% nbgrader={"grade": false, "grade_id": "logit_threshold", "locked": true, "schema_version": 3, "solution": false}
-print(f"{'':22s}{'threshold 0.5':>14s}{'threshold 0':>13s}   logits from .. to")
-for key, name, trained, keras_accuracy in (("fine_tuned", "transfer, fine-tuned", model, fine_accuracy),
-                                           ("scratch", "from scratch", scratch_model, scratch_accuracy)):
-    at_zero, val_logits, val_labels = tf.keras.metrics.BinaryAccuracy(threshold=0.0), [], []
-    for images, labels in validation_dataset:  # batch by batch: the images and their own labels
-        batch_logits = trained.predict(images, verbose=0)
-        at_zero.update_state(labels, batch_logits)
-        val_logits.append(batch_logits[:, 0])
-        val_labels.append(labels.numpy())
-    val_logits, val_labels = np.concatenate(val_logits), np.concatenate(val_labels)
-    report_metric(f"val_accuracy_{key}_at_0", float(at_zero.result()))
-    print(f"{name:22s}{keras_accuracy:14.3f}{float(at_zero.result()):13.3f}"
-          f"   {val_logits.min():+.2f} .. {val_logits.max():+.2f}")
-print(f"share of alpacas (label 0) among the {len(val_labels)} validation photos: {np.mean(val_labels == 0):.3f}")
-
 # %% [markdown] nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false}
 # ## Summary
 #
@@ -505,10 +467,8 @@ print(f"share of alpacas (label 0) among the {len(val_labels)} validation photos
 #   transfer, and the new head needs few examples. The same network from random weights,
 #   on the same photos, does much worse.
 # - Match the base's preprocessing, and run its batch normalisation in inference mode
-#   (`training=False`; Keras 3 overrides it while training, so check that your base keeps
-#   its learnt statistics, as frozen layers and `pretrained_base`'s layers do).
+#   (`training=False`), so that it keeps the statistics it learnt on its large dataset.
 # - Fine-tune late layers only, with a small learning rate, after the head has trained:
 #   a random head would send large gradients into the pretrained weights.
 # - A one-unit `Dense` without activation outputs a logit: pair it with
-#   `from_logits=True`, and count right answers at its decision point, 0, with
-#   `BinaryAccuracy(threshold=0.0)`: `metrics=["accuracy"]` compares it with 0.5.
+#   `from_logits=True`; its decision point is 0 (a probability of 0.5).

@@ -72,9 +72,9 @@ if "google.colab" in sys.modules:
 # %% tags=["setup"] nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false}
 import time
 
-from cnn_course.utils import quiet_tensorflow, report_metric, seed_everything, smoke_mode
+from cnn_course.utils import quiet_tensorflow, seed_everything
 
-quiet_tensorflow()  # before TensorFlow is imported: nbgrader fails cells that log to stderr
+quiet_tensorflow()  # before TensorFlow is imported: keeps its start-up messages out of the notebook
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -86,7 +86,7 @@ from cnn_course.datasets import carla
 from cnn_course.utils import segmentation
 from cnn_course.checks import w3a2_unet_segmentation as checks
 
-# %% tags=["parameters"] nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
+# %% tags=["parameters"] smoke={"n_images": 40, "train_filters": 4, "epochs": 1, "batch_size": 8, "validation_freq": 1} nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 seed = 0                  # seeds the split-free shuffling, the weights and dropout
 IMG_SIZE = (96, 128)      # (height, width) every image and mask is resized to
 N_CLASSES = 23            # CARLA's semantic tags
@@ -99,12 +99,6 @@ learning_rate = 0.003     # Adam's first step size, decayed to 0 along a cosine 
 mirror = True             # training pairs: mirrored left to right at random, image and mask together
 validation_freq = 5       # score the held-out scenes every 5 epochs (each scoring costs time)
 buffer_size = 500         # shuffle buffer, in images
-if smoke_mode():  # CNN_COURSE_SMOKE=1 or nbgrader grading: small and fast
-    n_images = 40
-    train_filters = 4
-    epochs = 1
-    batch_size = 8
-    validation_freq = 1
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "data_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## 1. The data: street scenes and their masks
@@ -318,6 +312,16 @@ def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
     skip_connection -- (None, n_H, n_W, n_filters), the output before pooling
     """
     ### BEGIN SOLUTION
+    ### BEGIN SKELETON
+    # # About 8 lines: replace every None.
+    # conv = layers.Conv2D(None, None, activation=None, padding=None,
+    #                      kernel_initializer=None)(inputs)
+    # conv = layers.Conv2D(None, None, activation=None, padding=None,
+    #                      kernel_initializer=None)(None)
+    # # A Dropout layer on conv, only when dropout_prob is above 0 (2 lines).
+    # next_layer = None       # MaxPooling2D of conv when max_pooling, else conv itself
+    # skip_connection = None  # conv, taken before any pooling
+    ### END SKELETON
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same",
                          kernel_initializer="he_normal")(inputs)
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same",
@@ -365,6 +369,15 @@ def upsampling_block(expansive_input, contractive_input, n_filters=32):
     conv -- Keras tensor of shape (None, 2 * n_H, 2 * n_W, n_filters)
     """
     ### BEGIN SOLUTION
+    ### BEGIN SKELETON
+    # # About 7 lines: replace every None.
+    # up = layers.Conv2DTranspose(None, None, strides=None, padding=None)(expansive_input)
+    # merge = layers.concatenate([None, None], axis=None)
+    # conv = layers.Conv2D(None, None, activation=None, padding=None,
+    #                      kernel_initializer=None)(merge)
+    # conv = layers.Conv2D(None, None, activation=None, padding=None,
+    #                      kernel_initializer=None)(None)
+    ### END SKELETON
     up = layers.Conv2DTranspose(n_filters, (3, 3), strides=(2, 2), padding="same")(expansive_input)
     merge = layers.concatenate([up, contractive_input], axis=3)
     conv = layers.Conv2D(n_filters, 3, activation="relu", padding="same",
@@ -559,15 +572,15 @@ grader.check_compile_unet(compile_unet, hidden=True)
 # %% [markdown] nbgrader={"grade": false, "grade_id": "train_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## 4. Training
 #
-# On a laptop CPU the graded U-Net with 32 filters takes a minute or more per epoch. The
-# cell below trains your `unet_model` with `train_filters` filters (set in the parameters cell:
-# 8, several times faster on a CPU) for `epochs` epochs on the training scenes,
-# and reports the held-out scenes' loss and pixel accuracy every `validation_freq` epochs
+# The cell below trains your `unet_model` with `train_filters` = 8 filters (set in the
+# parameters cell) rather than the graded default of 32, because a U-Net with 8 filters trains
+# several times faster on a CPU. It trains for `epochs` epochs on the training scenes, and
+# reports the held-out scenes' loss and pixel accuracy every `validation_freq` epochs
 # (`validation_data`; they are never used to update the weights). The learning rate starts at
 # `learning_rate` and decays to zero along a cosine: large steps first, small ones at the end.
 # With a GPU, try `train_filters = 32`.
 
-# %% tags=["slow"] nbgrader={"grade": false, "grade_id": "train", "locked": true, "schema_version": 3, "solution": false}
+# %% tags=["slow"] metrics={"train_seconds": "round(train_seconds, 1)"} nbgrader={"grade": false, "grade_id": "train", "locked": true, "schema_version": 3, "solution": false}
 seed_everything(seed)
 model = unet_model((*IMG_SIZE, 3), n_filters=train_filters, n_classes=N_CLASSES)
 steps = epochs * len(train_dataset)  # batches in the whole training
@@ -578,7 +591,6 @@ history = model.fit(train_dataset, epochs=epochs, validation_data=test_dataset, 
                     shuffle=False, verbose=2)
 train_seconds = time.perf_counter() - start
 print(f"{epochs} epochs of {len(train_images)} images in {train_seconds:.0f} s")
-report_metric("train_seconds", round(train_seconds, 1))
 
 # %% nbgrader={"grade": false, "grade_id": "curves", "locked": true, "schema_version": 3, "solution": false}
 fig = segmentation.plot_history(history, validation_freq)
@@ -594,7 +606,7 @@ fig
 # divided by the pixels that are that class in either, scores each class on its own; its mean
 # over the classes present, the **mean IoU**, is the usual summary of a segmentation.
 
-# %% nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
+# %% metrics={"train_pixel_accuracy": "round(scores['train']['pixel_accuracy'], 4)", "test_pixel_accuracy": "round(scores['test']['pixel_accuracy'], 4)", "test_mean_iou": "round(scores['test']['mean_iou'], 4)"} nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
 def create_mask(pred_mask):
     """Logits (m, n_H, n_W, n_classes) -> class ids (m, n_H, n_W, 1): the best class of each pixel."""
     return tf.argmax(pred_mask, axis=-1)[..., tf.newaxis]
@@ -614,9 +626,6 @@ for split, dataset in (("train", train_dataset), ("test", test_dataset)):
     scores[split] = segmentation.segmentation_scores(*predict_masks(dataset), N_CLASSES)
     print(f"{split:5s} pixel accuracy {scores[split]['pixel_accuracy']:.3f}   "
           f"mean IoU {scores[split]['mean_iou']:.3f}")
-report_metric("train_pixel_accuracy", round(scores["train"]["pixel_accuracy"], 4))
-report_metric("test_pixel_accuracy", round(scores["test"]["pixel_accuracy"], 4))
-report_metric("test_mean_iou", round(scores["test"]["mean_iou"], 4))
 fig = segmentation.plot_iou(scores["test"]["iou"], carla.class_names(), "IoU per class, held-out scenes")
 fig
 
