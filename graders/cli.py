@@ -125,6 +125,18 @@ DEMO_MUTANTS = 2  # of each assignment
 DEMO_ATTACK = "stack-walk"  # the cheating submission (W1A1), from graders/engine/adversarial.py
 
 
+def _print_gradebook(course: Path, assignment_id: str, cohort) -> list[str]:
+    """Print the points per test read back from the gradebook; returns the unexpected scores."""
+    from cnn_course.graders.engine import cohort as ct
+
+    table = ct.scores(course, assignment_id)
+    grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
+    order = [f"{name}_tests" for name in grader.GRADED_FUNCTIONS]
+    _say(f"\nPoints per test, read back from the nbgrader gradebook ({assignment_id}):\n")
+    _say(ct.format_table({s.name: table[s.name] for s in cohort.students}, order))
+    return ct.check_scores(cohort, table)
+
+
 def cmd_demo(args) -> int:
     """A small course graded end to end by the fast grader: gradebook, cohort report, feedback."""
     from cnn_course.graders.engine import adversarial, fast
@@ -152,12 +164,7 @@ def cmd_demo(args) -> int:
         results = fast.autograde(course, assignment_id, jobs=os.cpu_count() or 1, progress=_say)
         paths = write_reports(assignment_id, results, course / "reports" / assignment_id)
         ct.run_nbgrader(course, "generate_feedback", assignment_id, "--force")
-        table = ct.scores(course, assignment_id)
-        grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
-        order = [f"{name}_tests" for name in grader.GRADED_FUNCTIONS]
-        _say(f"\nPoints per test, read back from the nbgrader gradebook ({assignment_id}):\n")
-        _say(ct.format_table({s.name: table[s.name] for s in cohort.students}, order))
-        problems = ct.check_scores(cohort, table)
+        problems = _print_gradebook(course, assignment_id, cohort)
         if problems:
             status = 1
             _say("UNEXPECTED SCORES:\n  " + "\n  ".join(problems))
@@ -193,12 +200,8 @@ def cmd_demo_nbgrader(args) -> int:
             start = time.perf_counter()
             cohort_tools.autograde(course, assignment_id, student.name)
             _say(f"  [{k:2d}/{len(cohort.students)}] {student.name:42s} {time.perf_counter() - start:5.1f} s")
+        problems = _print_gradebook(course, assignment_id, cohort)
         table = cohort_tools.scores(course, assignment_id)
-        grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
-        order = [f"{name}_tests" for name in grader.GRADED_FUNCTIONS]
-        _say(f"\nPoints per test, read back from the nbgrader gradebook ({assignment_id}):\n")
-        _say(cohort_tools.format_table({s.name: table[s.name] for s in cohort.students}, order))
-        problems = cohort_tools.check_scores(cohort, table)
         mutant_rows = [s for s in cohort.students if s.name.startswith("mutant-")]
         killed = sum(1 for s in mutant_rows if sum(v[0] for v in table[s.name].values()) <
                      sum(v[1] for v in table[s.name].values()))
