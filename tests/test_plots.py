@@ -110,3 +110,15 @@ def test_plot_timings():
         plots.plot_timings(["a", "b"], [1.0])
     with pytest.raises(ValueError, match="positive"):
         plots.plot_timings(["a"], [0.0])
+
+
+def test_a_grid_of_labels_alone_and_of_predictions_are_titled_apart():
+    from cnn_course.utils import resnet_figures
+
+    images = np.zeros((3, 4, 4, 3))
+    labels, predicted = np.array([1, 2, 3]), np.array([1, 0, 3])
+    alone = resnet_figures.plot_predictions(images, labels, title="labels")
+    assert [ax.get_title() for ax in alone.axes[:3]] == ["label 1", "label 2", "label 3"]
+    guessed = resnet_figures.plot_predictions(images, labels, predicted)
+    titles = [(ax.get_title(), ax.title.get_color()) for ax in guessed.axes[:3]]
+    assert titles[1] == ("true 2 / pred 0", "red") and titles[0] == ("true 1 / pred 1", "black")

@@ -101,8 +101,11 @@ def plot_history(history, title="ResNet50 on SIGNS"):
     return fig
 
 
-def plot_predictions(images, labels, predicted, probabilities=None, n=12, title="Predictions"):
-    """A grid of images titled "true / predicted" (with the probability), wrong ones in red."""
+def plot_predictions(images, labels, predicted=None, probabilities=None, n=12, title="Predictions"):
+    """A grid of images titled "true / predicted" (with the probability), wrong ones in red.
+
+    Without ``predicted``, each image is titled with its label only.
+    """
     n = min(n, len(images))
     if n == 0:
         raise ValueError("plot_predictions needs at least one image.")
@@ -114,6 +117,9 @@ def plot_predictions(images, labels, predicted, probabilities=None, n=12, title=
         if k >= n:
             continue
         ax.imshow(images[k])
+        if predicted is None:
+            ax.set_title(f"label {int(labels[k])}", fontsize=8)
+            continue
         text = f"true {int(labels[k])} / pred {int(predicted[k])}"
         if probabilities is not None:
             text += f"\np = {float(probabilities[k]):.2f}"

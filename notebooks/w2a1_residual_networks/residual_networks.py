@@ -148,8 +148,8 @@ train_data, test_data = make_dataset(X_train, Y_train, True), make_dataset(X_tes
 augmented_train_data = make_dataset(X_train, Y_train, True, augment=True)  # for ResNet50 (section 4)
 
 # %% nbgrader={"grade": false, "grade_id": "show_data", "locked": true, "schema_version": 3, "solution": false}
-fig = resnet_figures.plot_predictions(X_train_orig[:12], Y_train_orig[0, :12], Y_train_orig[0, :12],
-                                      title="SIGNS training images (true / true label)")
+fig = resnet_figures.plot_predictions(X_train_orig[:12], Y_train_orig[0, :12],
+                                      title="SIGNS training images and their labels")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "plain_intro", "locked": true, "schema_version": 3, "solution": false}
 # ### 1.2 An experiment: a deep plain stack against the same stack with skip connections
