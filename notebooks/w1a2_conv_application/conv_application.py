@@ -100,8 +100,8 @@ train_examples = None  # None: every training image; a number: the first ones on
 #
 # Before any model, two small helpers that the rest of the notebook uses: one turns class
 # labels into the format a multiclass loss expects, the other feeds images to a model in
-# shuffled batches. The next cell also defines two plotting helpers (not graded): a grid of
-# images with titles, and a grid of right and wrong predictions.
+# shuffled batches. The next cell also defines three plotting helpers (not graded): a grid of
+# images with titles, a grid of right and wrong predictions, and the curves of a training.
 
 # %% nbgrader={"grade": false, "grade_id": "plot_helpers", "locked": true, "schema_version": 3, "solution": false}
 def show_images(images, titles, suptitle, cols=8):
@@ -126,6 +126,23 @@ def show_predictions(images, labels, predicted, suptitle, n=6):
     picked = np.concatenate([right, wrong]).astype(int)
     titles = [f"{'ok' if k in right else 'WRONG'}: {predicted[k]} (true {labels[k]})" for k in picked]
     return show_images(images[picked], titles, suptitle, cols=n)
+
+
+# %% nbgrader={"grade": false, "grade_id": "curve_helper", "locked": true, "schema_version": 3, "solution": false}
+def show_curves(history, name, loss_name):
+    """Loss and accuracy per epoch from a Keras history: training, and validation when there is one."""
+    epochs_axis = np.arange(1, len(history["loss"]) + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
+            if key in history:
+                ax.plot(epochs_axis, history[key], marker=".", label=label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    ax_loss.set(title=f"{name}: loss per epoch", xlabel="epoch", ylabel=loss_name)
+    ax_acc.set(title=f"{name}: accuracy per epoch", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    fig.tight_layout()
+    return fig
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "convert_to_one_hot_intro", "locked": true, "schema_version": 3, "solution": false}
 # ### 1.1 One-hot labels
@@ -350,6 +367,9 @@ print(f"trained {happy_epochs} epochs in {time.perf_counter() - start:.1f} s; "
       f"last epoch: loss {happy_history.history['loss'][-1]:.3f}, "
       f"accuracy {happy_history.history['accuracy'][-1]:.3f}")
 
+# %% nbgrader={"grade": false, "grade_id": "happy_curves", "locked": true, "schema_version": 3, "solution": false}
+fig = show_curves(happy_history.history, "Happy House", "binary cross-entropy")
+
 # %% metrics={"happy_test_accuracy": "float(happy_accuracy)"} nbgrader={"grade": false, "grade_id": "happy_evaluate", "locked": true, "schema_version": 3, "solution": false}
 happy_loss, happy_accuracy = happy_model.evaluate(happy_test_ds, verbose=0)
 print(f"Happy House test set: loss {happy_loss:.3f}, accuracy {happy_accuracy:.3f}")
@@ -485,19 +505,7 @@ print(f"trained {signs_epochs} epochs in {time.perf_counter() - start:.1f} s; la
       f"accuracy {history['accuracy'][-1]:.3f}, validation accuracy {history['val_accuracy'][-1]:.3f}")
 
 # %% nbgrader={"grade": false, "grade_id": "signs_curves", "locked": true, "schema_version": 3, "solution": false}
-history = signs_history.history
-epochs_axis = np.arange(1, len(history["loss"]) + 1)
-fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
-for key, label in (("loss", "training"), ("val_loss", "validation")):
-    ax_loss.plot(epochs_axis, history[key], marker=".", label=label)
-for key, label in (("accuracy", "training"), ("val_accuracy", "validation")):
-    ax_acc.plot(epochs_axis, history[key], marker=".", label=label)
-ax_loss.set(title="SIGNS: loss per epoch", xlabel="epoch", ylabel="categorical cross-entropy")
-ax_acc.set(title="SIGNS: accuracy per epoch", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
-for ax in (ax_loss, ax_acc):
-    ax.grid(alpha=0.3)
-    ax.legend()
-fig.tight_layout()
+fig = show_curves(signs_history.history, "SIGNS", "categorical cross-entropy")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "signs_results_intro", "locked": true, "schema_version": 3, "solution": false}
 # **Which signs does the model confuse?** A confusion matrix counts, for each true class
