@@ -235,7 +235,7 @@ def failure_message(check: Callable, fn: Callable, *phrases: str, hidden: bool =
     its message.
     """
     try:
-        check(fn, hidden=True) if hidden else check(fn)  # a visible check takes no hidden argument
+        check(fn, **({"hidden": hidden} if hidden else {}))  # a visible check takes no hidden argument
     except CheckFailure as failure:
         message = str(failure)
     else:
