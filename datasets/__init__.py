@@ -19,12 +19,11 @@ from cnn_course.datasets._registry import (
     Dataset,
     DatasetError,
     data_dir,
-    generate_all,
     get,
     prepare,
     register,
     source_of,
 )
 
-__all__ = ["REGISTRY", "Dataset", "DatasetError", "data_dir", "generate_all", "get", "prepare", "register",
+__all__ = ["REGISTRY", "Dataset", "DatasetError", "data_dir", "get", "prepare", "register",
            "source_of"]

@@ -32,11 +32,12 @@ def read_h5(path: Path, spec: dict[str, tuple[tuple, str]]) -> dict[str, np.ndar
         raise
     except Exception as error:  # h5py raises OSError or others on truncated / non-HDF5 files
         raise DatasetError(f"{path} cannot be read as HDF5 ({type(error).__name__}: {error}); "
-                           "the file may be truncated or corrupt: remove it and load again") from error
+                           "the file may be truncated or corrupt: remove it and load again"
+                           ) from error
     for key, (shape, kind) in spec.items():
         value = data[key]
-        if len(value.shape) != len(shape) or any(s is not None and s != v for s, v in zip(shape, value.shape,
-                                                                                           strict=True)):
+        if len(value.shape) != len(shape) or any(
+                s is not None and s != v for s, v in zip(shape, value.shape, strict=True)):
             raise DatasetError(f"{path}: {key} has shape {value.shape}, expected {shape}")
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if value.dtype.kind not in kinds:

@@ -1,4 +1,4 @@
-"""Happy House and SIGNS: loaders, validation, offline stand-ins, galleries, difficulty.
+"""Happy House and SIGNS: loaders, validation, offline stand-ins, galleries.
 
 Both datasets keep the original course's HDF5 layout, one file per split:
 
@@ -20,21 +20,15 @@ Without the original files, a stand-in is rendered (see
 :mod:`cnn_course.datasets.render_faces_hands`): the training set of Happy House
 has 300 smiling and 300 not smiling faces. In SIGNS, k fingers are raised: the
 first k of index, middle, ring and little finger for k <= 4 (thumb folded across
-the palm), all five with the thumb for k = 5. Generating both takes about 6 s on
-one core (13 s on a busy one); the four files take 23 MB.
+the palm), all five with the thumb for k = 5. The four files take about 23 MB.
 
-Difficulty of the stand-ins, measured with :func:`measure_difficulty` (test accuracy,
-seed 0, 2 shared CPU cores): Happy House, logistic regression on raw pixels 0.69
-(50 epochs, 8 s) against a small CNN 0.95 (15 epochs, 35 s); SIGNS, 0.33 (50 epochs,
-17 s) against 0.89 (15 epochs, 74 s). The course's own models, trained as in the
-course: ``happyModel`` 0.79 after 10 epochs of batch 16 (its test accuracy swings
-between epochs with the batch-norm statistics), the SIGNS ``convolutional_model`` 0.79
-after 100 epochs of batch 64 (the course quotes about 0.8 on the original).
+Both stand-ins are real learning problems: a logistic regression on raw pixels stays far
+behind a small CNN (the course's benchmarks train both; ``docs/results.md`` in the course
+repository has the numbers).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -206,65 +200,6 @@ def gallery_happy(folder: Path | None = None, rows: int = 4, cols: int = 8):
 def gallery_signs(folder: Path | None = None, rows: int = 4, cols: int = 8):
     """A matplotlib Figure with the first training images of SIGNS and their labels."""
     return _gallery(folder, "signs", lambda y: f"k = {y}", rows, cols)
-
-
-# ----------------------------------------------------------------------------- difficulty
-
-def measure_difficulty(name: str, folder: Path | None = None, epochs=(50, 15),
-                       seed: int = 0) -> dict:
-    """Test accuracy of a logistic regression on raw pixels and of a small CNN.
-
-    ``epochs`` = (logistic, cnn), or one int for both. Inputs are scaled to [0, 1].
-    Logistic regression: Flatten -> Dense(1, sigmoid) or Dense(6, softmax), Adam 1e-3,
-    batch 32. CNN: three 3x3 conv (16, 32, 64) + 2x2 max-pool stages, Dense(64), the
-    same head, Adam 1e-3, batch 16. Both are seeded with ``keras.utils.set_random_seed``.
-    Returns {"logistic": acc, "cnn": acc, "logistic_train": acc, "cnn_train": acc,
-    "epochs": (e_log, e_cnn), "seconds": {"logistic": s, "cnn": s}}.
-    """
-    loaders = {"happy": load_happy_dataset, "signs": load_signs_dataset}
-    if name not in loaders:
-        raise ValueError(f"measure_difficulty knows {sorted(loaders)}, not {name!r}")
-    import keras
-
-    e_log, e_cnn = (epochs, epochs) if np.isscalar(epochs) else epochs
-    x_train, y_train, x_test, y_test, classes = loaders[name](folder)
-    x_train, x_test = x_train.astype("float32") / 255, x_test.astype("float32") / 255
-    y_train, y_test = y_train.ravel(), y_test.ravel()
-    binary = len(classes) == 2
-    loss = "binary_crossentropy" if binary else "sparse_categorical_crossentropy"
-
-    def fit(body: list, n_epochs: int, lr: float, batch_size: int) -> tuple[float, float, float]:
-        keras.utils.set_random_seed(seed)
-        inputs = keras.Input((64, 64, 3))
-        z = inputs
-        for layer in body:
-            z = layer(z)
-        z = (keras.layers.Dense(1, activation="sigmoid") if binary
-             else keras.layers.Dense(len(classes), activation="softmax"))(z)
-        model = keras.Model(inputs, z)
-        model.compile(keras.optimizers.Adam(lr), loss=loss, metrics=["accuracy"])
-        started = time.perf_counter()
-        model.fit(x_train, y_train, epochs=n_epochs, batch_size=batch_size, verbose=0)
-        seconds = time.perf_counter() - started
-        train_acc = model.evaluate(x_train, y_train, verbose=0)[1]
-        test_acc = model.evaluate(x_test, y_test, verbose=0)[1]
-        return float(train_acc), float(test_acc), seconds
-
-    log_train, log_test, log_s = fit([keras.layers.Flatten()], e_log, 1e-3, 32)
-    cnn_body = [  # three conv/pool stages, then a dense layer over the 8 x 8 x 64 map
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(64, activation="relu"),
-    ]
-    cnn_train, cnn_test, cnn_s = fit(cnn_body, e_cnn, 1e-3, 16)
-    return {"logistic": log_test, "cnn": cnn_test, "logistic_train": log_train,
-            "cnn_train": cnn_train, "epochs": (e_log, e_cnn),
-            "seconds": {"logistic": round(log_s, 1), "cnn": round(cnn_s, 1)}}
 
 
 # ----------------------------------------------------------------------------- registration

@@ -172,8 +172,3 @@ def test_galleries(standin, tmp_path):
     al.generate_pretrain_source(tmp_path, counts=1)
     fig = al.pretrain_gallery(tmp_path)
     assert {ax.get_title() for ax in fig.axes} == set(al.PRETRAIN_CLASSES)
-
-
-def test_measure_difficulty_rejects_unknown_names():
-    with pytest.raises(ValueError, match="measure_difficulty knows"):
-        al.measure_difficulty("happy")

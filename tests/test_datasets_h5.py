@@ -233,8 +233,3 @@ def test_galleries_show_labelled_samples(full, tmp_path):
         assert titles <= labels and len(titles) >= 2
         figure.savefig(tmp_path / f"{name}.png", dpi=50)
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
-
-
-def test_measure_difficulty_refuses_unknown_names():
-    with pytest.raises(ValueError, match="knows"):
-        hs.measure_difficulty("mnist")

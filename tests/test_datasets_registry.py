@@ -1,4 +1,5 @@
-"""The registry's rules: generate once, never overwrite, report the source, refuse partial copies."""
+"""The registry's rules: generate once, never overwrite, report the source, refuse partial
+copies."""
 
 from __future__ import annotations
 
@@ -37,11 +38,13 @@ def test_generated_once_then_reused(toy, tmp_path, capsys):
     dataset, calls = toy
     folder, source = reg.prepare("toy", tmp_path)
     assert source == "stand-in" and len(calls) == 1
-    assert (tmp_path / "a.txt").read_text() == "generated a" and (tmp_path / "sub" / "b.txt").exists()
+    assert (tmp_path / "a.txt").read_text() == "generated a"
+    assert (tmp_path / "sub" / "b.txt").exists()
     assert "generating the offline stand-in" in capsys.readouterr().out
     assert reg.prepare("toy", tmp_path) == (tmp_path, "stand-in") and len(calls) == 1
     assert "using the generated stand-in" in capsys.readouterr().out
-    assert not [p for p in tmp_path.iterdir() if "-tmp-" in p.name], "the temporary folder is cleaned up"
+    leftovers = [p for p in tmp_path.iterdir() if "-tmp-" in p.name]
+    assert not leftovers, "the temporary folder is cleaned up"
 
 
 def test_two_processes_preparing_at_once_take_turns(toy, tmp_path):
@@ -51,7 +54,8 @@ def test_two_processes_preparing_at_once_take_turns(toy, tmp_path):
     from dataclasses import replace
 
     dataset, calls = toy
-    reg.REGISTRY["toy"] = replace(dataset, generate=lambda folder: (time.sleep(0.5), dataset.generate(folder)))
+    reg.REGISTRY["toy"] = replace(
+        dataset, generate=lambda folder: (time.sleep(0.5), dataset.generate(folder)))
     results, errors = [], []
 
     def run():

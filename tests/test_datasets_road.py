@@ -42,7 +42,8 @@ def copy(small, tmp_path):
 
 def _files(folder):
     base = folder / road.FOLDER
-    return {str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(base)): p.read_bytes()
+            for p in sorted(base.rglob("*")) if p.is_file()}
 
 
 def _edit_json(path, change):
@@ -149,13 +150,6 @@ def test_test_images_are_1280x720(small):
             assert image.size == (1280, 720) and image.mode == "RGB" and image.format == "JPEG"
     test = next(r for r in road.load_annotations("test", small) if r["file"].name == "test.jpg")
     assert (test["classes"] == road.CAR).sum() >= 5, "test.jpg shows several cars"
-
-
-def test_box_statistics(small):
-    stats = road.box_statistics("train", small)
-    assert stats["images"] == SMALL["train"]
-    assert stats["boxes"] == sum(stats["per_class"].values()) == sum(stats["sizes"].values())
-    assert stats["boxes_per_image"]["min"] >= 1 and "car" in stats["per_class"]
 
 
 def test_generation_is_deterministic(small, tmp_path):

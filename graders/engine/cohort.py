@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,9 +46,11 @@ def run_nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.Com
     bin_dir = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from the same environment
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore",
            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-    proc = subprocess.run([nbgrader_bin(), *args], cwd=course, env=env, capture_output=True, text=True)
+    proc = subprocess.run([nbgrader_bin(), *args], cwd=course, env=env, capture_output=True,
+                          text=True)
     if check and proc.returncode != 0:
-        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise RuntimeError(f"`nbgrader {' '.join(args)}` failed ({proc.returncode}):\n"
+                           f"{proc.stdout}\n{proc.stderr}")
     return proc
 
 
@@ -70,7 +71,8 @@ def notebook_name(assignment_id: str) -> str:
 
 
 def generate_release(course: Path, assignment_id: str) -> Path:
-    """nbgrader generate_assignment from the built source; fails if a source .py reached the release."""
+    """nbgrader generate_assignment from the built source; fails if a source .py reached the
+    release."""
     run_nbgrader(course, "generate_assignment", assignment_id, "--force")
     released = course / "release" / assignment_id / f"{notebook_name(assignment_id)}.ipynb"
     leaked = list(released.parent.rglob("*.py"))
@@ -141,12 +143,14 @@ def nbgrader_grades_mutants(assignment_id: str) -> bool:
     """
     import importlib
 
-    return bool(getattr(importlib.import_module(f"cnn_course.graders.{assignment_id}"), "NBGRADER_MUTANTS", False))
+    grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
+    return bool(getattr(grader, "NBGRADER_MUTANTS", False))
 
 
 def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = None,
                  max_mutants: int | None = None, classroom=None) -> Cohort:
-    """Release the assignment and submit the reference, the blank release and (maybe) the first mutants.
+    """Release the assignment; submit the reference, the blank release and (maybe) the first
+    mutants.
 
     ``classroom(released_path, answered_notebook) -> notebook``, when given, plays the
     student: the reference submission is what it returns (the answered release as the
@@ -161,7 +165,8 @@ def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = N
     released = release(course, assignment_id)
     cohort = Cohort(course, assignment_id)
     answered = fill_release(released)
-    submit(course, "reference", assignment_id, classroom(released, answered) if classroom else answered)
+    reference = classroom(released, answered) if classroom else answered
+    submit(course, "reference", assignment_id, reference)
     cohort.students.append(Student("reference", frozenset(), "the source solution"))
     submit(course, "blank", assignment_id, nbformat.read(released, as_version=4))
     cohort.students.append(Student("blank", None, "the blank release"))
@@ -208,21 +213,25 @@ def check_scores(cohort: Cohort, table: dict) -> list[str]:
             if should_fail and score != 0:
                 problems.append(f"{student.name}: {test_id} scored {score}/{max_score}, expected 0")
             if not should_fail and score != max_score:
-                problems.append(f"{student.name}: {test_id} scored {score}/{max_score}, expected full marks")
+                problems.append(f"{student.name}: {test_id} scored {score}/{max_score}, "
+                                "expected full marks")
         if student.expected_failures:
             unknown = set(student.expected_failures) - set(grades)
             if unknown:
-                problems.append(f"{student.name}: expected failures {sorted(unknown)} are not test cells")
+                problems.append(f"{student.name}: expected failures {sorted(unknown)} are not "
+                                "test cells")
     return problems
 
 
 def format_table(table: dict, order: list[str]) -> str:
     """Students x tests, points scored, as a plain-text table."""
-    tests = sorted({t for grades in table.values() for t in grades}, key=lambda t: order.index(t) if t in order else 99)
+    tests = sorted({t for grades in table.values() for t in grades},
+                   key=lambda t: order.index(t) if t in order else 99)
     short = [t.removesuffix("_tests") for t in tests]
     width = max(len(s) for s in table) + 2
     cols = [max(len(s), 5) for s in short]
-    lines = ["student".ljust(width) + " ".join(s.rjust(c) for s, c in zip(short, cols, strict=True)) + "   total"]
+    header = " ".join(s.rjust(c) for s, c in zip(short, cols, strict=True))
+    lines = ["student".ljust(width) + header + "   total"]
     for student, grades in table.items():
         cells = []
         for t, c in zip(tests, cols, strict=True):
@@ -232,8 +241,3 @@ def format_table(table: dict, order: list[str]) -> str:
         maximum = sum(m for _, m in grades.values())
         lines.append(student.ljust(width) + " ".join(cells) + f"   {total:g}/{maximum:g}")
     return "\n".join(lines)
-
-
-def copy_feedback(course: Path, destination: Path) -> None:
-    if (course / "feedback").exists():
-        shutil.copytree(course / "feedback", destination, dirs_exist_ok=True)
