@@ -8,6 +8,9 @@ the first problem, and ends with ``All tests passed.``:
   dataset's own loader reads) and a small PNG pair written here from known pixels and ids;
 - ``check_preprocess``: a 480x640 image and mask, eagerly and inside ``Dataset.map``;
   the expected 96x128 outputs are stored in ``expected/``;
+- ``check_annotations_to_mask``: two small hand-made cases, whose expected masks are written
+  below as data, and the shapes of the first annotated frame, whose expected mask is stored
+  in ``expected/``;
 - ``check_conv_block``, ``check_upsampling_block``, ``check_unet_model``: the layer list
   of the student's blocks and model, compared with the layer rows of the configurations
   the notebook describes (written below as data, one row per layer) and, for the model,
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +33,7 @@ from PIL import Image
 from cnn_course.checks import expected
 from cnn_course.checks._checking import (
     CheckFailure,
+    call_student,
     call_unchecked,
     expect_close,
     expect_tuple,
@@ -260,6 +265,93 @@ def check_preprocess(preprocess: Callable) -> None:
     print("All tests passed.")
 
 
+# ------------------------------------------------------------ annotations_to_mask
+# A road box, a car triangle over it and a sign box last, on a 6x9 mask. The sign box's right
+# and bottom sides pass through pixel centres (x = 7.5, y = 1.5): those pixels are outside.
+PAINT_SHAPES = [{"label": 7, "box": (0, 3, 9, 6)},
+                {"label": 10, "polygon": [(1.2, 0.8), (7.7, 2.1), (2.3, 5.9)]},
+                {"label": 12, "box": (5.5, 0, 7.5, 1.5)}]
+PAINT_MASK = np.array([[0, 0, 0, 0, 0, 12, 12, 0, 0],
+                       [0, 10, 10, 10, 10, 0, 0, 0, 0],
+                       [0, 0, 10, 10, 10, 10, 10, 0, 0],
+                       [7, 7, 10, 10, 10, 10, 7, 7, 7],
+                       [7, 7, 10, 10, 7, 7, 7, 7, 7],
+                       [7, 7, 10, 7, 7, 7, 7, 7, 7]], dtype=np.uint8)
+# A five-pointed star drawn in one stroke (each vertex joins the second next point of a
+# pentagon) on an 11x11 mask: rays from its middle cross four edges, so the middle is outside.
+STAR_SHAPES = [{"label": 4,
+                "polygon": [(5.6, 0.2), (8.9, 10.3), (0.3, 4.1), (10.9, 4.1), (2.3, 10.3)]}]
+STAR_MASK = np.array([[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                      [0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0],
+                      [0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0],
+                      [0, 0, 0, 0, 0, 4, 4, 0, 0, 0, 0],
+                      [0, 4, 4, 4, 0, 0, 0, 4, 4, 4, 0],
+                      [0, 0, 4, 4, 0, 0, 0, 4, 4, 0, 0],
+                      [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                      [0, 0, 0, 4, 4, 0, 4, 4, 0, 0, 0],
+                      [0, 0, 0, 4, 4, 0, 4, 4, 0, 0, 0],
+                      [0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0],
+                      [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]], dtype=np.uint8)
+ANNOTATED_FRAME = 0  # the visible frame; the hidden check takes the others
+RULES = ("Shapes are painted in list order (a later shape covers an earlier one); x is the column "
+         "and y the row; a pixel (r, c) is inside when its centre (c + 0.5, r + 0.5) is: for a box "
+         "x0 <= c + 0.5 < x1 and y0 <= r + 0.5 < y1, for a polygon by the even-odd rule.")
+EVEN_ODD = ("Toggle a pixel for every edge its ray crosses (the even-odd rule): crossing two edges "
+            "puts it back outside.")
+
+
+@cache
+def frame_shapes(k: int) -> tuple[list[dict], int, int]:
+    """(shapes, height, width) of annotated frame k, as read from its annotation file."""
+    from cnn_course.datasets import carla_annotations
+
+    _, mask = carla_annotations.frame(k)
+    return carla_annotations.trace_annotations(mask, seed=k), *mask.shape
+
+
+def check_annotations_to_mask_case(annotations_to_mask, shapes, height, width, expected_mask, label,
+                                   hint=RULES, show=False):
+    """annotations_to_mask on one list of shapes, compared pixel by pixel with the expected mask."""
+    mask = call_student(annotations_to_mask, shapes, height, width)
+    if mask is None:
+        raise CheckFailure("annotations_to_mask returned None: did you forget to return the mask?")
+    if not isinstance(mask, np.ndarray):
+        raise CheckFailure("annotations_to_mask must return a numpy array, got "
+                           f"{type(mask).__name__}.")
+    _expect_shape(mask, (height, width), f"the mask ({label})",
+                  "(height, width): one class id per pixel.")
+    if mask.dtype != np.uint8:
+        raise CheckFailure(f"the mask ({label}) has dtype {mask.dtype}, expected uint8, the dtype "
+                           "of the dataset's masks: start from np.zeros((height, width), "
+                           "dtype=np.uint8).")
+    wrong = mask != expected_mask
+    if wrong.any():
+        r, c = (int(i) for i in np.argwhere(wrong)[0])
+        message = (f"the mask ({label}) is wrong at {int(wrong.sum())} of {wrong.size} pixels; "
+                   f"first at row {r}, column {c} (centre x = {c + 0.5}, y = {r + 0.5}): got "
+                   f"{mask[r, c]}, expected {expected_mask[r, c]}. {hint}")
+        if show:
+            message += f"\nExpected:\n{expected_mask}\nGot:\n{mask}"
+        raise CheckFailure(message)
+
+
+def check_annotations_to_mask(annotations_to_mask: Callable) -> None:
+    """annotations_to_mask paints boxes and polygons in order, by pixel centre, even-odd."""
+    print("A road box, a car triangle and a sign box on a 6x9 mask, painted in that order ...")
+    check_annotations_to_mask_case(annotations_to_mask, PAINT_SHAPES, 6, 9, PAINT_MASK,
+                                   "road, car, sign", show=True)
+    print("A five-pointed star drawn in one stroke on an 11x11 mask: its middle is outside ...")
+    check_annotations_to_mask_case(annotations_to_mask, STAR_SHAPES, 11, 11, STAR_MASK, "star",
+                                   show=True, hint=EVEN_ODD)
+    shapes, height, width = frame_shapes(ANNOTATED_FRAME)
+    name = f"annotated_{ANNOTATED_FRAME:02d}"
+    print(f"The {len(shapes)} shapes of frame {name} ({height}x{width}) ...")
+    expected_mask = expected.get(ASSIGNMENT_ID, "annotations_to_mask", "frame", 0).astype(np.uint8)
+    check_annotations_to_mask_case(annotations_to_mask, shapes, height, width, expected_mask,
+                                   f"frame {name}")
+    print("All tests passed.")
+
+
 # ----------------------------------------------------------- layer lists of the U-Net
 def layer_rows(model: keras.Model, what: str) -> list:
     """summary rows of a model, with the settings the course leaves free blanked out: the initializer
@@ -394,9 +486,12 @@ def check_compile_unet(compile_unet: Callable) -> None:
 # ------------------------------------------------------------ stored expected outputs
 def visible_cases() -> dict:
     """{function: {case: (args, kwargs)}}: the visible cases whose outputs ``expected/`` stores."""
-    return {"preprocess": {"480x640": (preprocess_case("visible", (480, 640)), {})}}
+    return {"preprocess": {"480x640": (preprocess_case("visible", (480, 640)), {})},
+            "annotations_to_mask": {"frame": (frame_shapes(ANNOTATED_FRAME), {})}}
 
 
 def visible_outputs(function: str, result) -> list[np.ndarray]:
-    """The arrays of a result that ``expected/`` stores: (input_image, input_mask)."""
+    """The arrays of a result that ``expected/`` stores: (input_image, input_mask), or the mask."""
+    if function == "annotations_to_mask":
+        return [np.asarray(result)]
     return [np.asarray(r) for r in result]

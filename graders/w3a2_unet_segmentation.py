@@ -6,8 +6,9 @@ Each graded function ``f`` of the notebook has ``check_f(fn, hidden=False)``:
   (the course's sizes and fixed seeds; it prints what it checks);
 - ``hidden=True`` (the hidden test): other image sizes, filter counts and PNG flavours,
   run inside ``tf.data`` as the notebook does, compared with independent oracles (the
-  pixels the PNGs were written from, ``tf.image.resize`` for resizing, a U-Net built here
-  for the layer lists) and with the reference outputs in ``graders/reference/``.
+  pixels the PNGs were written from, ``tf.image.resize`` for resizing, matplotlib's
+  point-in-path test for painting annotations, a U-Net built here for the layer lists) and
+  with the reference outputs in ``graders/reference/``.
 
 Every check raises ``CheckFailure`` with a sentence on the first problem and
 returns None when the function is right.
@@ -27,12 +28,14 @@ from cnn_course.checks._checking import rng_for
 from cnn_course.checks._keras_checks import build_model, expect_loss_falls, expect_params
 from cnn_course.checks.w3a2_unet_segmentation import (
     IMG_SIZE,
+    check_annotations_to_mask_case,
     check_conv_block_case,
     check_preprocess_case,
     check_process_path_case,
     check_upsampling_case,
     compiled_by,
     expect_same_layers,
+    frame_shapes,
     layer_rows,
     preprocess_case,
     random_pair,
@@ -49,7 +52,8 @@ import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
 ASSIGNMENT_ID = "w3a2_unet_segmentation"
-GRADED_FUNCTIONS = ("process_path", "preprocess", "conv_block", "upsampling_block", "unet_model", "compile_unet")
+GRADED_FUNCTIONS = ("process_path", "preprocess", "annotations_to_mask", "conv_block",
+                    "upsampling_block", "unet_model", "compile_unet")
 NBGRADER_MUTANTS = False  # TensorFlow: mutants are graded at function level only
 
 
@@ -104,6 +108,101 @@ def check_preprocess(preprocess: Callable, hidden: bool = False) -> None:
         expected = [stored[f"preprocess/{case}/{k}"] for k in range(2)]
         check_preprocess_case(preprocess, *args, f"hidden case {case}", expected, in_map=True)
         check_preprocess_case(preprocess, *args, f"hidden case {case}", resize_oracle(*args))
+    print("Hidden tests passed.")
+
+
+# ------------------------------------------------------------ annotations_to_mask
+def paint_oracle(shapes, height: int, width: int) -> np.ndarray:
+    """The independent oracle of annotations_to_mask, shape by shape in order: a polygon holds
+    the pixel centres matplotlib's point-in-path test (even-odd crossings, in C) puts inside
+    it; a box holds the rows and columns from ceil(start - 0.5) to ceil(end - 0.5), the
+    centres c + 0.5 with start <= c + 0.5 < end, cut to the mask."""
+    from matplotlib.path import Path as PointPath
+
+    mask = np.zeros((height, width), np.uint8)
+    columns, rows = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
+    centres = np.column_stack([columns.ravel(), rows.ravel()])
+    for shape in shapes:
+        if "box" in shape:
+            x0, y0, x1, y1 = shape["box"]
+            c0, c1 = (int(np.clip(np.ceil(v - 0.5), 0, width)) for v in (x0, x1))
+            r0, r1 = (int(np.clip(np.ceil(v - 0.5), 0, height)) for v in (y0, y1))
+            mask[r0:r1, c0:c1] = shape["label"]
+        else:
+            inside = PointPath(np.asarray(shape["polygon"], float)).contains_points(centres)
+            mask[inside.reshape(height, width)] = shape["label"]
+    return mask
+
+
+def _star(cx, cy, radius, turn=0.3):
+    """A five-pointed star drawn in one stroke (vertex k joins vertex k + 2 of a pentagon)."""
+    angles = turn + np.arange(5) * 4 * np.pi / 5
+    return [(round(cx + radius * np.cos(a), 2), round(cy + radius * np.sin(a), 2)) for a in angles]
+
+
+def _random_shapes(name: str, height: int, width: int, count: int) -> list[dict]:
+    """Random polygons (3 to 8 vertices, some crossing themselves, some reaching outside) and boxes
+    (some sides on pixel centres); no polygon passes through a pixel centre."""
+    from cnn_course.datasets.carla_annotations import ambiguous
+
+    rng = rng_for(ASSIGNMENT_ID, "paint", name)
+    shapes = []
+    while len(shapes) < count:
+        label = int(rng.integers(1, 23))
+        if rng.random() < 0.3:
+            x = np.sort(rng.integers(-4, 2 * width + 4, 2)) / 2  # halves: some sides on centres
+            y = np.sort(rng.integers(-4, 2 * height + 4, 2)) / 2
+            if x[0] < x[1] and y[0] < y[1]:
+                box = (float(x[0]), float(y[0]), float(x[1]), float(y[1]))
+                shapes.append({"label": label, "box": box})
+            continue
+        n = int(rng.integers(3, 9))
+        low, high = (-0.2 * width, -0.2 * height), (1.2 * width, 1.2 * height)
+        points = np.round(rng.uniform(low, high, (n, 2)), 2)
+        if not ambiguous(points):
+            shapes.append({"label": label, "polygon": [(float(a), float(b)) for a, b in points]})
+    return shapes
+
+
+@cache
+def paint_cases() -> dict[str, tuple[list[dict], int, int]]:
+    """{case: (shapes, height, width)} of the hidden check."""
+    cases = {
+        "overlapping shapes, 13x17": (
+            [{"label": 9, "polygon": [(1.3, 1.2), (15.2, 2.7), (12.6, 11.9), (2.2, 10.4)]},
+             {"label": 10, "polygon": [(6.2, 4.1), (16.8, 6.3), (9.3, 12.8)]},
+             {"label": 3, "box": (3, 6, 11, 9)}], 13, 17),
+        "a concave polygon (a U), 15x21": (
+            [{"label": 8, "polygon": [(2.2, 1.1), (6.3, 1.1), (6.3, 10.2), (14.7, 10.2),
+                                      (14.7, 1.1), (18.9, 1.1), (18.9, 13.8), (2.2, 13.8)]}],
+            15, 21),
+        "two stars and a box over them, 19x27": (
+            [{"label": 4, "polygon": _star(8.1, 9.2, 8.6)},
+             {"label": 12, "polygon": _star(18.3, 10.1, 7.9, 1.1)},
+             {"label": 5, "box": (12.5, 2.5, 14.5, 16.5)}], 19, 27),
+        "shapes reaching beyond the border, 9x12": (
+            [{"label": 7, "box": (-3, 4, 30, 20)}, {"label": 1, "box": (-2.5, -1.5, 4.5, 5.5)},
+             {"label": 11, "polygon": [(-5.1, -3.3), (8.2, 2.9), (14.3, 12.8), (2.3, 15.2)]}],
+            9, 12),
+        "no shapes, 5x7": ([], 5, 7),
+        "one row, 1x9": ([{"label": 6, "polygon": [(0.2, -1.1), (6.3, 0.1), (3.4, 2.2)]},
+                          {"label": 2, "box": (6.5, 0, 8.5, 0.5)}], 1, 9),
+        "random shapes, 23x31": (_random_shapes("random", 23, 31, 9), 23, 31),
+        "random shapes, 40x11": (_random_shapes("tall", 40, 11, 6), 40, 11),
+    }
+    for k in (1, 2, 3):
+        shapes, height, width = frame_shapes(k)
+        cases[f"frame annotated_{k:02d}, {height}x{width}"] = (shapes, height, width)
+    return cases
+
+
+def check_annotations_to_mask(annotations_to_mask: Callable, hidden: bool = False) -> None:
+    """annotations_to_mask paints boxes and polygons in order, by pixel centre, even-odd."""
+    if not hidden:
+        return visible.check_annotations_to_mask(annotations_to_mask)
+    for case, (shapes, height, width) in paint_cases().items():
+        check_annotations_to_mask_case(annotations_to_mask, shapes, height, width,
+                                       paint_oracle(shapes, height, width), f"hidden case: {case}")
     print("Hidden tests passed.")
 
 
@@ -267,6 +366,34 @@ MUTANTS: tuple[Mutant, ...] = (
        [(_REDUCE, "mask[..., :1]")], ["process_path"]),
     _m("mask_bilinear", "preprocess", "resizes the mask with bilinear interpolation",
        [('mask, IMG_SIZE, method="nearest"', 'mask, IMG_SIZE, method="bilinear"')], ["preprocess"]),
+    _m("paint_order_reversed", "annotations_to_mask", "paints the shapes from last to first",
+       [("for shape in annotations:\n", "for shape in annotations[::-1]:\n")],
+       ["annotations_to_mask"]),
+    _m("paint_x_as_row", "annotations_to_mask", "takes (x, y) as (row, column)",
+       [('points = np.asarray(shape["polygon"], dtype=float)',
+         'points = np.asarray(shape["polygon"], dtype=float)[:, ::-1]'),
+        ("inside = (x0 <= xs) & (xs < x1) & (y0 <= ys) & (ys < y1)",
+         "inside = (y0 <= xs) & (xs < y1) & (x0 <= ys) & (ys < x1)")], ["annotations_to_mask"]),
+    _m("paint_box_end_inclusive", "annotations_to_mask",
+       "keeps the centres on a box's right and bottom sides",
+       [("(xs < x1) & (y0 <= ys) & (ys < y1)", "(xs <= x1) & (y0 <= ys) & (ys <= y1)")],
+       ["annotations_to_mask"]),
+    _m("paint_pixel_corners", "annotations_to_mask",
+       "tests the pixels' top-left corners, not their centres",
+       [("xs = np.arange(width) + 0.5", "xs = np.arange(width) + 0.0"),
+        ("ys = np.arange(height)[:, np.newaxis] + 0.5",
+         "ys = np.arange(height)[:, np.newaxis] + 0.0")],
+       ["annotations_to_mask"]),
+    _m("paint_nonzero_winding", "annotations_to_mask", "fills polygons by the nonzero winding rule",
+       [("inside = np.zeros((height, width), dtype=bool)",
+         "winding = np.zeros((height, width), dtype=int)"),
+        ("inside ^= crosses & (xs < x_cross)",
+         "winding += np.where(crosses & (xs < x_cross), int(np.sign(y1 - y0)), 0)\n"
+         "                inside = winding != 0")], ["annotations_to_mask"]),
+    _m("paint_float_mask", "annotations_to_mask",
+       "returns a float64 mask (np.zeros without a dtype)",
+       [("mask = np.zeros((height, width), dtype=np.uint8)", "mask = np.zeros((height, width))")],
+       ["annotations_to_mask"]),
     _m("pool_before_skip", "conv_block", "takes the skip connection after max pooling",
        [("skip_connection = conv", "skip_connection = next_layer")], ["conv_block", "unet_model"]),
     _m("dropout_ignored", "conv_block", "never adds the Dropout layer",

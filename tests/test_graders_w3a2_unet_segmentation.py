@@ -200,3 +200,102 @@ def test_a_compile_that_returns_nothing_is_told_to_return_the_model():
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
 
     _raises(grader.check_compile_unet, compile_unet, "return model")
+
+
+# ------------------------------------------------------------ annotations_to_mask
+def test_the_paint_oracle_is_even_odd_and_agrees_with_the_solution_on_every_case(solution):
+    """matplotlib's point-in-path test (the oracle) and the solution's crossing number agree."""
+    middle = grader.paint_oracle(checks.STAR_SHAPES, 11, 11)[5, 5]
+    assert middle == 0, "a star drawn in one stroke has an empty middle under the even-odd rule"
+    for case, (shapes, height, width) in grader.paint_cases().items():
+        np.testing.assert_array_equal(solution.annotations_to_mask(shapes, height, width),
+                                      grader.paint_oracle(shapes, height, width), err_msg=case)
+
+
+def test_the_visible_masks_are_the_oracles():
+    """The masks written as data in the student package, and the stored frame mask."""
+    np.testing.assert_array_equal(grader.paint_oracle(checks.PAINT_SHAPES, 6, 9), checks.PAINT_MASK)
+    np.testing.assert_array_equal(grader.paint_oracle(checks.STAR_SHAPES, 11, 11), checks.STAR_MASK)
+    shapes, height, width = checks.frame_shapes(checks.ANNOTATED_FRAME)
+    stored = expected.get(AID, "annotations_to_mask", "frame", 0)
+    np.testing.assert_array_equal(stored, grader.paint_oracle(shapes, height, width))
+
+
+def test_no_polygon_of_the_checks_passes_through_a_pixel_centre_and_boxes_test_the_sides():
+    from cnn_course.datasets.carla_annotations import ambiguous
+
+    cases = {**grader.paint_cases(), "road, car, sign": (checks.PAINT_SHAPES, 6, 9),
+             "star": (checks.STAR_SHAPES, 11, 11),
+             "frame 0": checks.frame_shapes(checks.ANNOTATED_FRAME)}
+    for case, (shapes, _, _) in cases.items():
+        assert not [s for s in shapes if "polygon" in s and ambiguous(s["polygon"])], case
+    boxes = [s["box"] for shapes, _, _ in cases.values() for s in shapes if "box" in s]
+    assert any(v % 1 == 0.5 for box in boxes for v in box), "a box side on pixel centres"
+
+
+def test_ambiguous_finds_vertices_and_edges_through_pixel_centres():
+    from cnn_course.datasets.carla_annotations import ambiguous
+
+    assert ambiguous([(0.2, 0.5), (3.1, 2.2), (1.3, 4.1)])  # a vertex on the row of centres y = 0.5
+    assert ambiguous([(0.0, 0.0), (4.0, 4.0), (0.0, 4.2)])  # the diagonal meets (1.5, 1.5)
+    assert not ambiguous([(0.1, 0.2), (4.1, 4.3), (0.2, 4.2)])
+
+
+def test_the_annotated_frames_redraw_the_renderers_masks():
+    """The traced shapes, painted by the oracle, agree with the renderer's mask almost everywhere;
+    they hold polygons and boxes."""
+    from cnn_course.datasets import carla_annotations
+
+    kinds = set()
+    for k in range(carla_annotations.N_FRAMES):
+        _, mask = carla_annotations.frame(k)
+        shapes = carla_annotations.trace_annotations(mask, seed=k)
+        painted = grader.paint_oracle(shapes, *mask.shape)
+        assert (painted == mask).mean() > 0.97, k
+        kinds |= {"box" if "box" in s else "polygon" for s in shapes}
+    assert kinds == {"box", "polygon"}
+
+
+def test_annotation_files_and_masks_round_trip_in_the_datasets_format(tmp_path, solution):
+    from cnn_course.datasets import carla, carla_annotations
+
+    frames = carla_annotations.annotated_frames(tmp_path, count=1)
+    shapes, height, width = carla_annotations.read_annotations(frames[0]["annotation_path"])
+    traced = carla_annotations.trace_annotations(carla_annotations.frame(0)[1], seed=0)
+    assert (height, width) == (480, 640) and len(shapes) == len(traced)
+    for read, made in zip(shapes, traced, strict=True):
+        assert read["label"] == made["label"] and set(read) == set(made)
+        np.testing.assert_array_equal(np.asarray(read.get("box", read.get("polygon"))),
+                                      np.asarray(made.get("box", made.get("polygon"))))
+    mask = solution.annotations_to_mask(shapes, height, width)
+    carla_annotations.write_mask(frames[0]["mask_path"], mask)
+    image, ids = carla.load_pair(frames[0]["image_path"], frames[0]["mask_path"])
+    np.testing.assert_array_equal(image, carla_annotations.frame(0)[0])
+    np.testing.assert_array_equal(ids, mask)
+    with pytest.raises(ValueError, match="uint8"):
+        carla_annotations.write_mask(tmp_path / "wrong.png", mask.astype(np.int64))
+
+
+def test_a_painter_drawing_with_pillow_is_told_about_pixel_centres():
+    """PIL's polygon fill also takes the pixels its outline touches: not the course's rule."""
+    from PIL import Image, ImageDraw
+
+    def annotations_to_mask(annotations, height, width):
+        image = Image.new("L", (width, height), 0)
+        draw = ImageDraw.Draw(image)
+        for shape in annotations:
+            if "box" in shape:
+                x0, y0, x1, y1 = shape["box"]
+                draw.rectangle((x0, y0, x1, y1), fill=shape["label"])
+            else:
+                draw.polygon(shape["polygon"], fill=shape["label"])
+        return np.asarray(image, dtype=np.uint8)
+
+    _raises(grader.check_annotations_to_mask, annotations_to_mask, "centre (c + 0.5, r + 0.5)")
+
+
+def test_a_mask_of_another_dtype_is_told_about_uint8():
+    def annotations_to_mask(annotations, height, width):
+        return np.zeros((height, width), dtype=np.int64)
+
+    _raises(grader.check_annotations_to_mask, annotations_to_mask, "dtype int64", "uint8")

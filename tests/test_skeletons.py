@@ -32,7 +32,7 @@ from cnn_course.graders.authoring.skeletons import (
 SKELETONS = {
     "w1a1_conv_step_by_step": {"conv_forward", "pool_forward", "conv_backward", "pool_backward"},
     "w2a1_residual_networks": {"identity_block", "convolutional_block"},
-    "w3a2_unet_segmentation": {"conv_block", "upsampling_block"},
+    "w3a2_unet_segmentation": {"annotations_to_mask", "conv_block", "upsampling_block"},
 }
 CELL = '''def f(x):
     """Doc."""

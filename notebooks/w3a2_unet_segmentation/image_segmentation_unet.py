@@ -20,6 +20,8 @@
 #
 # **Learning objectives.** By the end of this notebook you will be able to:
 #
+# - label a dataset for semantic image segmentation: turn the polygons and boxes an
+#   annotator drew on a frame into a mask of class ids, in the dataset's own format;
 # - build a U-Net: its contracting path, its expanding path and the skip connections
 #   between them;
 # - explain the difference between a regular CNN classifier and a U-Net;
@@ -33,6 +35,9 @@
 # - Each graded function has a `# YOUR CODE HERE` marker followed by
 #   `raise NotImplementedError()`: replace that line with your code, and do not change
 #   the function's name, arguments or return line.
+# - Some graded cells (`annotations_to_mask`, `conv_block`, `upsampling_block`) also hold a
+#   skeleton under that line: the steps as commented lines and code with `None`
+#   placeholders. Delete the `raise` line, then replace every `None` with your code.
 # - Run the test cell under each function. The **visible tests** print what they check and
 #   end with `All tests passed.`; when something is wrong they stop with a sentence saying
 #   what. **Hidden tests** (other image sizes, filter counts and file formats) run when your
@@ -82,7 +87,7 @@ import tensorflow as tf
 import keras
 from keras import layers
 
-from cnn_course.datasets import carla
+from cnn_course.datasets import carla, carla_annotations
 from cnn_course.utils import segmentation
 from cnn_course.checks import w3a2_unet_segmentation as checks
 
@@ -254,6 +259,160 @@ fig, axes = plt.subplots(1, 2, figsize=(8, 3))
 axes[0].imshow(images[0])
 axes[1].imshow(carla.colourise(masks[0, ..., 0]), interpolation="nearest")
 for ax, title in zip(axes, ("image, 96x128", "mask, 96x128 (coloured by class)"), strict=True):
+    ax.set_title(title)
+    ax.axis("off")
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "labelling_intro", "locked": true, "schema_version": 3, "solution": false}
+# ### 1.4 Labelling new frames
+#
+# Where do masks come from? People draw them. In an annotation tool (LabelMe, CVAT, ...) an
+# annotator outlines each region of a frame, a polygon around the road, a box around a
+# sign, picks its class, and the tool saves the shapes, one JSON file per frame. Labelling a
+# dataset means turning those shapes into masks in the dataset's own format. The next cell
+# writes four new street frames (none of them is in the training or held-out scenes) and
+# their annotation files, and draws the shapes of the first one.
+# `carla_annotations.read_annotations` reads a file as a list of shapes, **in the order they
+# were drawn**:
+#
+# - `{"label": 7, "polygon": [(x0, y0), (x1, y1), ...]}`: a polygon, its vertices in order;
+#   the last vertex joins the first;
+# - `{"label": 12, "box": (x0, y0, x1, y1)}`: a box, with `x0 < x1` and `y0 < y1`.
+#
+# `label` is the class id, and coordinates are pixels from the top-left corner of the frame:
+# `x` is the column, `y` the row (not `(row, col)` as numpy indexes). Pixel `(r, c)` (row `r`,
+# column `c`) is the square from `(c, r)` to `(c + 1, r + 1)`; its centre is
+# `(c + 0.5, r + 0.5)`.
+
+# %% nbgrader={"grade": false, "grade_id": "annotations", "locked": true, "schema_version": 3, "solution": false}
+frames = carla_annotations.annotated_frames()
+shapes, height, width = carla_annotations.read_annotations(frames[0]["annotation_path"])
+kinds = ["box" if "box" in shape else "polygon" for shape in shapes]
+print(f"{frames[0]['name']}: {height}x{width}, {kinds.count('polygon')} polygons and "
+      f"{kinds.count('box')} boxes, in drawing order; the first and the last:")
+print(" ", shapes[0]["label"], carla.class_names()[shapes[0]["label"]], kinds[0],
+      [tuple(round(v, 1) for v in p) for p in shapes[0].get("polygon", [])][:4], "...")
+print(" ", shapes[-1]["label"], carla.class_names()[shapes[-1]["label"]], kinds[-1])
+fig, ax = plt.subplots(figsize=(7, 5.4))
+ax.imshow(plt.imread(frames[0]["image_path"]))
+carla_annotations.draw_shapes(ax, shapes)
+ax.set_title("A new frame and the shapes drawn on it (coloured by class)")
+ax.axis("off")
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "annotations_to_mask_intro", "locked": true, "schema_version": 3, "solution": false}
+# Write `annotations_to_mask(annotations, height, width)`, which paints a list of shapes into
+# a mask:
+#
+# - the mask has shape `(height, width)` and dtype `uint8`, one class id per pixel, and holds
+#   **0 where no shape is drawn**: 0 is "Unlabeled" among CARLA's tags, which in these frames
+#   is also the sky, so annotators never draw the sky;
+# - **shapes are drawn in list order**, each painting its class over what is already there,
+#   like layers of paint: a car drawn after the road covers that part of the road;
+# - **a pixel belongs to a shape when its centre lies inside the shape.** For a box:
+#   `x0 <= c + 0.5 < x1` and `y0 <= r + 0.5 < y1` (a centre exactly on the left or top
+#   side is inside, on the right or bottom side outside). For a polygon, the **even-odd
+#   rule**: a ray from the centre to the right crosses the polygon's edges an odd number of
+#   times. Where a polygon crosses itself, as a five-pointed star drawn in one stroke, the
+#   rays from its middle cross four edges: the middle is outside;
+# - shapes may reach beyond the frame: only the frame's pixels count.
+#
+# **Many pixels at once (the crossing number).** Take the pixel centres as two arrays, `xs`
+# of shape `(width,)` and `ys` of shape `(height, 1)`. The edges of a polygon are the pairs
+# of a vertex and the next, the last vertex joining the first:
+# `zip(points, np.roll(points, -1, axis=0))` lists them. For an edge from `(x0, y0)` to
+# `(x1, y1)`, the ray of a centre at height `y` meets the edge when `(y0 > y) != (y1 > y)`
+# (this test counts a vertex that lies on the ray once, and a horizontal edge never), at
+# $x_{cross} = x_0 + (y - y_0)\,\frac{x_1 - x_0}{y_1 - y_0}$; the centre is left of the
+# crossing when `xs < x_cross`. With `ys` these are `(height, 1)` arrays, and broadcasting
+# against `xs` gives the `(height, width)` answer for the edge: toggle `inside` there
+# (`inside ^= ...`), once per edge. A division by zero for a horizontal edge is harmless
+# (the first test is False on every row); `np.errstate(divide="ignore", invalid="ignore")`
+# keeps numpy from warning about it.
+
+# %% nbgrader={"grade": false, "grade_id": "annotations_to_mask", "locked": false, "schema_version": 3, "solution": true}
+def annotations_to_mask(annotations, height, width):
+    """Paint shapes, in order, into a mask of class ids.
+
+    Arguments:
+    annotations -- list of dicts, {"label": id, "polygon": [(x, y), ...]} or
+                   {"label": id, "box": (x0, y0, x1, y1)}, in pixels (x: column, y: row)
+    height, width -- size of the mask
+
+    Returns:
+    mask -- uint8 array of shape (height, width): the label of the last shape covering each
+            pixel's centre (c + 0.5, r + 0.5), 0 where none does
+    """
+    ### BEGIN SOLUTION
+    ### BEGIN SKELETON
+    # # About 18 lines: replace every None.
+    # mask = None                  # (height, width) zeros, dtype uint8
+    # xs = None                    # (width,) the x of the pixel centres
+    # ys = None                    # (height, 1) the y of the pixel centres
+    # for shape in None:           # in order: a later shape paints over an earlier one
+    #     if None:                 # a box: the shape has the key "box"
+    #         x0, y0, x1, y1 = None
+    #         inside = None        # (height, width) bool: x0 <= x < x1 and y0 <= y < y1
+    #     if None:                 # a polygon: the shape has the key "polygon"
+    #         inside = None        # (height, width) bool, all False
+    #         points = None        # the vertices as a float array of shape (n, 2)
+    #         for (x0, y0), (x1, y1) in None:  # each edge
+    #             crosses = None   # (height, 1) bool: the edge spans the row's y
+    #             x_cross = None   # (height, 1) the x where the edge meets the row's y
+    #             inside ^= None   # the centres left of the crossing, on those rows
+    #     mask[inside] = None
+    ### END SKELETON
+    mask = np.zeros((height, width), dtype=np.uint8)
+    xs = np.arange(width) + 0.5
+    ys = np.arange(height)[:, np.newaxis] + 0.5
+    for shape in annotations:
+        if "box" in shape:
+            x0, y0, x1, y1 = shape["box"]
+            inside = (x0 <= xs) & (xs < x1) & (y0 <= ys) & (ys < y1)
+        else:
+            inside = np.zeros((height, width), dtype=bool)
+            points = np.asarray(shape["polygon"], dtype=float)
+            for (x0, y0), (x1, y1) in zip(points, np.roll(points, -1, axis=0), strict=True):
+                crosses = (y0 > ys) != (y1 > ys)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    x_cross = x0 + (ys - y0) * (x1 - x0) / (y1 - y0)
+                inside ^= crosses & (xs < x_cross)
+        mask[inside] = shape["label"]
+    ### END SOLUTION
+    return mask
+
+
+# %% nbgrader={"grade": true, "grade_id": "annotations_to_mask_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+"""annotations_to_mask paints boxes and polygons in order, by pixel centre, even-odd, as uint8."""
+checks.check_annotations_to_mask(annotations_to_mask)
+### BEGIN HIDDEN TESTS
+from cnn_course.graders import w3a2_unet_segmentation as grader
+grader.check_annotations_to_mask(annotations_to_mask, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "labelled_intro", "locked": true, "schema_version": 3, "solution": false}
+# **Your labels, in the dataset's format.** The next cell paints the masks of the four frames
+# with your function and writes each as a PNG in the format of `CameraMask/` (the class id in
+# the red channel), in a `CameraMask/` folder beside the frames. The dataset's own loader
+# (`carla.load_pair`) accepts them, and your `process_path` reads them back: they join the
+# pipeline as a small labelled set, `labelled_dataset`, on which section 5 measures the
+# trained U-Net.
+
+# %% nbgrader={"grade": false, "grade_id": "labelled", "locked": true, "schema_version": 3, "solution": false}
+for item in frames:
+    frame_shapes, n_H, n_W = carla_annotations.read_annotations(item["annotation_path"])
+    carla_annotations.write_mask(item["mask_path"], annotations_to_mask(frame_shapes, n_H, n_W))
+    carla.load_pair(item["image_path"], item["mask_path"])  # raises if a file is not in the format
+labelled_images = [item["image_path"] for item in frames]
+labelled_masks = [item["mask_path"] for item in frames]
+labelled_dataset = make_dataset(labelled_images, labelled_masks, shuffle=False)
+image, mask = process_path(tf.constant(labelled_images[0]), tf.constant(labelled_masks[0]))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+axes[0].imshow(image)
+carla_annotations.draw_shapes(axes[0], shapes)
+axes[1].imshow(carla.colourise(mask[..., 0]), interpolation="nearest")
+titles = ("the frame and its shapes", "your mask, read back by process_path")
+for ax, title in zip(axes, titles, strict=True):
     ax.set_title(title)
     ax.axis("off")
 plt.show()
@@ -573,10 +732,11 @@ grader.check_compile_unet(compile_unet, hidden=True)
 # ## 4. Training
 #
 # The cell below trains your `unet_model` with `train_filters` = 8 filters (set in the
-# parameters cell) rather than the graded default of 32, because a U-Net with 8 filters trains
-# several times faster on a CPU. It trains for `epochs` epochs on the training scenes, and
-# reports the held-out scenes' loss and pixel accuracy every `validation_freq` epochs
-# (`validation_data`; they are never used to update the weights). The learning rate starts at
+# parameters cell) rather than the graded default of 32: the smaller network trains several
+# times faster, so that training fits in minutes on a laptop's CPU. It trains for `epochs`
+# epochs on the training scenes, and reports the held-out scenes' loss and pixel accuracy
+# every `validation_freq` epochs (`validation_data`; they are never used to update the
+# weights). The learning rate starts at
 # `learning_rate` and decays to zero along a cosine: large steps first, small ones at the end.
 # With a GPU, try `train_filters = 32`.
 
@@ -604,9 +764,11 @@ fig
 # so a model that never finds a pedestrian loses almost nothing. The **intersection over
 # union** of a class, the pixels that are that class in both the truth and the prediction
 # divided by the pixels that are that class in either, scores each class on its own; its mean
-# over the classes present, the **mean IoU**, is the usual summary of a segmentation.
+# over the classes present, the **mean IoU**, is the usual summary of a segmentation. The
+# last line scores the model on the four frames you labelled in section 1.4, with your masks
+# as the truth: new scenes, as the held-out ones.
 
-# %% metrics={"train_pixel_accuracy": "round(scores['train']['pixel_accuracy'], 4)", "test_pixel_accuracy": "round(scores['test']['pixel_accuracy'], 4)", "test_mean_iou": "round(scores['test']['mean_iou'], 4)"} nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
+# %% metrics={"train_pixel_accuracy": "round(scores['train']['pixel_accuracy'], 4)", "test_pixel_accuracy": "round(scores['test']['pixel_accuracy'], 4)", "test_mean_iou": "round(scores['test']['mean_iou'], 4)", "labelled_pixel_accuracy": "round(scores['labelled']['pixel_accuracy'], 4)", "test_iou_per_class": "{name: round(float(v), 4) for name, v in zip(carla.class_names(), scores['test']['iou'], strict=True) if v == v}"} nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
 def create_mask(pred_mask):
     """Logits (m, n_H, n_W, n_classes) -> class ids (m, n_H, n_W, 1): the best class of each pixel."""
     return tf.argmax(pred_mask, axis=-1)[..., tf.newaxis]
@@ -622,9 +784,10 @@ def predict_masks(dataset):
 
 
 scores = {}
-for split, dataset in (("train", train_dataset), ("test", test_dataset)):
+splits = (("train", train_dataset), ("test", test_dataset), ("labelled", labelled_dataset))
+for split, dataset in splits:
     scores[split] = segmentation.segmentation_scores(*predict_masks(dataset), N_CLASSES)
-    print(f"{split:5s} pixel accuracy {scores[split]['pixel_accuracy']:.3f}   "
+    print(f"{split:8s} pixel accuracy {scores[split]['pixel_accuracy']:.3f}   "
           f"mean IoU {scores[split]['mean_iou']:.3f}")
 fig = segmentation.plot_iou(scores["test"]["iou"], carla.class_names(), "IoU per class, held-out scenes")
 fig
@@ -647,6 +810,9 @@ fig
 #
 # You built a U-Net and trained it to label every pixel of a street scene:
 #
+# - masks from an annotation tool's shapes (`annotations_to_mask`): polygons and boxes
+#   painted in order, a pixel in a shape when its centre is (even-odd rule), written in the
+#   dataset's own mask format and read back by the pipeline;
 # - a `tf.data` pipeline that decodes image/mask pairs (`process_path`), resizes them with
 #   nearest-neighbour sampling so that masks keep valid class ids (`preprocess`), and caches,
 #   shuffles, batches and prefetches them;
@@ -665,3 +831,5 @@ fig
 # - Masks are resized with nearest-neighbour sampling, never interpolated.
 # - Integer labels: *sparse* cross-entropy. No softmax in the model: `from_logits=True`.
 # - Pixel accuracy is dominated by the large classes; read the per-class IoU.
+# - Labels are data too: a precise rule (pixel centres, drawing order) makes every mask
+#   reproducible from its annotation file.
