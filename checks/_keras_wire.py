@@ -23,7 +23,10 @@ checks need:
 - a scalar string tensor: ``{"string_tensor": text}``;
 - a ``tf.data.Dataset``: ``{"dataset": [[element, ...], ...]}``, the elements of its first
   ``DATASET_PASSES`` passes (at most ``MAX_DATASET_ELEMENTS`` each); the trusted side
-  gets a ``tf.data.Dataset`` whose n-th iteration yields the n-th recorded pass;
+  gets a ``tf.data.Dataset`` whose n-th iteration yields the n-th recorded pass. A dataset
+  with a ``class_names`` attribute (a list of strings, as ``image_dataset_from_directory``
+  sets) travels as ``{"dataset": {"passes": [...], "class_names": [text, ...]}}`` and the
+  replayed dataset gets the same attribute;
 - the function returned one of its model arguments: ``{"argument": position}``;
 - a model argument that the call changed: ``{"model_changes": {"trainable": [bool],
   "compile": text | null, "weights": [array names] | null}}``, its trainable flags (every
@@ -46,6 +49,8 @@ MAX_PARAMETERS = 60_000_000  # parameters of a model the trusted side rebuilds
 MAX_LAYERS = 2_000
 DATASET_PASSES = 2
 MAX_DATASET_ELEMENTS = 1_000
+MAX_CLASS_NAMES = 1_000  # names in a dataset's class_names
+MAX_CLASS_NAME = 200  # characters of one of them
 REFUSED_CLASSES = frozenset({"Lambda", "TFSMLayer", "Orthogonal"})  # Python code; a cubic-time initializer
 # Keras's markers for values inside a config, and what each may hold (anything else is refused)
 MARKERS = frozenset({"__tuple__", "__keras_tensor__", "__numpy__", "__tensor__", "__ellipsis__", "__slice__"})
@@ -420,8 +425,49 @@ def dataset_passes(dataset) -> list[list]:
     return passes
 
 
-def replayed(passes: list[list]):
-    """A ``tf.data.Dataset`` whose n-th iteration yields the n-th recorded pass (the last one after that)."""
+def class_names_of(dataset) -> list[str] | None:
+    """``dataset.class_names`` when it is a list (or tuple) of short strings, else None."""
+    try:
+        names = getattr(dataset, "class_names", None)
+        if not isinstance(names, list | tuple) or len(names) > MAX_CLASS_NAMES:
+            return None
+        names = list(names)
+    except Exception:  # a student's dataset whose attribute fails when it is read
+        return None
+    if all(type(name) is str and len(name) <= MAX_CLASS_NAME for name in names):
+        return names
+    return None
+
+
+def dataset_body(dataset, passes: list[list]) -> list | dict:
+    """The body of ``{"dataset": ...}``: the encoded ``passes``, with the class names if the dataset has them."""
+    names = class_names_of(dataset)
+    return passes if names is None else {"passes": passes, "class_names": names}
+
+
+def read_dataset_body(body: Any) -> tuple[Any, list[str] | None]:
+    """(passes, class names or None) of a ``{"dataset": body}`` node; ValueError if it is malformed."""
+    if type(body) is not dict:
+        return body, None
+    names = body.get("class_names")
+    if (set(body) != {"passes", "class_names"} or type(names) is not list or len(names) > MAX_CLASS_NAMES
+            or not all(type(name) is str and len(name) <= MAX_CLASS_NAME for name in names)):
+        raise ValueError("a malformed dataset")
+    return body["passes"], names
+
+
+def replayed(passes: list[list], class_names: list[str] | None = None):
+    """A ``tf.data.Dataset`` whose n-th iteration yields the n-th recorded pass (the last one after that).
+
+    ``class_names``: set as the dataset's ``class_names`` attribute when given.
+    """
+    dataset = _replayed(passes)
+    if class_names is not None:
+        dataset.class_names = list(class_names)
+    return dataset
+
+
+def _replayed(passes: list[list]):
     import tensorflow as tf
 
     first = next((p[0] for p in passes if p), None)

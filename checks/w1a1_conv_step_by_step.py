@@ -14,6 +14,7 @@ runs other cases when the notebook is graded.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
@@ -26,6 +27,7 @@ from cnn_course.checks._checking import (
     expect_close,
     expect_scalar,
     expect_tuple,
+    fn_name,
     rng_for,
 )
 from cnn_course.utils.gradcheck import rel_error
@@ -76,12 +78,19 @@ MASK_CASES = {  # windows as nested lists; "tie" has its maximum twice
     "negative": [[-1.0, -2.0, -3.0], [-4.0, -5.0, -6.0]],
 }
 DISTRIBUTE_CASES = {"visible": (2.0, (2, 2)), "rect": (3.0, (1, 3))}
+# conv_output_shape: (input_shape, n_filters, f, pad, stride); the first has a floor that matters.
+OUTPUT_SHAPE_CASES = {
+    "visible": ((6, 7, 3), 8, 3, 1, 2),
+    "same": ((64, 64, 3), 16, 3, 1, 1),
+}
+UNKNOWN_MODE = "min"  # a mode pool_forward and pool_backward must refuse with a ValueError
 
 
 def visible_cases():
     """{function: {case: (args, kwargs)}}: the inputs of the visible checks."""
     cases: dict[str, dict[str, tuple]] = {}
     cases["zero_pad"] = {"visible": ((rng_for("visible", "zero_pad").standard_normal((4, 3, 3, 2)), 3), {})}
+    cases["conv_output_shape"] = {case: (args, {}) for case, args in OUTPUT_SHAPE_CASES.items()}
     rng = rng_for("visible", "conv_single_step")
     cases["conv_single_step"] = {"visible": ((rng.standard_normal((4, 4, 3)), rng.standard_normal((4, 4, 3)),
                                               rng.standard_normal((1, 1, 1))), {})}
@@ -193,6 +202,60 @@ def expect_cache(cache: tuple, items: tuple, function: str, names: tuple[str, ..
                                f"its item {k} is not {name}.")
 
 
+def output_shape_hint(input_shape, n_filters, f, pad, stride, got) -> str:
+    """Why conv_output_shape may have returned ``got``: which term of the formula is off."""
+    n_H_prev, n_W_prev, n_C_prev = input_shape
+    sizes = {
+        "it rounds up instead of down (floor)": lambda n: -(-(n - f + 2 * pad) // stride) + 1,
+        "the padding is counted once, not on both sides": lambda n: (n - f + pad) // stride + 1,
+        "the stride is ignored": lambda n: n - f + 2 * pad + 1,
+        "the +1 is missing": lambda n: (n - f + 2 * pad) // stride,
+    }
+    want_C = n_filters
+    reasons = [reason for reason, size in sizes.items() if got[:2] == (size(n_H_prev), size(n_W_prev))]
+    if got[2] != want_C and got[2] == n_C_prev:
+        reasons.append("n_C is the input's channels, not the number of filters")
+    if reasons:
+        return f"it looks like {' and '.join(reasons)}"
+    return ("n_H = floor((n_H_prev - f + 2 * pad) / stride) + 1, the same for n_W, and n_C = n_filters "
+            "(one output channel per filter)")
+
+
+def verify_conv_output_shape(conv_output_shape, input_shape, n_filters, f, pad, stride, want):
+    what = f"conv_output_shape({input_shape}, n_filters={n_filters}, f={f}, pad={pad}, stride={stride})"
+    result = expect_tuple(call_student(conv_output_shape, input_shape, n_filters, f, pad, stride), what, 3,
+                          "(n_H, n_W, n_C)")
+    for name, value in zip(("n_H", "n_W", "n_C"), result, strict=True):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise CheckFailure(f"{what}: {name} is {value!r}, a {type(value).__name__}, expected an integer: "
+                               "use // (floor division), which keeps integers integers.")
+    got = tuple(int(value) for value in result)
+    want = tuple(int(value) for value in np.asarray(want).ravel())
+    if got != want:
+        raise CheckFailure(f"{what} = {got}, expected {want}: "
+                           + output_shape_hint(input_shape, n_filters, f, pad, stride, got) + ".")
+    return got
+
+
+def verify_mode_refused(function, args: tuple, mode: str = UNKNOWN_MODE) -> None:
+    """Fail unless ``function(*args, mode=mode)`` raises a ValueError (and no other error)."""
+    name = fn_name(function)
+    what = f"{name}(..., mode={mode!r})"
+    try:
+        function(*copy.deepcopy(args), mode=mode)
+    except NotImplementedError:
+        raise CheckFailure(f"{name} is not implemented yet: replace `raise NotImplementedError()` with your "
+                           "code.") from None
+    except Exception as error:  # the student's error, or its stand-in from the grading process
+        if type(error).__name__ != "ValueError":
+            raise CheckFailure(f"{what} raised {type(error).__name__}, expected a ValueError: before "
+                               "anything else, refuse a mode other than \"max\" and \"average\" with "
+                               "`raise ValueError(...)`.") from None
+        return
+    raise CheckFailure(f"{what} returned a result, expected a ValueError: a mode other than \"max\" and "
+                       "\"average\" must be refused, or a typo would silently compute something else.")
+
+
 def verify_conv_forward(conv_forward, A_prev, W, b, hp, label, want):
     result = expect_tuple(call_student(conv_forward, A_prev, W, b, hp), "conv_forward", 2, "Z, cache")
     Z, cache = result
@@ -283,6 +346,16 @@ def check_zero_pad(zero_pad: Callable) -> None:
     print("All tests passed.")
 
 
+def check_conv_output_shape(conv_output_shape: Callable) -> None:
+    """conv_output_shape returns (n_H, n_W, n_C) of a convolution layer's output, as integers."""
+    for case, (args, _) in visible_cases()["conv_output_shape"].items():
+        got = verify_conv_output_shape(conv_output_shape, *args, _expected("conv_output_shape", case))
+        input_shape, n_filters, f, pad, stride = args
+        print(f"conv_output_shape({input_shape}, n_filters={n_filters}, f={f}, pad={pad}, stride={stride}) "
+              f"= {got}")
+    print("All tests passed.")
+
+
 def check_conv_single_step(conv_single_step: Callable) -> None:
     """conv_single_step returns the scalar sum(a_slice_prev * W) + b."""
     (a, W, b), _ = visible_cases()["conv_single_step"]["visible"]
@@ -309,6 +382,8 @@ def check_pool_forward(pool_forward: Callable) -> None:
         A = verify_pool_forward(pool_forward, A_prev, hp, mode, _expected("pool_forward", case))
         if case in ("visible_max", "visible_average"):
             print(f"mode = {mode}: A.shape = {A.shape}, A[1, 1, 1] = {np.round(A[1, 1, 1], 6)}")
+    (A_prev, hp), _ = visible_cases()["pool_forward"]["visible_max"]
+    verify_mode_refused(pool_forward, (A_prev, hp))
     print("All tests passed.")
 
 
@@ -350,4 +425,6 @@ def check_pool_backward(pool_backward: Callable) -> None:
         dA_prev = verify_pool_backward(pool_backward, dA, cache, mode, want)
         print(f"mode = {mode}: dA_prev mean = {dA_prev.mean():.6f}, "
               f"relative error vs expected gradient {error_text(dA_prev, want)} (expect < 1e-7)")
+    (dA, cache), _ = visible_cases()["pool_backward"]["visible_max"]
+    verify_mode_refused(pool_backward, (dA, cache))
     print("All tests passed.")

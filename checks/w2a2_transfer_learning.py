@@ -1,5 +1,9 @@
 """Visible checks of W2A2, transfer learning with MobileNetV2 (alpaca / not alpaca).
 
+- ``check_create_datasets``: on a small folder of generated photos (two classes, each
+  photo one flat colour whose red value numbers it), the two datasets: every photo in
+  exactly one of them, 20% for validation with every class in it, the batch size, the
+  image size, the dtypes, each photo's label and the class names;
 - ``check_data_augmenter``: a Sequential of exactly RandomFlip('horizontal') then
   RandomRotation(0.2), which lets 32x32 images through unchanged at inference;
 - ``check_alpaca_model``: the model built for 160x160 images (with an augmentation
@@ -20,12 +24,23 @@ expected value is a property of the right answer or of the student's own layers.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import tempfile
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
-from cnn_course.checks._checking import CheckFailure, call_unchecked, expect_close, rng_for, seed
+from cnn_course.checks._checking import (
+    CheckFailure,
+    call_unchecked,
+    expect_close,
+    expect_tuple,
+    rng_for,
+    seed,
+)
 from cnn_course.checks._keras_checks import (
     build_model,
     expect_compiled,
@@ -63,6 +78,136 @@ def find_base(model: keras.Model, what: str) -> keras.Model:
             return layer
     raise CheckFailure(f"{what} has no layer named {BASE_NAME!r}: use the base_model that pretrained_base "
                        "returned, and call it on your tensor (base_model(x, training=False)).")
+
+
+# ----------------------------------------------------------------------------- create_datasets
+
+VALIDATION_SPLIT = 0.2
+# The visible case: photos per class (sub-folder), image size, batch size, seed.
+DATASET_CASE = ({"cats": 22, "dogs": 18}, (24, 20), 8, 42)
+
+
+def image_folder(root: Path, counts: dict[str, int]) -> dict[int, int]:
+    """Write ``counts[name]`` tiny PNG photos in ``root/name`` for each class; returns {number: label}.
+
+    Photo ``k`` (numbered from 1) is one flat colour whose red value is ``k``: resized, it still
+    says which file it came from. Labels follow the sub-folders in alphabetical order.
+    """
+    import tensorflow as tf
+
+    labels, number = {}, 0
+    for label, name in enumerate(sorted(counts)):
+        (root / name).mkdir(parents=True)
+        for i in range(counts[name]):
+            number += 1
+            pixels = np.zeros((6, 5, 3), np.uint8) + np.array([number, 40 * label, 128], np.uint8)
+            tf.io.write_file(str(root / name / f"photo_{i:03d}.png"), tf.io.encode_png(pixels))
+            labels[number] = label
+    return labels
+
+
+def photo_numbers(dataset, what: str, image_size: tuple[int, int], batch_size: int,
+                  labels: dict[int, int]) -> list[int]:
+    """The numbers of the photos in one pass over ``dataset``, after checking its batches and labels."""
+    numbers: list[int] = []
+    batches = list(dataset)
+    for k, element in enumerate(batches):
+        if not isinstance(element, tuple | list) or len(element) != 2:
+            raise CheckFailure(f"{what} yields {type(element).__name__}s, expected (images, labels) pairs: "
+                               "let image_dataset_from_directory infer the labels from the sub-folders.")
+        images, found = (np.asarray(part) for part in element)
+        if images.ndim != 4 or images.shape[1:] != (*image_size, 3):
+            raise CheckFailure(f"{what} has image batches of shape {images.shape}, expected (batch, "
+                               f"{image_size[0]}, {image_size[1]}, 3): pass image_size on to "
+                               "image_dataset_from_directory.")
+        last = k == len(batches) - 1
+        if len(images) > batch_size or (len(images) < batch_size and not last):
+            raise CheckFailure(f"{what} has a batch of {len(images)} images, expected batches of "
+                               f"batch_size={batch_size}: pass batch_size on to image_dataset_from_directory.")
+        if images.dtype != np.float32 or found.dtype != np.int32 or found.shape != (len(images),):
+            raise CheckFailure(f"{what} yields images of dtype {images.dtype} and labels of dtype {found.dtype} "
+                               f"and shape {found.shape}, expected float32 images and one int32 label per "
+                               "image (label_mode 'int', the default).")
+        for image, label in zip(images, found, strict=True):
+            number = int(round(float(image[0, 0, 0])))
+            if number not in labels or not np.allclose(image[..., 0], number, atol=0.5):
+                raise CheckFailure(f"{what} holds an image that is not one of the folder's photos: "
+                                   "read the photos with image_dataset_from_directory, unchanged.")
+            if int(label) != labels[number]:
+                raise CheckFailure(f"{what} gives a photo of class {labels[number]} the label {int(label)}: "
+                                   "let image_dataset_from_directory infer the labels from the sub-folders.")
+            numbers.append(number)
+    return numbers
+
+
+def datasets_checked(create_datasets: Callable, counts: dict[str, int], image_size: tuple[int, int],
+                     batch_size: int, random_seed: int, show: bool, compare: Callable | None = None) -> None:
+    """Call create_datasets on a generated folder and check the two datasets it returns.
+
+    ``compare(directory, what, train_numbers, validation_numbers, labels)``, if given, runs
+    further checks while the folder exists.
+    """
+    import tensorflow as tf
+
+    what = f"create_datasets(directory, image_size={image_size}, batch_size={batch_size}, seed={random_seed})"
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp) / "photos"
+        labels = image_folder(directory, counts)
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras says how many files it found
+            result = call_unchecked(create_datasets, str(directory), image_size, batch_size, random_seed)
+        train, validation = expect_tuple(result, what, 2, "train_dataset, validation_dataset")
+        subsets = {}
+        for name, dataset in (("the training dataset", train), ("the validation dataset", validation)):
+            if not isinstance(dataset, tf.data.Dataset):
+                raise CheckFailure(f"{what} returned a {type(dataset).__name__} as {name}, expected a "
+                                   "tf.data.Dataset: return what image_dataset_from_directory returns.")
+            names = getattr(dataset, "class_names", None)
+            if names != sorted(counts):
+                raise CheckFailure(f"{name} has class_names {names}, expected {sorted(counts)}: return the "
+                                   "datasets of image_dataset_from_directory as they are (a .take or .map "
+                                   "drops their class names).")
+            subsets[name] = photo_numbers(dataset, f"{what}'s {name[4:]}", image_size, batch_size, labels)
+        train_numbers, validation_numbers = subsets.values()
+        expect_split(what, train_numbers, validation_numbers, labels)
+        if compare is not None:
+            compare(str(directory), what, train_numbers, validation_numbers, labels)
+    if show:
+        shape = (batch_size, *image_size, 3)
+        print(f"{what}:\n  class_names {sorted(counts)}; {len(train_numbers)} training and "
+              f"{len(validation_numbers)} validation images of {sum(counts.values())}, each in one set"
+              f"\n  batches of {shape} float32 images and int32 labels")
+
+
+def expect_split(what: str, train: list[int], validation: list[int], labels: dict[int, int]) -> None:
+    """Every photo in exactly one subset, 20% of them (rounded down) in the validation set, every class in it."""
+    for name, numbers in (("training", train), ("validation", validation)):
+        if len(set(numbers)) != len(numbers):
+            raise CheckFailure(f"{what}'s {name} set holds a photo twice: read the folder once per subset.")
+    both = set(train) & set(validation)
+    if both:
+        raise CheckFailure(f"{what}: {len(both)} photos are in both the training and the validation set: give "
+                           "both calls the same seed and validation_split, so that they split the files the "
+                           "same way.")
+    missing = set(labels) - set(train) - set(validation)
+    if missing:
+        raise CheckFailure(f"{what}: {len(missing)} of the {len(labels)} photos are in neither set: the two "
+                           "subsets of the same split cover every file.")
+    expected = int(VALIDATION_SPLIT * len(labels))
+    if len(validation) != expected:
+        swapped = " (are the subsets swapped?)" if len(train) == expected else ""
+        raise CheckFailure(f"{what}'s validation set holds {len(validation)} of the {len(labels)} photos, "
+                           f"expected {expected}{swapped}: validation_split=0.2 keeps 20% for validation, "
+                           "with subset='training' for the first dataset and subset='validation' for "
+                           "the second.")
+    if {labels[n] for n in validation} != set(labels.values()):
+        raise CheckFailure(f"{what}'s validation set holds photos of one class only: shuffle the files "
+                           "(shuffle=True) before they are split, or the last class fills the validation set.")
+
+
+def check_create_datasets(create_datasets: Callable) -> None:
+    """create_datasets: an 80/20 split of a folder's photos, batched, resized and labelled by sub-folder."""
+    datasets_checked(create_datasets, *DATASET_CASE, show=True)
+    print("All tests passed.")
 
 
 # ----------------------------------------------------------------------------- data_augmenter

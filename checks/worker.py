@@ -756,7 +756,8 @@ class _Call:
             return {"symbolic": len(self.symbolic) - 1}
         if wire.is_dataset(value):
             passes = wire.dataset_passes(value)
-            return {"dataset": [[encoder.child(element, depth + 1) for element in elements] for elements in passes]}
+            encoded = [[encoder.child(element, depth + 1) for element in elements] for elements in passes]
+            return {"dataset": wire.dataset_body(value, encoded)}
         return wire.string_node(value) or wire.class_node(value)
 
     def encode_answer(self, response: dict, value: Any, args: list, kwargs: dict, snapshots: dict) -> None:

@@ -26,19 +26,23 @@ from cnn_course.checks.w1a1_conv_step_by_step import (
     pool_case,
     verify_conv_backward,
     verify_conv_forward,
+    verify_conv_output_shape,
     verify_conv_single_step,
     verify_create_mask_from_window,
     verify_distribute_value,
+    verify_mode_refused,
     verify_pool_backward,
     verify_pool_forward,
     verify_zero_pad,
 )
 from cnn_course.graders import reference
 from cnn_course.graders.authoring.mutants import Mutant, mutant
+from cnn_course.utils._tf import tensorflow
 
 ASSIGNMENT_ID = visible.ASSIGNMENT_ID
 GRADED_FUNCTIONS = (
     "zero_pad",
+    "conv_output_shape",
     "conv_single_step",
     "conv_forward",
     "pool_forward",
@@ -89,18 +93,9 @@ def oracle_distribute(dz, shape):
     return np.full(shape, dz / (shape[0] * shape[1]))
 
 
-def _tf():
-    from cnn_course.utils import quiet_tensorflow
-
-    quiet_tensorflow()
-    import tensorflow as tf
-
-    return tf
-
-
 def tf_conv(A_prev, W, b, stride, pad, dZ=None):
     """Z from tf.nn.conv2d and, given dZ, the gradients (dA_prev, dW, db) from autodiff."""
-    tf = _tf()
+    tf = tensorflow()
     A = tf.constant(A_prev, dtype=tf.float64)
     Wt = tf.constant(W, dtype=tf.float64)
     bt = tf.constant(b.reshape(-1), dtype=tf.float64)
@@ -115,9 +110,18 @@ def tf_conv(A_prev, W, b, stride, pad, dZ=None):
     return Z.numpy(), (dA.numpy(), dW.numpy(), db.numpy().reshape(b.shape))
 
 
+def tf_output_shape(input_shape, n_filters, f, pad, stride) -> tuple[int, int, int]:
+    """The shape of tf.nn.conv2d's output for one zero-padded input of ``input_shape`` (batch axis dropped)."""
+    tf = tensorflow()
+    n_H_prev, n_W_prev, n_C_prev = input_shape
+    x = tf.zeros((1, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C_prev))
+    out = tf.nn.conv2d(x, tf.zeros((f, f, n_C_prev, n_filters)), strides=stride, padding="VALID")
+    return tuple(int(n) for n in out.shape[1:])
+
+
 def tf_pool(A_prev, f, stride, mode, dA=None):
     """Pooling output from tf.nn and, given dA, the gradient with respect to A_prev."""
-    tf = _tf()
+    tf = tensorflow()
     A = tf.constant(A_prev, dtype=tf.float64)
     op = tf.nn.max_pool2d if mode == "max" else tf.nn.avg_pool2d
     with tf.GradientTape() as tape:
@@ -137,6 +141,14 @@ HIDDEN_CONV = {
     "stride3_pad1_uneven": (1, 8, 6, 1, 4, 2, 3, 1),
     "one_by_one": (2, 4, 4, 5, 1, 3, 1, 0),
 }
+# conv_output_shape: (input_shape, n_filters, f, pad, stride)
+HIDDEN_OUTPUT_SHAPE = {
+    "s3_p2_uneven": ((11, 9, 5), 4, 3, 2, 3),
+    "f5_s2_p0": ((10, 13, 1), 6, 5, 0, 2),
+    "one_by_one": ((7, 7, 16), 2, 1, 0, 1),
+    "f4_s4_p1": ((15, 20, 2), 3, 4, 1, 4),
+}
+HIDDEN_MODE = "avg"  # a plausible typo of "average", which pool_forward and pool_backward must refuse
 HIDDEN_POOL = {
     "f2_s2": (2, 6, 6, 3, 2, 2),
     "f3_s1": (1, 5, 7, 2, 3, 1),
@@ -170,6 +182,8 @@ def reference_cases():
         cases["create_mask_from_window"][name] = ((x,), {})
     for name, (dz, shape) in (("3x3", (2.0, (3, 3))), ("2x5", (-1.5, (2, 5)))):
         cases["distribute_value"][name] = ((dz, shape), {})
+    for name, args in HIDDEN_OUTPUT_SHAPE.items():
+        cases["conv_output_shape"][name] = (args, {})
     return cases
 
 
@@ -194,6 +208,16 @@ def check_zero_pad(zero_pad: Callable, hidden: bool = False) -> None:
     for case, ((X, pad), _) in reference_cases()["zero_pad"].items():
         out = verify_zero_pad(zero_pad, X, pad, _pad(X, pad))
         _against_reference("zero_pad", case, [out], ["zero_pad(X, pad)"])
+    print("Hidden tests passed.")
+
+
+def check_conv_output_shape(conv_output_shape: Callable, hidden: bool = False) -> None:
+    """conv_output_shape returns (n_H, n_W, n_C) of a convolution layer's output, as integers."""
+    if not hidden:
+        return visible.check_conv_output_shape(conv_output_shape)
+    for case, (args, _) in reference_cases()["conv_output_shape"].items():
+        shape = verify_conv_output_shape(conv_output_shape, *args, tf_output_shape(*args))
+        _against_reference("conv_output_shape", case, [np.asarray(shape, dtype=float)], ["the output shape"])
     print("Hidden tests passed.")
 
 
@@ -227,6 +251,8 @@ def check_pool_forward(pool_forward: Callable, hidden: bool = False) -> None:
         mode = kwargs["mode"]
         A = verify_pool_forward(pool_forward, A_prev, hp, mode, tf_pool(A_prev, hp["f"], hp["stride"], mode))
         _against_reference("pool_forward", case, [A], [f"A (mode={mode!r})"])
+    (A_prev, hp), _ = next(iter(reference_cases()["pool_forward"].values()))
+    verify_mode_refused(pool_forward, (A_prev, hp), HIDDEN_MODE)
     print("Hidden tests passed.")
 
 
@@ -273,6 +299,8 @@ def check_pool_backward(pool_backward: Callable, hidden: bool = False) -> None:
         _, expected = tf_pool(A_prev, hp["f"], hp["stride"], mode, dA)
         dA_prev = verify_pool_backward(pool_backward, dA, cache, mode, expected)
         _against_reference("pool_backward", case, [dA_prev], [f"dA_prev (mode={mode!r})"])
+    (dA, cache), _ = next(iter(reference_cases()["pool_backward"].values()))
+    verify_mode_refused(pool_backward, (dA, cache), HIDDEN_MODE)
     print("Hidden tests passed.")
 
 
@@ -289,7 +317,27 @@ def _m(name, grade_id, description, edits, fails):
 _PAD = "((0, 0), (pad, pad), (pad, pad), (0, 0))"
 _STRIDE = (("vert_start = h * stride", "vert_start = h"), ("horiz_start = w * stride", "horiz_start = w"))
 
+_N_H = "n_H = int(np.floor((n_H_prev + 2 * pad - f) / stride)) + 1"
+_N_W = "n_W = int(np.floor((n_W_prev + 2 * pad - f) / stride)) + 1"
+_REFUSE = """    if mode not in ("max", "average"):
+        raise ValueError(f'mode must be "max" or "average", got {mode!r}')
+"""
+
 MUTANTS: tuple[Mutant, ...] = (
+    _m("output_shape_ceil", "conv_output_shape", "rounds the division up instead of down",
+       [(_N_H, _N_H.replace("np.floor", "np.ceil")), (_N_W, _N_W.replace("np.floor", "np.ceil"))],
+       ["conv_output_shape"]),
+    _m("output_shape_pad_once", "conv_output_shape", "counts the padding on one side only",
+       [(_N_H, _N_H.replace("2 * pad", "pad")), (_N_W, _N_W.replace("2 * pad", "pad"))], ["conv_output_shape"]),
+    _m("output_shape_stride_ignored", "conv_output_shape", "ignores the stride",
+       [(_N_H, _N_H.replace(" / stride", "")), (_N_W, _N_W.replace(" / stride", ""))],
+       ["conv_output_shape"]),
+    _m("output_shape_input_channels", "conv_output_shape", "keeps the input's channels instead of n_filters",
+       [("n_C = n_filters", "n_C = n_C_prev")], ["conv_output_shape"]),
+    _m("pool_forward_any_mode", "pool_forward", "averages for any mode other than \"max\" instead of refusing it",
+       [(_REFUSE, "")], ["pool_forward"]),
+    _m("pool_backward_any_mode", "pool_backward", "spreads the gradient for any mode other than \"max\"",
+       [(_REFUSE, "")], ["pool_backward"]),
     # zero_pad is used by conv_forward and conv_backward, so their tests fail too.
     _m("zero_pad_pads_channels", "zero_pad", "pads the channel axis as well",
        [(_PAD, "((0, 0), (pad, pad), (pad, pad), (pad, pad))")], ["zero_pad", "conv_forward", "conv_backward"]),

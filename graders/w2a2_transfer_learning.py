@@ -3,6 +3,10 @@
 Each graded function ``f`` of the notebook has ``check_f(fn, hidden=False)``:
 ``hidden=False`` runs the visible check of the student package; ``hidden=True`` runs:
 
+- ``create_datasets``: the visible checks on another generated folder (three classes, other
+  image size, batch size and seed), and the split compared with Keras's own
+  ``image_dataset_from_directory`` called with the described arguments (the same photos
+  in each subset, the same class names);
 - ``data_augmenter``: the visible checks on 24x32 images, a flip that only ever
   mirrors left-right (each image on its own), and a new Sequential at each call;
 - ``alpaca_model``: the visible checks on 96x128 images, with the course's own
@@ -18,6 +22,8 @@ No reference outputs: every expected value is a property of the right answer.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable
 from functools import cache
 
@@ -37,13 +43,52 @@ from cnn_course.utils.mobilenet import BASE_NAME  # noqa: E402
 
 __all__ = ["ASSIGNMENT_ID", "BASE_PARAMS", "CHECKS", "CheckFailure", "GRADED_FUNCTIONS", "HEAD_PARAMS", "MUTANTS"]
 
-GRADED_FUNCTIONS = ("data_augmenter", "alpaca_model", "fine_tune")
+GRADED_FUNCTIONS = ("create_datasets", "data_augmenter", "alpaca_model", "fine_tune")
 NBGRADER_MUTANTS = False  # TF assignments grade mutants at function level only
 
 
 def _augmenter() -> keras.Sequential:
     """The grader's own augmenter, so that alpaca_model's checks do not depend on data_augmenter."""
     return keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.2)])
+
+
+# ----------------------------------------------------------------------------- create_datasets
+
+# Photos per class, image size, batch size, seed: uneven classes, a last batch that is not full.
+HIDDEN_DATASET_CASE = ({"birch": 14, "oak": 17, "maple": 12}, (18, 26), 5, 7)
+
+
+def _photo_sets(dataset, what: str, image_size, batch_size, labels) -> set[int]:
+    return set(visible.photo_numbers(dataset, what, image_size, batch_size, labels))
+
+
+def _against_keras(image_size, batch_size, random_seed):
+    """The comparison with Keras's own split of the same folder (the oracle)."""
+    def compare(directory, what, train, validation, labels):
+        options = {"validation_split": visible.VALIDATION_SPLIT, "seed": random_seed, "shuffle": True,
+                   "image_size": image_size, "batch_size": batch_size}
+        with contextlib.redirect_stdout(io.StringIO()):
+            expected = [keras.utils.image_dataset_from_directory(directory, subset=subset, **options)
+                        for subset in ("training", "validation")]
+        want = [_photo_sets(d, "Keras's split", image_size, batch_size, labels) for d in expected]
+        if set(train) != want[0] or set(validation) != want[1]:
+            moved = len(set(validation) - want[1])
+            raise CheckFailure(f"{what} does not split the photos as image_dataset_from_directory(directory, "
+                               f"validation_split=0.2, subset=..., seed=seed, shuffle=True, ...) does: "
+                               f"{moved} validation photos differ. Pass the seed argument (the same for "
+                               "both subsets) and shuffle=True.")
+    return compare
+
+
+def check_create_datasets(create_datasets: Callable, hidden: bool = False) -> None:
+    """create_datasets: an 80/20 split of a folder's photos, batched, resized and labelled by sub-folder."""
+    if not hidden:
+        visible.check_create_datasets(create_datasets)
+        return
+    counts, image_size, batch_size, random_seed = HIDDEN_DATASET_CASE
+    visible.datasets_checked(create_datasets, counts, image_size, batch_size, random_seed, show=False,
+                             compare=_against_keras(image_size, batch_size, random_seed))
+    print("Hidden tests passed.")
 
 
 # ----------------------------------------------------------------------------- data_augmenter
@@ -147,7 +192,29 @@ def _m(name, grade_id, description, edits, fails):
     return mutant(name, grade_id, description, edits, fails, ASSIGNMENT_ID)
 
 
+_TRAIN = 'subset="training", seed=seed,\n        shuffle=True, image_size=image_size, batch_size=batch_size)'
+_VALIDATION = 'subset="validation", seed=seed,\n        shuffle=True, image_size=image_size, batch_size=batch_size)'
+
 MUTANTS: tuple[Mutant, ...] = (
+    _m("datasets_seeds_differ", "create_datasets", "gives the validation subset another seed (the subsets overlap)",
+       [('subset="validation", seed=seed,', 'subset="validation", seed=seed + 1,')], ["create_datasets"]),
+    _m("datasets_split_tenth", "create_datasets", "keeps 10% for validation",
+       [('validation_split=0.2, subset="training"', 'validation_split=0.1, subset="training"'),
+        ('validation_split=0.2, subset="validation"', 'validation_split=0.1, subset="validation"')],
+       ["create_datasets"]),
+    _m("datasets_image_size_ignored", "create_datasets", "leaves the image size at Keras's default (256, 256)",
+       [(_TRAIN, _TRAIN.replace(" image_size=image_size,", "")),
+        (_VALIDATION, _VALIDATION.replace(" image_size=image_size,", ""))], ["create_datasets"]),
+    _m("datasets_batch_size_ignored", "create_datasets", "leaves the batch size at Keras's default (32)",
+       [(_TRAIN, _TRAIN.replace(", batch_size=batch_size", "")),
+        (_VALIDATION, _VALIDATION.replace(", batch_size=batch_size", ""))], ["create_datasets"]),
+    _m("datasets_subsets_swapped", "create_datasets", "returns the validation subset as the training set",
+       [('subset="training", seed=seed,', 'subset="TRAINING", seed=seed,'),
+        ('subset="validation", seed=seed,', 'subset="training", seed=seed,'),
+        ('subset="TRAINING", seed=seed,', 'subset="validation", seed=seed,')], ["create_datasets"]),
+    _m("datasets_not_shuffled", "create_datasets", "splits the files in alphabetical order (shuffle=False)",
+       [(_TRAIN, _TRAIN.replace("shuffle=True", "shuffle=False")),
+        (_VALIDATION, _VALIDATION.replace("shuffle=True", "shuffle=False"))], ["create_datasets"]),
     _m("augmenter_flips_vertically", "data_augmenter", "flips upside down as well",
        [('RandomFlip("horizontal")', 'RandomFlip("horizontal_and_vertical")')], ["data_augmenter"]),
     _m("base_left_trainable", "alpaca_model", "forgets to freeze the base",

@@ -68,6 +68,11 @@ def test_expected_forward_outputs_agree_with_independent_oracles():
     """The stored visible outputs are right, not only what the solution produced."""
     for case, (X, pad), _, (want,) in _visible("zero_pad"):
         np.testing.assert_array_equal(want, grader._pad(X, pad), err_msg=case)
+    for case, args, _, (want,) in _visible("conv_output_shape"):
+        assert tuple(want.astype(int)) == grader.tf_output_shape(*args), case
+        n_H_prev, _, _ = args[0]
+        f, pad, stride = args[2:]
+        assert want[0] == len(range(0, n_H_prev + 2 * pad - f + 1, stride)), case  # window positions, counted
     for case, (a, W, b), _, (want,) in _visible("conv_single_step"):
         np.testing.assert_allclose(want, grader.oracle_single_step(a, W, b), rtol=1e-12, err_msg=case)
     for case, (A_prev, W, b, hp), _, (want,) in _visible("conv_forward"):
@@ -114,6 +119,66 @@ def test_the_visible_module_holds_no_oracle_and_no_grader_import():
     for word in ("cnn_course.graders", "einsum", "sliding_window_view", "np.full(", "== x.max()",
                  "eval_numerical_gradient", "tensorflow", "fast_layers"):
         assert word not in source, word
+
+
+def test_conv_output_shape_names_the_wrong_term(solution):
+    def as_floats(input_shape, n_filters, f, pad, stride):
+        return tuple(float(n) for n in solution.conv_output_shape(input_shape, n_filters, f, pad, stride))
+
+    def ceil(input_shape, n_filters, f, pad, stride):
+        n_H_prev, n_W_prev, _ = input_shape
+        return (-(-(n_H_prev - f + 2 * pad) // stride) + 1, -(-(n_W_prev - f + 2 * pad) // stride) + 1, n_filters)
+
+    def input_channels(input_shape, n_filters, f, pad, stride):
+        return solution.conv_output_shape(input_shape, n_filters, f, pad, stride)[:2] + (input_shape[2],)
+
+    as_floats.__name__ = ceil.__name__ = input_channels.__name__ = "conv_output_shape"
+    _raises(grader.check_conv_output_shape, as_floats, "a float, expected an integer", "floor division")
+    _raises(grader.check_conv_output_shape, ceil, "(4, 4, 8), expected (3, 4, 8)", "rounds up")
+    _raises(grader.check_conv_output_shape, input_channels, "input's channels, not the number of filters")
+    _raises(grader.check_conv_output_shape, as_floats, "a float", hidden=True)
+
+
+def test_an_unknown_pool_mode_must_raise_a_value_error_and_no_other_error(solution):
+    def pool_forward(A_prev, hparameters, mode="max"):
+        return solution.pool_forward(A_prev, hparameters, "average" if mode not in ("max",) else mode)
+
+    def pool_backward(dA, cache, mode="max"):
+        if mode not in ("max", "average"):
+            raise KeyError(mode)
+        return solution.pool_backward(dA, cache, mode)
+
+    _raises(grader.check_pool_forward, pool_forward, "mode='min') returned a result, expected a ValueError")
+    _raises(grader.check_pool_forward, pool_forward, "mode='avg') returned a result", hidden=True)
+    _raises(grader.check_pool_backward, pool_backward, "mode='min') raised KeyError, expected a ValueError")
+
+
+def test_a_value_error_from_the_grading_process_counts_as_a_value_error(solution):
+    """Remotely, the student's ValueError arrives as a stand-in class of the same name."""
+    from cnn_course.graders.engine.remote import student_error
+
+    def pool_forward(A_prev, hparameters, mode="max"):
+        if mode not in ("max", "average"):
+            raise student_error("ValueError", "unknown mode")
+        return solution.pool_forward(A_prev, hparameters, mode)
+
+    grader.check_pool_forward(pool_forward, hidden=True)
+    checks.verify_mode_refused(pool_forward, checks.visible_cases()["pool_forward"]["visible_max"][0])
+
+
+def test_manual_question_is_graded_by_hand_and_its_rubric_stays_in_the_source():
+    from cnn_course.graders.authoring.notebooks import nbgrader_meta, read_notebook, source_path
+
+    cells = {nbgrader_meta(c).get("grade_id"): c for c in read_notebook(source_path(AID)).cells}
+    answer = cells["answer_padding_stride_filter"]
+    meta = nbgrader_meta(answer)
+    assert answer.cell_type == "markdown" and meta["grade"] and meta["solution"] and meta["points"] == 2
+    assert not meta["locked"] and "Rubric" in answer.source
+    assert answer.source.strip().startswith("### BEGIN SOLUTION") and answer.source.strip().endswith(
+        "### END SOLUTION"), "the whole answer, rubric included, is replaced in the release"
+    ids = list(cells)
+    assert ids.index("question_padding_stride_filter") == ids.index("answer_padding_stride_filter") - 1
+    assert ids.index("conv_output_shape_tests") < ids.index("conv_forward")
 
 
 def test_not_implemented_says_so():
@@ -227,7 +292,8 @@ def test_hidden_checks_use_the_references():
 
 def test_the_listed_mutants_exist():
     for name in ("conv_forward_stride_ignored", "conv_backward_padding_not_stripped", "pool_average_uses_max",
-                 "conv_forward_bias_once"):
+                 "conv_forward_bias_once", "output_shape_ceil", "output_shape_pad_once", "output_shape_stride_ignored",
+                 "output_shape_input_channels", "pool_forward_any_mode", "pool_backward_any_mode"):
         assert by_name(name).assignment_id == AID
     assert len({m.name for m in mutants()}) == len(mutants())
 

@@ -55,6 +55,49 @@ def test_the_grader_delegates_to_the_visible_check(solution, capsys):
         assert direct.strip().endswith("All tests passed.")
 
 
+def test_create_datasets_split_is_compared_with_keras_own_in_the_hidden_check(solution):
+    """A seed that is not the argument passes the visible case (seed 42) and fails the hidden one."""
+    def create_datasets(directory, image_size=(160, 160), batch_size=32, seed=42):
+        return solution.create_datasets(directory, image_size, batch_size, 42)
+
+    checks.check_create_datasets(create_datasets)
+    _raises(grader.check_create_datasets, create_datasets, "does not split the photos as", "Pass the seed",
+            hidden=True)
+
+
+def test_create_datasets_must_keep_the_class_names_and_the_pairs(solution):
+    import tensorflow as tf
+
+    def prefetched(directory, image_size=(160, 160), batch_size=32, seed=42):
+        train, validation = solution.create_datasets(directory, image_size, batch_size, seed)
+        return train.prefetch(tf.data.AUTOTUNE), validation
+
+    def images_only(directory, image_size=(160, 160), batch_size=32, seed=42):
+        train, validation = solution.create_datasets(directory, image_size, batch_size, seed)
+        images = train.map(lambda x, y: x)
+        images.class_names = train.class_names
+        return images, validation
+
+    def one_dataset(directory, image_size=(160, 160), batch_size=32, seed=42):
+        return solution.create_datasets(directory, image_size, batch_size, seed)[0]
+
+    prefetched.__name__ = images_only.__name__ = one_dataset.__name__ = "create_datasets"
+    _raises(checks.check_create_datasets, prefetched, "class_names None, expected ['cats', 'dogs']")
+    _raises(checks.check_create_datasets, one_dataset, "must return 2 values")
+    _raises(checks.check_create_datasets, images_only, "(images, labels) pairs")
+
+
+def test_the_generated_photos_say_which_file_they_are(tmp_path):
+    labels = checks.image_folder(tmp_path / "photos", {"b": 2, "a": 3})
+    assert labels == {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}
+    assert sorted(p.parent.name for p in (tmp_path / "photos").rglob("*.png")) == ["a"] * 3 + ["b"] * 2
+    dataset = keras.utils.image_dataset_from_directory(tmp_path / "photos", image_size=(9, 7), batch_size=5,
+                                                       shuffle=False, verbose=False)
+    images, found = next(iter(dataset))
+    assert sorted(int(round(float(v))) for v in images[:, 4, 3, 0]) == [1, 2, 3, 4, 5]
+    assert found.numpy().tolist() == [0, 0, 0, 1, 1]
+
+
 def test_data_augmenter_wrong_order_or_type():
     def swapped():
         return keras.Sequential([keras.layers.RandomRotation(0.2), keras.layers.RandomFlip("horizontal")])
@@ -143,3 +186,5 @@ def test_mutants_cover_the_issue_list():
     names = {m.name for m in grader.MUTANTS}
     assert {"base_left_trainable", "sigmoid_output_with_logits_loss", "fine_tune_at_ignored",
             "preprocess_missing"} <= names
+    assert {"datasets_seeds_differ", "datasets_split_tenth", "datasets_image_size_ignored",
+            "datasets_batch_size_ignored", "datasets_subsets_swapped", "datasets_not_shuffled"} <= names

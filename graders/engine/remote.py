@@ -45,7 +45,8 @@ input, layer by layer; a ``tf.data.Dataset`` comes back as the elements of its f
 passes; a model passed as an argument goes there as data and, if the call changes it
 (``trainable`` flags, compile settings, weights), the changes are written into the check's
 model here. A file named by an argument (a path, or a string tensor holding one) is
-copied into the worker's folder first, and the path rewritten. ``call_in_dataset_map``
+copied into the worker's folder first, and the path rewritten; so is a folder named by an
+argument (its sub-folders and plain files, up to ``MAX_COPIED_FILES``). ``call_in_dataset_map``
 calls the function inside ``Dataset.map`` there, as a ``tf.data`` pipeline would.
 """
 
@@ -61,6 +62,7 @@ import secrets
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -77,12 +79,15 @@ from cnn_course.checks import _checking
 from cnn_course.checks import _keras_wire as wire
 from cnn_course.checks import worker as protocol
 from cnn_course.checks._checking import CheckFailure
+from cnn_course.utils._tf import tensorflow
 
 WORKER_MODULE = "cnn_course.checks.worker"
 DEADLINE_S = 30.0  # one call of a student's function
 START_DEADLINE_S = 120.0  # start the process, import the libraries, run the submission's cells
 RESPONSE_KEYS = frozenset({"id", "outcome", "value", "exception", "mutated", "npz", "graph"})
 INPUTS_FOLDER = "inputs"  # files named by a call's arguments, copied where the student's process can read them
+MAX_COPIED_FILES = 2_000  # files of a folder named by an argument (a larger folder is not copied)
+MAX_COPIED_BYTES = 64 * 2**20
 
 
 class WorkerStopped(BaseException):  # noqa: N818 - it is an event more than an error
@@ -145,17 +150,8 @@ def unsupported(type_name: str) -> Unsupported:
     return _placeholder_class(_class_name(type_name))()
 
 
-def _tf():
-    from cnn_course.utils import quiet_tensorflow
-
-    quiet_tensorflow()
-    import tensorflow as tf
-
-    return tf
-
-
 def _tensor(array: np.ndarray):
-    tf = _tf()
+    tf = tensorflow()
     return tf.constant(array, dtype=tf.as_dtype(array.dtype))
 
 
@@ -463,7 +459,12 @@ class Worker:
         """
         node = wire.string_node(value)
         text = value if type(value) is str else (node["string_tensor"] if node else None)
-        if not text or not os.path.isabs(text) or len(text) > 4096 or not os.path.isfile(text):
+        if not text or not os.path.isabs(text) or len(text) > 4096:
+            return value
+        if os.path.isdir(text) and not os.path.islink(text):
+            copy = self._copied_folder(text)
+            return value if copy is None else copy if type(value) is str else wire.make_string(copy)
+        if not os.path.isfile(text):
             return value
         name = f"{INPUTS_FOLDER}-{secrets.token_hex(8)}"
         os.mkdir(name, mode=0o755, dir_fd=self._dir_fd)
@@ -480,6 +481,56 @@ class Worker:
             os.close(folder)
         copy = str(self.folder / name / base)
         return copy if type(value) is str else wire.make_string(copy)
+
+    def _copied_folder(self, text: str) -> str | None:
+        """A copy of the folder ``text`` (sub-folders and plain files; links skipped), or None if too large.
+
+        Made as :meth:`_readable` makes a file's copy: in a new folder with an unguessable name,
+        every folder and file created here without following links.
+        """
+        files, size = [], 0
+        for root, folders, names in os.walk(text, followlinks=False):
+            folders.sort()
+            relative = os.path.relpath(root, text)
+            for name in sorted(names):
+                info = os.lstat(os.path.join(root, name))
+                if stat.S_ISREG(info.st_mode):
+                    files.append((relative, name))
+                    size += info.st_size
+            if len(files) > MAX_COPIED_FILES or size > MAX_COPIED_BYTES:
+                return None
+        safe = re.compile(r"[^A-Za-z0-9._ -]")
+        name = f"{INPUTS_FOLDER}-{secrets.token_hex(8)}"
+        base = safe.sub("_", Path(text).name)[:100].strip(". ") or "folder"
+        os.mkdir(name, mode=0o755, dir_fd=self._dir_fd)
+        opened: dict[str, int] = {}
+        try:
+            opened["."] = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                  dir_fd=self._dir_fd)
+            top = opened["."]
+            os.mkdir(base, mode=0o755, dir_fd=top)
+            opened[""] = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=top)
+            for relative, file_name in files:
+                folder = opened[""]
+                if relative != ".":
+                    for depth, part in enumerate(Path(relative).parts):
+                        key = os.path.join(*Path(relative).parts[:depth + 1])
+                        if key not in opened:
+                            part = safe.sub("_", part)[:100].strip(". ") or "folder"
+                            os.mkdir(part, mode=0o755, dir_fd=folder)
+                            opened[key] = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+                                                  | os.O_CLOEXEC, dir_fd=folder)
+                        folder = opened[key]
+                target = safe.sub("_", file_name)[:100].strip(". ") or "file"
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                             dir_fd=folder)
+                with os.fdopen(fd, "wb") as out, open(os.path.join(text, relative, file_name), "rb") as source:
+                    shutil.copyfileobj(source, out)
+                    os.fchmod(out.fileno(), 0o644)
+        finally:
+            for fd in opened.values():
+                os.close(fd)
+        return str(self.folder / name / base)
 
     def _check_answer(self, answer: dict, number: int, args: list, kwargs: dict, inputs: list):
         """(outcome, value, exception, mutated) of a validated answer; WorkerStopped for anything else."""
@@ -572,10 +623,14 @@ def _answer_hooks(arrays: Mapping[str, np.ndarray], args: list, inputs: list, gr
         return args[body]
 
     def dataset(body: Any, walk) -> Any:
+        try:
+            body, class_names = wire.read_dataset_body(body)
+        except ValueError:
+            raise protocol.ProtocolError("a malformed dataset") from None
         if type(body) is not list or len(body) > wire.DATASET_PASSES or not all(
                 type(p) is list and len(p) <= wire.MAX_DATASET_ELEMENTS + 1 for p in body):
             raise protocol.ProtocolError("a malformed dataset")
-        return wire.replayed([[walk(element) for element in elements] for elements in body])
+        return wire.replayed([[walk(element) for element in elements] for elements in body], class_names)
 
     def changes(body: Any, _walk) -> Any:
         try:

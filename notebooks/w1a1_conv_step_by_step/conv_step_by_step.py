@@ -53,6 +53,7 @@
 # - The grader runs only the setup cell and the graded cells: keep any helper you write
 #   inside the graded cell that uses it.
 # - Use numpy only; no TensorFlow inside the graded functions.
+# - One question is answered in words, in the cell under it, and graded by your instructor.
 
 # %% nbgrader={"grade": false, "grade_id": "colab_install", "locked": true, "schema_version": 3, "solution": false}
 # In Google Colab, install the course package; anywhere else this cell does nothing.
@@ -98,10 +99,11 @@ timing_examples = 100  # images in the loops-vs-vectorised-vs-TensorFlow timing
 # %% [markdown] nbgrader={"grade": false, "grade_id": "roadmap", "locked": true, "schema_version": 3, "solution": false}
 # ## Roadmap
 #
-# You will write eight small functions, each building on the previous ones:
+# You will write nine small functions, each building on the previous ones, and answer one
+# question in words:
 #
-# 1. **Convolution, forward**: `zero_pad`, `conv_single_step` (one window), `conv_forward`
-#    (the whole layer).
+# 1. **Convolution, forward**: `zero_pad`, `conv_output_shape` (the size of the output),
+#    `conv_single_step` (one window), `conv_forward` (the whole layer).
 # 2. **Pooling, forward**: `pool_forward`, in max and average mode.
 # 3. **Backward passes**: `conv_backward`, then `create_mask_from_window` and
 #    `distribute_value`, the two helpers of `pool_backward`.
@@ -241,6 +243,92 @@ fig = plots.plot_sliding_window(x, f=3, stride=2, pad=0)
 # %% nbgrader={"grade": false, "grade_id": "demo_sliding_window_pad", "locked": true, "schema_version": 3, "solution": false}
 x = np.arange(1, 26).reshape(5, 5)
 fig = plots.plot_sliding_window(x, f=3, stride=1, pad=1)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "conv_output_shape_intro", "locked": true, "schema_version": 3, "solution": false}
+# **Your turn: `conv_output_shape`.** Before writing the layer, compute the shape of what it
+# outputs. `conv_output_shape(input_shape, n_filters, f, pad, stride)` takes the shape
+# `(n_H_prev, n_W_prev, n_C_prev)` of one input (no batch axis) and the layer's settings, and
+# returns `(n_H, n_W, n_C)`: the formula above for the height and the width, and one channel
+# per filter.
+#
+# **Hint.** `//` divides integers and rounds down, which is the floor of the formula; the
+# three sizes must be integers.
+
+# %% nbgrader={"grade": false, "grade_id": "conv_output_shape", "locked": false, "schema_version": 3, "solution": true}
+def conv_output_shape(input_shape, n_filters, f, pad, stride):
+    """Shape of a convolution layer's output for one input.
+
+    Arguments:
+    input_shape -- (n_H_prev, n_W_prev, n_C_prev), the shape of one input
+    n_filters -- number of filters of the layer
+    f -- size of each filter (f x f)
+    pad -- number of zeros added on each side of the height and width
+    stride -- step between two neighbouring windows
+
+    Returns:
+    (n_H, n_W, n_C) -- a tuple of three integers
+    """
+    ### BEGIN SOLUTION
+    n_H_prev, n_W_prev, n_C_prev = input_shape
+    n_H = int(np.floor((n_H_prev + 2 * pad - f) / stride)) + 1
+    n_W = int(np.floor((n_W_prev + 2 * pad - f) / stride)) + 1
+    n_C = n_filters
+    ### END SOLUTION
+    return (n_H, n_W, n_C)
+
+
+# %% nbgrader={"grade": true, "grade_id": "conv_output_shape_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""conv_output_shape applies the output-size formula (floor included), one channel per filter."""
+checks.check_conv_output_shape(conv_output_shape)
+### BEGIN HIDDEN TESTS
+from cnn_course.graders import w1a1_conv_step_by_step as grader
+grader.check_conv_output_shape(conv_output_shape, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "layer_shapes_intro", "locked": true, "schema_version": 3, "solution": false}
+# **Use it.** Three convolution layers, one after the other, on a 64x64 colour image. Work
+# out each output shape on paper first, then run the next cell, which computes them with
+# your `conv_output_shape`.
+#
+# | layer | input shape | filters | $f$ | pad | stride | output shape |
+# |---|---|---|---|---|---|---|
+# | conv1 | (64, 64, 3) | 8 | 3 | 1 | 1 | ? |
+# | conv2 | output of conv1 | 16 | 5 | 0 | 2 | ? |
+# | conv3 | output of conv2 | 32 | 3 | 1 | 2 | ? |
+#
+# Which layer keeps the height and width, and why? Which settings halve them?
+
+# %% nbgrader={"grade": false, "grade_id": "demo_layer_shapes", "locked": true, "schema_version": 3, "solution": false}
+layers = [("conv1", 8, 3, 1, 1), ("conv2", 16, 5, 0, 2), ("conv3", 32, 3, 1, 2)]  # name, filters, f, pad, s
+shape = (64, 64, 3)
+for name, n_filters, f, pad, stride in layers:
+    output = conv_output_shape(shape, n_filters, f, pad, stride)
+    print(f"{name}: {shape} -> {output}  ({n_filters} filters, f={f}, pad={pad}, stride={stride})")
+    shape = output
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "question_padding_stride_filter", "locked": true, "schema_version": 3, "solution": false}
+# ### Question (2 points, graded by hand)
+#
+# In a few sentences: what do the **padding**, the **stride** and the **filter** each do in a
+# convolution layer, and why would you pad? Write your answer in the next cell.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_padding_stride_filter", "locked": false, "points": 2, "schema_version": 3, "solution": true}
+# ### BEGIN SOLUTION
+# The filter is a small block of learnt weights, as deep as its input: at each position it
+# multiplies a window of the input element by element and adds everything up (plus a bias),
+# so each output value says how strongly that window matches the pattern the filter encodes
+# (an edge, a texture); each filter gives one output channel. The stride is the step between
+# two windows: a stride of 2 visits every other position and roughly halves the height and
+# width. Padding adds a frame of zeros around the input before the filter slides over it. We
+# pad to keep the height and width (a "same" convolution, so that many layers can be stacked
+# without the image shrinking away), and so that the pixels at the border take part in as
+# many windows as the others instead of being nearly ignored.
+#
+# Rubric (2 points): 1 point for what the filter and the stride do (a learnt pattern
+# detector applied to every window, one output channel per filter; the step between windows,
+# which shrinks the output); 1 point for padding (zeros around the input) and at least one
+# reason to pad (keep the size, use the border pixels as much as the others).
+# ### END SOLUTION
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "conv_forward_howto", "locked": true, "schema_version": 3, "solution": false}
 # **Your turn: `conv_forward`.** Four nested loops: over the examples `i`, the output rows
@@ -894,8 +982,8 @@ fig = plots.plot_timings(list(seconds), list(seconds.values()))
 #
 # You built, in numpy, the two layers every convolutional network is made of:
 #
-# - a **convolution layer**, forward (`zero_pad`, `conv_single_step`, `conv_forward`) and
-#   backward (`conv_backward`);
+# - a **convolution layer**, forward (`zero_pad`, `conv_output_shape`, `conv_single_step`,
+#   `conv_forward`) and backward (`conv_backward`);
 # - a **pooling layer**, max and average, forward (`pool_forward`) and backward
 #   (`create_mask_from_window`, `distribute_value`, `pool_backward`);
 #

@@ -106,16 +106,62 @@ train_batches = None       # None: every training batch; a number: the first bat
 # and `subset` keeps 80% of the files for training and 20% for validation. Both calls must
 # use the **same `seed`**, or the two subsets would overlap.
 #
-# `prefetch` lets TensorFlow read the next batch while the model trains on the current one.
+# ### Exercise 1 - create_datasets
+#
+# Return `(train_dataset, validation_dataset)`, two calls of `image_dataset_from_directory`
+# on `directory`:
+#
+# - both with `shuffle=True`, `batch_size=batch_size`, `image_size=image_size`,
+#   `validation_split=0.2` and `seed=seed` (the function's arguments, not the constants);
+# - the first with `subset="training"` (80% of the files), the second with
+#   `subset="validation"` (the other 20%).
+#
+# Leave the labels to their default: each photo gets the number of its sub-folder (0 or 1).
+# Return the datasets as Keras gives them: they carry the `class_names` that the next cell
+# prints.
+
+# %% nbgrader={"grade": false, "grade_id": "create_datasets", "locked": false, "schema_version": 3, "solution": true}
+def create_datasets(directory, image_size=IMG_SIZE, batch_size=BATCH_SIZE, seed=42):
+    """Split a folder of photos, one sub-folder per class, into a training and a validation dataset.
+
+    Arguments:
+    directory -- path of the folder; its sub-folders' names are the class names
+    image_size -- (n_H, n_W): every photo is resized to it
+    batch_size -- number of photos per batch
+    seed -- shuffles the files, the same way for both subsets
+
+    Returns:
+    train_dataset -- tf.data.Dataset of (images (m, n_H, n_W, 3) float32, labels (m,) int32):
+                     80% of the files
+    validation_dataset -- the same for the other 20%
+    """
+    ### BEGIN SOLUTION
+    train_dataset = image_dataset_from_directory(
+        directory, validation_split=0.2, subset="training", seed=seed,
+        shuffle=True, image_size=image_size, batch_size=batch_size)
+    validation_dataset = image_dataset_from_directory(
+        directory, validation_split=0.2, subset="validation", seed=seed,
+        shuffle=True, image_size=image_size, batch_size=batch_size)
+    ### END SOLUTION
+    return train_dataset, validation_dataset
+
+
+# %% nbgrader={"grade": true, "grade_id": "create_datasets_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+"""create_datasets splits a folder 80/20 without overlap, with the given image and batch size."""
+checks.check_create_datasets(create_datasets)
+### BEGIN HIDDEN TESTS
+from cnn_course.graders import w2a2_transfer_learning as grader
+grader.check_create_datasets(create_datasets, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "load_data_intro", "locked": true, "schema_version": 3, "solution": false}
+# **Load the alpacas.** The next cell splits the course's alpaca folder with your
+# `create_datasets`. `prefetch` lets TensorFlow read the next batch while the model trains
+# on the current one.
 
 # %% nbgrader={"grade": false, "grade_id": "load_data", "locked": true, "schema_version": 3, "solution": false}
 directory = alpaca_dir()  # the course's offline alpaca folder (prepared on first use)
-train_dataset = image_dataset_from_directory(directory, shuffle=True, batch_size=BATCH_SIZE,
-                                             image_size=IMG_SIZE, validation_split=0.2,
-                                             subset="training", seed=42)
-validation_dataset = image_dataset_from_directory(directory, shuffle=True, batch_size=BATCH_SIZE,
-                                                  image_size=IMG_SIZE, validation_split=0.2,
-                                                  subset="validation", seed=42)
+train_dataset, validation_dataset = create_datasets(directory, IMG_SIZE, BATCH_SIZE, seed=42)
 class_names = train_dataset.class_names
 print("classes:", class_names)
 if train_batches is not None:  # the first batches only
@@ -143,7 +189,7 @@ plt.show()
 # augmentation *layers*: they transform their input only while training, and let it
 # through unchanged at inference.
 #
-# ### Exercise 1 - data_augmenter
+# ### Exercise 2 - data_augmenter
 #
 # Return a `tf.keras.Sequential` model made of exactly two layers, in this order:
 #
@@ -254,7 +300,7 @@ plt.show()
 #    small batches, and the base that `pretrained_base` gives you keeps them even in the
 #    layers that fine-tuning unfreezes.
 #
-# ### Exercise 2 - alpaca_model
+# ### Exercise 3 - alpaca_model
 #
 # Build with the Functional API: `tf.keras.Input(shape=input_shape)` -> `data_augmentation`
 # -> `preprocess_input` -> `base_model(x, training=False)` -> `tfl.GlobalAveragePooling2D()`
@@ -327,7 +373,7 @@ print(f"validation accuracy with the frozen base: {frozen_accuracy:.3f}")
 # those last layers and trains them a little on the new task, with a **small learning
 # rate**, so that they adapt to alpacas without forgetting what they know.
 #
-# ### Exercise 3 - fine_tune
+# ### Exercise 4 - fine_tune
 #
 # 1. Get the base from the model by its name: `model.get_layer(BASE_NAME)` (Keras 3 does not
 #    list `preprocess_input` among `model.layers`, so never count on a layer's index).
@@ -453,8 +499,8 @@ plt.show()
 #
 # You built an alpaca detector from 262 photos by reusing a pretrained MobileNetV2:
 #
-# - `image_dataset_from_directory` turned a folder per class into labelled training and
-#   validation sets (same `seed` for both subsets);
+# - `create_datasets` turned a folder per class into labelled training and validation
+#   sets with `image_dataset_from_directory` (same `seed` for both subsets);
 # - `data_augmenter` added random flips and rotations, active only while training;
 # - `alpaca_model` froze the base, preprocessed the pixels as the base expects, called it
 #   with `training=False`, and trained only a new 1,281-weight head;
