@@ -1,7 +1,9 @@
-"""Visible checks of W3A1, car detection with YOLO (the post-processing of the detector's output).
+"""Visible checks of W3A1, car detection with YOLO (anchor assignment, then the post-processing).
 
 One ``check_<function>(<function>)`` per graded function, as the notebook's test cells call
-them. Each runs fixed inputs in the original course's shapes (19x19 grids, 5 anchors, 80
+them. ``assign_anchor`` runs boxes chosen so that each usual mistake changes the answer
+(a centre on a cell border, a box whose best-IoU and nearest-area anchors differ). The others
+run fixed inputs in the original course's shapes (19x19 grids, 5 anchors, 80
 classes; 54 boxes for NMS) and edge cases (boxes sticking out of the image, scores exactly at
 the threshold, no box above it, boxes that only touch, ``max_boxes`` above the number of
 boxes), prints what it checked, raises :class:`CheckFailure` with a sentence on the first
@@ -10,7 +12,8 @@ problem, and ends with ``All tests passed.``.
 The expected values are the course solution's outputs on these inputs, stored in
 ``expected/w3a1_car_detection.npz`` (:func:`visible_cases` lists the inputs). A few stored
 cases only feed the hints: the same boxes clipped with height and width swapped, the same
-scores without ``box_confidence``. The comparisons below take the expected values as data;
+scores without ``box_confidence``, the anchor of each box with its width and height
+swapped. The comparisons below take the expected values as data;
 nothing here computes corners, clips, filters, an IoU or a suppression. The hidden side
 (other shapes, thresholds and seeds) is not part of this package.
 """
@@ -33,6 +36,7 @@ from cnn_course.checks._checking import (
 
 ASSIGNMENT_ID = "w3a1_car_detection"
 GRADED_FUNCTIONS = (
+    "assign_anchor",
     "box_center_to_corners",
     "clip_boxes",
     "yolo_filter_boxes",
@@ -44,6 +48,17 @@ GRADED_FUNCTIONS = (
 
 
 # ------------------------------------------------------------------------ inputs
+def anchor_case(name, image_shape, grid_shape, n_anchors=5):
+    """(box (x, y, w, h) in pixels, anchors (A, 2) in grid cells): a random box inside the image."""
+    rng = rng_for(ASSIGNMENT_ID, "anchor", name)
+    height, width = image_shape
+    rows, cols = grid_shape
+    size = rng.uniform(0.02, 0.6, 2) * [width, height]
+    centre = rng.uniform(0, 1, 2) * [width, height]
+    anchors = rng.uniform(0.3, 0.4 * min(rows, cols), (n_anchors, 2))
+    return tuple(float(v) for v in np.r_[centre, size].round(2)), anchors.round(3)
+
+
 def centre_case(name, shape):
     """Box centres (x, y) in [0, 1] and sizes (w, h) in [0.01, 0.5], each of shape ``shape + (2,)``."""
     rng = rng_for(ASSIGNMENT_ID, "centre", name)
@@ -99,7 +114,8 @@ def greedy_case(name, n, **kwargs):
 
 
 def eval_case(name, lead_shape, n_classes=80):
-    """yolo_outputs = (box_confidence, box_xy, box_wh, box_class_probs), float32, as yolo_head returns."""
+    """yolo_outputs = (box_xy, box_wh, box_confidence, box_class_probs), float32, as yolo_head
+    returns."""
     rng = rng_for(ASSIGNMENT_ID, "eval", name)
     confidence = rng.beta(0.5, 0.5, lead_shape + (1,))
     xy = rng.uniform(0, 1, lead_shape + (2,))
@@ -107,11 +123,23 @@ def eval_case(name, lead_shape, n_classes=80):
     logits = rng.normal(0, 4, lead_shape + (n_classes,))
     probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
     probs = probs / probs.sum(axis=-1, keepdims=True)
-    return tuple(v.astype(np.float32) for v in (confidence, xy, wh, probs))
+    return tuple(v.astype(np.float32) for v in (xy, wh, confidence, probs))
 
 
 # ------------------------------------------------------------------ visible cases
 # {case: (args, kwargs)} per function; the case names are the labels the messages show.
+# Anchors (w, h) in grid cells: for a box 4 x 1 cells, anchor 1 has the best IoU (0.75), anchor 0
+# the nearest area (4) and the best IoU once width and height are swapped.
+ANCHORS = ((1.0, 4.0), (3.0, 1.0), (2.0, 2.5))
+ANCHOR_CASES = {  # case: (box (x, y, w, h) in pixels, grid_shape, image_shape)
+    "a wide box, 19x19 grid on 608x608": ((310.0, 210.0, 128.0, 32.0), (19, 19), (608, 608)),
+    "a tall box, 13x13 grid on 416x416": ((100.0, 400.0, 30.0, 100.0), (13, 13), (416, 416)),
+    "a centre on a cell border, 9x16 grid on 720x1280":
+        ((240.0, 160.0, 300.0, 70.0), (9, 16), (720, 1280)),
+    "a centre in the top-left cell, 19x19 grid on 720x1280":
+        ((5.0, 3.0, 90.0, 60.0), (19, 19), (720, 1280)),
+}
+WH_SWAPPED = ", width and height swapped"  # hint cases: the same box with w and h swapped
 IOU_PAIRS = {
     "overlap": ((2, 1, 4, 3), (1, 2, 3, 4)),
     "disjoint": ((1, 2, 3, 4), (5, 6, 7, 8)),
@@ -125,6 +153,14 @@ SWAPPED = ", height and width swapped"  # hint cases: the same boxes clipped to 
 FILTER_MAIN = "19x19x5x80, threshold 0.6"
 WITHOUT_CONFIDENCE = ", without box_confidence"  # hint case: box_confidence replaced by ones
 FILTER_TIES = {"5 boxes score exactly 0.5, threshold 0.5": 5}  # case: slots scoring exactly the threshold
+
+
+def _anchor_cases():
+    cases = {case: ((box, np.array(ANCHORS), grid, image), {})
+             for case, (box, grid, image) in ANCHOR_CASES.items()}
+    box, anchors = anchor_case("visible", (720, 1280), (18, 28))
+    cases["5 random anchors, 18x28 grid on 720x1280"] = ((box, anchors, (18, 28), (720, 1280)), {})
+    return cases
 
 
 def _corner_cases():
@@ -172,7 +208,13 @@ def visible_cases():
     filters = _filter_cases()
     (boxes, confidence, probs), kwargs = filters[FILTER_MAIN]
     filters[FILTER_MAIN + WITHOUT_CONFIDENCE] = ((boxes, np.ones_like(confidence), probs), kwargs)
+    anchor = {}
+    for case, ((box, anchors, grid, image), kwargs) in _anchor_cases().items():
+        anchor[case] = ((box, anchors, grid, image), kwargs)
+        swapped = (box[0], box[1], box[3], box[2])
+        anchor[case + WH_SWAPPED] = ((swapped, anchors, grid, image), kwargs)
     return {
+        "assign_anchor": anchor,
         "box_center_to_corners": _corner_cases(),
         "clip_boxes": clip,
         "yolo_filter_boxes": filters,
@@ -205,6 +247,8 @@ def visible_outputs(function: str, result) -> list[np.ndarray]:
         return [to_numpy(r, function) for r in result]
     if function == "iou":
         return [np.asarray(float(result))]
+    if function == "assign_anchor":
+        return [np.asarray(anchor_result(result, function), dtype=np.int64)]
     return [to_numpy(result, function)]
 
 
@@ -222,6 +266,56 @@ def _done() -> None:
 
 
 # ---------------------------------------------------------------------------- comparisons
+def anchor_result(result, case: str) -> tuple[int, int, int]:
+    """The student's (row, col, anchor_index) as three Python ints; a sentence if it is not that."""
+    result = expect_tuple(result, f"assign_anchor ({case})", 3, "row, col, anchor_index")
+    values = []
+    for value, name in zip(result, ("row", "col", "anchor_index"), strict=True):
+        if hasattr(value, "numpy") and callable(value.numpy):
+            value = value.numpy()
+        if isinstance(value, np.ndarray) and value.shape == ():
+            value = value[()]
+        if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+            raise CheckFailure(f"{name} ({case}) must be an integer, got "
+                               f"{type(value).__name__} {value!r}: return int(...) of each index.")
+        values.append(int(value))
+    return tuple(values)
+
+
+def compare_anchor(got, want, want_wh_swapped, box, grid_shape, image_shape, case: str,
+                   nearest_area=None) -> None:
+    """(row, col, anchor_index) against the expected ones, with a sentence naming the mistake.
+
+    ``want_wh_swapped``: the anchor a box with width and height swapped gets; ``nearest_area``:
+    the anchor of the nearest area (both only sharpen the hint).
+    """
+    row, col, anchor = got
+    want_row, want_col, want_anchor = (int(v) for v in want)
+    where = f"assign_anchor{(box, grid_shape, image_shape)} ({case})"
+    if (row, col) != (want_row, want_col):
+        hint = ("the column is the number of whole cells left of x, x // (width / columns), "
+                "and the row the number of whole cells above y")
+        if (row, col) == (want_col, want_row):
+            hint = ("it looks like row and column are swapped: the row comes from y, the column "
+                    "from x")
+        elif max(abs(row - want_row), abs(col - want_col)) == 1:
+            hint = ("a cell off by one: use // (floor), not round(); a centre exactly on a border "
+                    "between two cells belongs to the cell below or to the right")
+        raise CheckFailure(f"{where} gives the cell (row {row}, column {col}), expected "
+                           f"(row {want_row}, column {want_col}): {hint}.")
+    if anchor != want_anchor:
+        hint = ("the anchor is the one whose IoU with the box is largest when both share one "
+                "centre, with the box's width and height in grid cells: intersection "
+                "min(w1, w2) x min(h1, h2)")
+        if anchor == int(want_wh_swapped) and want_wh_swapped != want_anchor:
+            hint = ("it looks like width and height are swapped: box is (x, y, w, h) and each "
+                    "anchor (w, h)")
+        elif nearest_area is not None and anchor == nearest_area != want_anchor:
+            hint = ("it looks like the anchor of the nearest area is chosen: choose the one of "
+                    "the largest IoU")
+        raise CheckFailure(f"{where} gives anchor {anchor}, expected anchor {want_anchor}: {hint}.")
+
+
 def compare_corners(corners: np.ndarray, want: np.ndarray, case: str) -> None:
     """corners against the expected ones; the hint recognises swapped x/y and whole sizes."""
     if corners.shape != want.shape:
@@ -347,11 +441,32 @@ def nms_result(yolo_non_max_suppression: Callable, args, kwargs):
                         "scores, boxes, classes")
 
 
+EVAL_ORDER_HINT = ("yolo_outputs is (box_xy, box_wh, box_confidence, box_class_probs), in this "
+                   "order, as yolo_head returns it: unpack it in that order.")
+
+
 def eval_result(yolo_eval: Callable, args, kwargs):
-    return expect_tuple(call_student(yolo_eval, *args, **kwargs), "yolo_eval", 3, "scores, boxes, classes")
+    try:
+        result = call_student(yolo_eval, *args, **kwargs)
+    except CheckFailure as failure:
+        if " raised " not in str(failure):
+            raise
+        raise CheckFailure(f"{failure} {EVAL_ORDER_HINT}") from failure
+    return expect_tuple(result, "yolo_eval", 3, "scores, boxes, classes")
 
 
 # ----------------------------------------------------------------------- checks
+def check_assign_anchor(assign_anchor: Callable) -> None:
+    """assign_anchor: the cell of the box centre, and the anchor of the largest shape IoU."""
+    for case, ((box, anchors, grid, image), _) in _anchor_cases().items():
+        got = anchor_result(call_student(assign_anchor, box, anchors, grid, image), case)
+        swapped = _expected("assign_anchor", case + WH_SWAPPED)[2]
+        compare_anchor(got, _expected("assign_anchor", case), swapped, box, grid, image, case)
+        print(f"{case}: box (x, y, w, h) = {box} -> cell (row {got[0]}, column {got[1]}), "
+              f"anchor {got[2]}")
+    _done()
+
+
 def check_box_center_to_corners(box_center_to_corners: Callable) -> None:
     """box_center_to_corners: (y_min, x_min, y_max, x_max) = (y - h/2, x - w/2, y + h/2, x + w/2)."""
     for case, ((box_xy, box_wh), _) in _corner_cases().items():

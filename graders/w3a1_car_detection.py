@@ -32,8 +32,11 @@ from cnn_course.checks._checking import (
 from cnn_course.checks.w3a1_car_detection import (
     ASSIGNMENT_ID,
     GRADED_FUNCTIONS,
+    anchor_case,
+    anchor_result,
     box_case,
     centre_case,
+    compare_anchor,
     compare_clipped,
     compare_corners,
     compare_filter,
@@ -50,18 +53,46 @@ from cnn_course.checks.w3a1_car_detection import (
     visible_outputs,
 )
 from cnn_course.graders import reference
-
-
-def _tf():
-    from cnn_course.utils import quiet_tensorflow
-
-    quiet_tensorflow()
-    import tensorflow as tf
-
-    return tf
+from cnn_course.utils._tf import tensorflow
 
 
 # ----------------------------------------------------------------------------- oracles
+def oracle_assign(box, anchors, grid_shape, image_shape):
+    """(row, col, anchor) by brute force: every cell is tested for the centre, every anchor's IoU
+    is computed in pixels.
+
+    A cell holds the points from its top-left corner up to (not including) the next cell's;
+    an anchor (in cells) is drawn in pixels on the box's centre and compared with iou_matrix.
+    """
+    x, y, w, h = (float(v) for v in box)
+    rows, cols = grid_shape
+    height, width = image_shape
+    cell = None
+    for r in range(rows):
+        for c in range(cols):
+            left, top = c * width / cols, r * height / rows
+            if left <= x < (c + 1) * width / cols and top <= y < (r + 1) * height / rows:
+                cell = (r, c)
+    assert cell is not None, f"the centre {(x, y)} is outside the {height}x{width} image"
+    box_xyxy = [(x - w / 2, y - h / 2, x + w / 2, y + h / 2)]
+    best, best_iou = 0, -1.0
+    for k, (anchor_w, anchor_h) in enumerate(np.asarray(anchors, dtype=float).reshape(-1, 2)):
+        aw, ah = anchor_w * width / cols, anchor_h * height / rows  # in pixels
+        overlap = iou_matrix(box_xyxy, [(x - aw / 2, y - ah / 2, x + aw / 2, y + ah / 2)])[0, 0]
+        if overlap > best_iou:
+            best, best_iou = k, overlap
+    return cell[0], cell[1], best
+
+
+def nearest_area_anchor(box, anchors, grid_shape, image_shape) -> int:
+    """The anchor whose area (in cells) is nearest the box's: a wrong rule the hints recognise."""
+    _, _, w, h = box
+    rows, cols = grid_shape
+    height, width = image_shape
+    anchors = np.asarray(anchors, dtype=float).reshape(-1, 2)
+    return int(np.argmin(np.abs(anchors.prod(axis=1) - (w * cols / width) * (h * rows / height))))
+
+
 def oracle_corners(box_xy, box_wh):
     """(..., 2) centres (x, y) and sizes (w, h) -> (..., 4) corners (y_min, x_min, y_max, x_max)."""
     xy, wh = np.asarray(box_xy), np.asarray(box_wh)
@@ -113,14 +144,14 @@ def oracle_nms(boxes, scores, max_boxes, iou_threshold):
 
 
 def tf_nms(boxes, scores, max_boxes, iou_threshold):
-    tf = _tf()
+    tf = tensorflow()
     return tf.image.non_max_suppression(np.asarray(boxes, np.float32).reshape(-1, 4),
                                         np.asarray(scores, np.float32).reshape(-1), max_boxes,
                                         iou_threshold=iou_threshold).numpy()
 
 
 def oracle_eval(yolo_outputs, image_shape, max_boxes, score_threshold, iou_threshold):
-    confidence, xy, wh, probs = (np.asarray(v, dtype=np.float32) for v in yolo_outputs)
+    xy, wh, confidence, probs = (np.asarray(v, dtype=np.float32) for v in yolo_outputs)
     corners = oracle_corners(xy, wh).astype(np.float32)
     scores, boxes, classes = oracle_filter(corners, confidence, probs, np.float32(score_threshold))
     height, width = image_shape
@@ -131,6 +162,20 @@ def oracle_eval(yolo_outputs, image_shape, max_boxes, score_threshold, iou_thres
 
 # ------------------------------------------------------------------------ hidden cases
 # `make references` stores the solution's outputs on them.
+HIDDEN_ANCHOR = {  # name: (image_shape, grid_shape, anchors: 5 random ones, or the course's)
+    "random_608_19x19": ((608, 608), (19, 19)),
+    "random_720x1280_18x28": ((720, 1280), (18, 28)),
+    "random_416_13x13_3_anchors": ((416, 416), (13, 13)),
+    "random_480x640_15x20": ((480, 640), (15, 20)),
+}
+# name: (box (x, y, w, h) in pixels, grid_shape, image_shape), a centre on a border between cells
+ANCHOR_BORDERS = {
+    "border_x_608": ((64.0, 300.0, 100.0, 40.0), (19, 19), (608, 608)),
+    "border_y_608": ((300.0, 416.0, 40.0, 100.0), (19, 19), (608, 608)),
+    "border_corner_720x1280": ((640.0, 400.0, 200.0, 150.0), (9, 16), (720, 1280)),
+    "border_both_288x448": ((208.0, 144.0, 50.0, 20.0), (18, 28), (288, 448)),
+    "origin_416": ((0.0, 0.0, 60.0, 60.0), (13, 13), (416, 416)),
+}
 HIDDEN_FILTER = {  # name: (lead shape, classes, ties, threshold)
     "batch_13x13_t05": ((1, 13, 13, 5), 80, 6, 0.5),
     "grid_7x7_3_anchors_t03": ((7, 7, 3), 10, 0, 0.3),
@@ -161,6 +206,14 @@ def _iou_random_pairs():
 def reference_cases():
     """{function: {case: (args, kwargs)}} for the hidden reference comparisons."""
     cases: dict[str, dict[str, tuple]] = {name: {} for name in GRADED_FUNCTIONS}
+    for name, (image_shape, grid_shape) in HIDDEN_ANCHOR.items():
+        for k in range(6):
+            n_anchors = 3 if "3_anchors" in name else 5
+            box, anchors = anchor_case(f"{name}_{k}", image_shape, grid_shape, n_anchors)
+            cases["assign_anchor"][f"{name}_{k}"] = ((box, anchors, grid_shape, image_shape), {})
+    border_anchors = anchor_case("borders", (608, 608), (19, 19))[1]
+    for name, (box, grid_shape, image_shape) in ANCHOR_BORDERS.items():
+        cases["assign_anchor"][name] = ((box, border_anchors, grid_shape, image_shape), {})
     for name, shape in (("n3", (3,)), ("batch_13x13x5", (2, 13, 13, 5))):
         cases["box_center_to_corners"][name] = (centre_case(name, shape), {})
     for name, (n, image_shape) in (("480x640", (20, (480, 640))), ("tall_300x200", (15, (300, 200)))):
@@ -202,6 +255,20 @@ def _done() -> None:
 
 
 # ----------------------------------------------------------------------- checks
+def check_assign_anchor(assign_anchor: Callable, hidden: bool = False) -> None:
+    """assign_anchor: the cell of the box centre, and the anchor of the largest shape IoU."""
+    if not hidden:
+        return visible.check_assign_anchor(assign_anchor)
+    for case, ((box, anchors, grid, image), _) in reference_cases()["assign_anchor"].items():
+        got = anchor_result(call_student(assign_anchor, box, anchors, grid, image), case)
+        swapped = (box[0], box[1], box[3], box[2])
+        compare_anchor(got, oracle_assign(box, anchors, grid, image),
+                       oracle_assign(swapped, anchors, grid, image)[2], box, grid, image, case,
+                       nearest_area=nearest_area_anchor(box, anchors, grid, image))
+        _against_reference("assign_anchor", case, [np.asarray(got)], ["(row, col, anchor_index)"])
+    _done()
+
+
 def check_box_center_to_corners(box_center_to_corners: Callable, hidden: bool = False) -> None:
     """box_center_to_corners: (y_min, x_min, y_max, x_max) = (y - h/2, x - w/2, y + h/2, x + w/2)."""
     if not hidden:
@@ -313,6 +380,27 @@ def _m(name, grade_id, description, edits, fails):
 
 def _mutants() -> tuple:
     return (
+        _m("anchor_row_col_swapped", "assign_anchor", "takes the row from x and the column from y",
+           [("row, col = int(y // cell_h), int(x // cell_w)",
+             "col, row = int(y // cell_h), int(x // cell_w)")], ["assign_anchor"]),
+        _m("anchor_wh_swapped", "assign_anchor",
+           "compares the anchors with the box's height and width swapped",
+           [("w_cells, h_cells = w / cell_w, h / cell_h",
+             "w_cells, h_cells = h / cell_h, w / cell_w")], ["assign_anchor"]),
+        _m("anchor_nearest_area", "assign_anchor",
+           "picks the anchor of the nearest area instead of the best IoU",
+           [("anchor_index = int(np.argmax(ious))",
+             "anchor_index = int(np.argmin(np.abs(anchors.prod(axis=1) - w_cells * h_cells)))")],
+           ["assign_anchor"]),
+        _m("anchor_cell_rounded", "assign_anchor",
+           "rounds the centre's cell coordinates instead of flooring them",
+           [("row, col = int(y // cell_h), int(x // cell_w)",
+             "row, col = int(round(y / cell_h)), int(round(x / cell_w))")], ["assign_anchor"]),
+        _m("anchor_border_left", "assign_anchor",
+           "gives a centre on a cell border to the cell above or left",
+           [("row, col = int(y // cell_h), int(x // cell_w)",
+             "row, col = int(np.ceil(y / cell_h)) - 1, int(np.ceil(x / cell_w)) - 1")],
+           ["assign_anchor"]),
         _m("corners_full_size", "box_center_to_corners", "uses the whole width and height on each side",
            [("box_wh[..., 0] / 2, box_wh[..., 1] / 2", "box_wh[..., 0], box_wh[..., 1]")], ["box_center_to_corners"]),
         _m("corners_x_first", "box_center_to_corners", "returns (x_min, y_min, x_max, y_max)",
@@ -346,6 +434,10 @@ def _mutants() -> tuple:
            [("    boxes = scale_boxes(boxes, image_shape)\n", "")], ["yolo_eval"]),
         _m("eval_score_threshold_ignored", "yolo_eval", "filters with the default threshold 0.6",
            [("threshold=score_threshold)", ")")], ["yolo_eval"]),
+        _m("eval_confidence_first", "yolo_eval",
+           "unpacks yolo_outputs with box_confidence first",
+           [("box_xy, box_wh, box_confidence, box_class_probs = yolo_outputs",
+             "box_confidence, box_xy, box_wh, box_class_probs = yolo_outputs")], ["yolo_eval"]),
     )
 
 

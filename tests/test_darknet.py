@@ -248,3 +248,40 @@ def test_a_cfg_the_loader_cannot_build_is_refused_by_name(text, message):
 def test_names_are_read_one_per_line(tmp_path):
     (tmp_path / "coco.names").write_text("person\nbicycle\n\ncar\n")
     assert dn.read_names(tmp_path / "coco.names") == ["person", "bicycle", "car"]
+
+
+def _yolov2_folder(files, folder, names=("person", "bicycle", "car")):
+    """The tiny network under Darknet's YOLOv2 file names in ``folder``."""
+    source, _ = files
+    (folder / "yolov2.cfg").write_text((source / "tiny.cfg").read_text())
+    (folder / "yolov2.weights").write_bytes((source / "tiny.weights").read_bytes())
+    (folder / "coco.names").write_text("\n".join(names) + "\n")
+    return folder
+
+
+def test_find_yolov2_loads_the_three_files_of_a_folder(files, tmp_path, capsys):
+    found = dn.find_yolov2(_yolov2_folder(files, tmp_path))
+    assert found.class_names == ["person", "bicycle", "car"] and found.input_size == (8, 8)
+    assert np.array_equal(found.anchors, [[0.5, 1.0], [2.0, 1.5]]) and found.folder == tmp_path
+    assert "Darknet's YOLOv2 from" in capsys.readouterr().out
+    assert found.darknet.model(np.zeros((1, 8, 8, 3), np.float32)).shape == (1, 2, 2, 16)
+
+
+def test_find_yolov2_says_what_is_missing_and_where(files, tmp_path, capsys):
+    folder = _yolov2_folder(files, tmp_path)
+    (folder / "yolov2.weights").unlink()
+    assert dn.find_yolov2(folder) is None
+    out = capsys.readouterr().out
+    assert "missing: yolov2.weights" in out and str(folder) in out
+    assert dn.find_yolov2(folder, verbose=False) is None and not capsys.readouterr().out
+
+
+def test_find_yolov2_uses_the_course_data_folder(files, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_COURSE_DATA", str(_yolov2_folder(files, tmp_path)))
+    assert dn.find_yolov2(verbose=False).folder == tmp_path
+
+
+def test_find_yolov2_refuses_a_names_file_of_another_length(files, tmp_path):
+    folder = _yolov2_folder(files, tmp_path, names=("person", "car"))
+    with pytest.raises(dn.DarknetError, match="holds 2 names but .* classes=3"):
+        dn.find_yolov2(folder)

@@ -61,7 +61,7 @@ def test_ground_truth_features_hold_a_confident_score_at_each_box_and_near_zero_
     anchors = read_anchors()
     feats = yolo_model.ground_truth_features(record, anchors, GRID)
     assert feats.shape == (1, 19, 19, 5 * 85) and feats.dtype == np.float32
-    confidence, _, _, probs = yolo_head(feats, anchors, yolo_model.NUM_CLASSES)
+    _, _, confidence, probs = yolo_head(feats, anchors, yolo_model.NUM_CLASSES)
     best = (confidence * probs).numpy().max(axis=-1).ravel()
     confident = np.sort(best[best > 0.5])
     assert len(confident) == len(record["classes"])

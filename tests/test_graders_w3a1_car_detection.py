@@ -64,7 +64,7 @@ def test_the_eval_oracle_matches_the_provided_helpers_and_tensorflow():
     feats = np.random.default_rng(3).normal(0, 2, (1, 13, 13, 5 * 85)).astype(np.float32)
     anchors = np.array([[0.5, 0.8], [1, 2], [2, 2.5], [3.5, 4], [5, 8]])
     outputs = tuple(t.numpy() for t in yolo_head(feats, anchors, 80))
-    confidence, xy, wh, probs = outputs
+    xy, wh, confidence, probs = outputs
     corners = yolo_boxes_to_corners(xy, wh)
     scores_all = confidence * probs
     mask = scores_all.max(axis=-1) >= 0.3
@@ -103,6 +103,9 @@ def test_stored_visible_outputs_agree_with_the_oracles_and_tensorflow():
     assert set(expected.load(grader.ASSIGNMENT_ID)) == {
         f"{function}/{case}/{k}" for function, function_cases in cases.items() for case in function_cases
         for k in range(3 if function in ("yolo_filter_boxes", "yolo_non_max_suppression", "yolo_eval") else 1)}
+    for case, ((box, anchors, grid, image), _) in cases["assign_anchor"].items():
+        want = grader.oracle_assign(box, anchors, grid, image)
+        np.testing.assert_array_equal(_stored("assign_anchor", case), want)
     for case, ((xy, wh), _) in cases["box_center_to_corners"].items():
         np.testing.assert_allclose(_stored("box_center_to_corners", case), grader.oracle_corners(xy, wh), atol=1e-12)
     for case, ((boxes, image_shape), _) in cases["clip_boxes"].items():
@@ -139,7 +142,9 @@ def test_the_visible_module_holds_no_oracle_and_no_instructor_import():
     source = inspect.getsource(visible)
     assert "cnn_course.graders" not in source and "tensorflow" not in source
     assert not any(hasattr(visible, name) for name in ("oracle_corners", "oracle_clip", "oracle_filter", "iou_matrix",
-                                                      "oracle_nms", "tf_nms", "oracle_eval", "reference_cases"))
+                                                      "oracle_nms", "tf_nms", "oracle_eval",
+                                                      "reference_cases", "oracle_assign",
+                                                      "nearest_area_anchor"))
     called = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
               for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)}
     answers = {"non_max_suppression", "clip", "minimum", "maximum", "argmax", "argsort", "boolean_mask"}
@@ -228,12 +233,126 @@ def test_nms_without_gathered_classes_is_told_to_gather_them():
 
 def test_unscaled_boxes_are_told_to_use_scale_boxes(solution):
     def unscaled(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_threshold=.6, iou_threshold=.5):
-        confidence, xy, wh, probs = yolo_outputs
+        xy, wh, confidence, probs = yolo_outputs
         boxes = yolo_boxes_to_corners(xy, wh)
         scores, boxes, classes = solution.yolo_filter_boxes(boxes, confidence, probs, score_threshold)
         return solution.yolo_non_max_suppression(scores, boxes, classes, max_boxes, iou_threshold)
 
     _raises(grader.check_yolo_eval, unscaled, "scale_boxes(boxes, image_shape)")
+
+
+def _anchor_cases():
+    """Every (box, anchors, grid_shape, image_shape) the visible and hidden checks use."""
+    cases = list(visible.visible_cases()["assign_anchor"].values()) + list(
+        grader.reference_cases()["assign_anchor"].values()
+    )
+    return [args for args, _ in cases]
+
+
+def test_the_anchor_cases_separate_the_right_rule_from_the_mistakes():
+    """Ties and float borders never decide a case; each wrong rule changes some answer."""
+    borders = wrong_area = wrong_wh = 0
+    for box, anchors, (rows, cols), (height, width) in _anchor_cases():
+        x, y, w, h = box
+        for formula in (
+            lambda v, size, n: v // (size / n),
+            lambda v, size, n: np.floor(v * n / size),
+            lambda v, size, n: np.floor(v / size * n),
+        ):
+            assert (
+                int(formula(y, height, rows)),
+                int(formula(x, width, cols)),
+            ) == grader.oracle_assign(box, anchors, (rows, cols), (height, width))[:2], box
+        borders += (x * cols / width).is_integer() or (y * rows / height).is_integer()
+        wc, hc = w * cols / width, h * rows / height
+        inter = np.minimum(wc, anchors[:, 0]) * np.minimum(hc, anchors[:, 1])
+        ious = np.sort(inter / (wc * hc + anchors.prod(axis=1) - inter))
+        assert ious[-1] - ious[-2] > 1e-6, f"two anchors tie for {box}"
+        best = grader.oracle_assign(box, anchors, (rows, cols), (height, width))[2]
+        wrong_area += (
+            grader.nearest_area_anchor(box, anchors, (rows, cols), (height, width)) != best
+        )
+        wrong_wh += (
+            grader.oracle_assign((x, y, h, w), anchors, (rows, cols), (height, width))[2] != best
+        )
+    assert borders >= 6 and wrong_area >= 3 and wrong_wh >= 3, (borders, wrong_area, wrong_wh)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_assign_anchor_hints_name_the_mistake(solution, hidden):
+    def swapped_cell(box, anchors, grid_shape, image_shape):
+        row, col, anchor = solution.assign_anchor(box, anchors, grid_shape, image_shape)
+        return col, row, anchor
+
+    _raises(grader.check_assign_anchor, swapped_cell, "row and column are swapped", hidden=hidden)
+
+    def rounded(box, anchors, grid_shape, image_shape):
+        row, col, anchor = solution.assign_anchor(box, anchors, grid_shape, image_shape)
+        (height, width), (rows, cols) = image_shape, grid_shape
+        return int(round(box[1] * rows / height)), int(round(box[0] * cols / width)), anchor
+
+    _raises(grader.check_assign_anchor, rounded, "use // (floor), not round()", hidden=hidden)
+
+    def swapped_size(box, anchors, grid_shape, image_shape):
+        return solution.assign_anchor(
+            (box[0], box[1], box[3], box[2]), anchors, grid_shape, image_shape
+        )
+
+    _raises(grader.check_assign_anchor, swapped_size, "width and height are swapped", hidden=hidden)
+
+    def as_floats(box, anchors, grid_shape, image_shape):
+        return tuple(
+            float(v) for v in solution.assign_anchor(box, anchors, grid_shape, image_shape)
+        )
+
+    _raises(grader.check_assign_anchor, as_floats, "must be an integer", hidden=hidden)
+
+
+def test_the_hidden_check_names_the_nearest_area_rule(solution):
+    def nearest_area(box, anchors, grid_shape, image_shape):
+        row, col, _ = solution.assign_anchor(box, anchors, grid_shape, image_shape)
+        return row, col, grader.nearest_area_anchor(box, anchors, grid_shape, image_shape)
+
+    _raises(grader.check_assign_anchor, nearest_area, "anchor", hidden=False)
+    _raises(grader.check_assign_anchor, nearest_area, "nearest area", hidden=True)
+
+
+def test_assign_anchor_agrees_with_the_encoding_figure_on_every_test_frame(solution):
+    """The notebook compares the two on one frame; here on every object of 8 test frames."""
+    from cnn_course.datasets import road
+    from cnn_course.utils import detection_figures as figures
+
+    anchors = road.read_anchors()
+    for frame in road.load_annotations("test")[:8]:
+        for index, (x0, y0, x1, y1) in enumerate(frame["boxes"]):
+            (row, col), anchor, _ = figures.encode_object(frame, index, anchors, grid=19)
+            box = ((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0)
+            assert solution.assign_anchor(
+                box, anchors, (19, 19), (frame["height"], frame["width"])
+            ) == (row, col, anchor)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_yolo_outputs_unpacked_confidence_first_is_told_the_order(solution, hidden):
+    """The original course's order is (box_xy, box_wh, box_confidence, box_class_probs)."""
+
+    def confidence_first(
+        yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_threshold=0.6, iou_threshold=0.5
+    ):
+        confidence, xy, wh, probs = yolo_outputs
+        boxes = scale_boxes(yolo_boxes_to_corners(xy, wh), image_shape)
+        scores, boxes, classes = solution.yolo_filter_boxes(
+            boxes, confidence, probs, score_threshold
+        )
+        return solution.yolo_non_max_suppression(scores, boxes, classes, max_boxes, iou_threshold)
+
+    _raises(
+        grader.check_yolo_eval,
+        confidence_first,
+        "raised",
+        "(box_xy, box_wh, box_confidence, box_class_probs), in this order",
+        hidden=hidden,
+    )
 
 
 def test_corner_and_clip_messages(solution):

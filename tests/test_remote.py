@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -439,6 +440,22 @@ def test_a_dataset_travels_as_the_elements_of_its_first_passes():
     assert passes[0] != passes[1]  # reshuffled each pass, as the student's pipeline does
 
 
+def test_a_dataset_keeps_its_class_names_and_a_forged_list_is_refused():
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((np.arange(4.0), np.arange(4))).batch(2)
+    dataset.class_names = ["alpaca", "not alpaca"]
+    back = _keras_round_trip(dataset)
+    assert back.class_names == ["alpaca", "not alpaca"]
+    assert [y.numpy().tolist() for _, y in back] == [[0, 1], [2, 3]]
+    assert not hasattr(_keras_round_trip(dataset.map(lambda x, y: (x, y))), "class_names")
+    hooks = remote._answer_hooks({}, [], [], None)
+    for body in ({"passes": [], "class_names": [1]}, {"passes": [], "class_names": "ab"},
+                 {"passes": [], "class_names": [], "code": "x"}):
+        with pytest.raises(protocol.ProtocolError):
+            protocol.decode({"dataset": body}, {}, hooks=hooks)
+
+
 @pytest.mark.parametrize("module, name", [("os", "system"), ("builtins", "eval"), ("keras.src.utils", "get_file"),
                                           ("keras.layers", "Lambda"), ("keras.layers", "TFSMLayer"),
                                           ("keras", "src"), ("keras.layers", "..Dense"), ("numpy", "load")])
@@ -542,6 +559,29 @@ def test_a_path_argument_is_copied_without_following_the_students_links(tmp_path
         os.close(worker._dir_fd)
     assert open(copy, "rb").read() == b"pixels" and os.path.dirname(os.path.dirname(copy)) == str(folder)
     assert victim.read_text() == "precious" and (victim.stat().st_mode & 0o777) == 0o600
+
+
+def test_a_folder_argument_is_copied_with_its_sub_folders_and_without_links(tmp_path):
+    source, victim = tmp_path / "photos", tmp_path / "victim.txt"
+    (source / "cats").mkdir(parents=True)
+    (source / "not cats").mkdir()
+    (source / "cats" / "a.png").write_bytes(b"cat")
+    (source / "not cats" / "b.png").write_bytes(b"dog")
+    victim.write_text("precious")
+    os.symlink(victim, source / "cats" / "link.png")
+    folder = tmp_path / "worker"
+    folder.mkdir()
+    worker = remote.Worker(folder)
+    worker._dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        copy = worker._readable(str(source))
+        assert worker._readable(str(victim.parent / "nothing-here")) == str(victim.parent / "nothing-here")
+    finally:
+        os.close(worker._dir_fd)
+    found = sorted(str(p.relative_to(copy)) for p in Path(copy).rglob("*"))
+    assert found == ["cats", "cats/a.png", "not cats", "not cats/b.png"]
+    assert open(os.path.join(copy, "not cats", "b.png"), "rb").read() == b"dog"
+    assert os.path.dirname(os.path.dirname(copy)) == str(folder)
 
 
 def test_the_readers_refuse_what_a_worker_could_plant_in_its_folder(tmp_path):

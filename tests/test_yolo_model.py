@@ -42,7 +42,7 @@ def test_encoding_round_trips_through_yolo_head():
     assert target[..., 4].sum() == len(boxes)  # every box has its own responsible anchor
     feats = ym.features_from_targets(target[None], ANCHORS)
     assert feats.shape == (1, 20, 20, 5 * (5 + C))
-    confidence, xy, wh, probs = yolo_head(feats, ANCHORS, C)
+    xy, wh, confidence, probs = yolo_head(feats, ANCHORS, C)
     obj = target[..., 4] > 0
     corners = yolo_boxes_to_corners(xy, wh).numpy()[0][obj]  # (n, 4) as (y_min, x_min, y_max, x_max)
     decoded = corners[:, [1, 0, 3, 2]]

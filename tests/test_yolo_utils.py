@@ -29,7 +29,7 @@ ANCHORS = np.array([[0.5, 1.0], [1.5, 1.2], [3.0, 4.0]])
 
 
 def test_yolo_head_decodes_by_the_documented_formulas(feats):
-    confidence, xy, wh, probs = yolo.yolo_head(feats, ANCHORS, 4)
+    xy, wh, confidence, probs = yolo.yolo_head(feats, ANCHORS, 4)
     assert confidence.shape == (2, 7, 7, 3, 1) and xy.shape == wh.shape == (2, 7, 7, 3, 2)
     assert probs.shape == (2, 7, 7, 3, 4) and confidence.dtype.name == "float32"
     t = feats.reshape(2, 7, 7, 3, 9)
@@ -86,6 +86,89 @@ def test_draw_boxes_draws_labelled_boxes_and_checks_lengths():
         yolo.draw_boxes(image, np.zeros((2, 4)), [1], [0.5, 0.4], names)
 
 
+def _crowd():
+    """12 distant cars side by side and 3 just below: (y_min, x_min, y_max, x_max) in pixels."""
+    row = [(300.0, 400.0 + 22 * k, 318.0, 420.0 + 22 * k) for k in range(12)]
+    below = [(322.0, 420.0 + 40 * k, 340.0, 450.0 + 40 * k) for k in range(3)]
+    return np.array(row + below)
+
+
+def _overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_labels_of_a_crowd_of_small_boxes_never_overlap():
+    boxes = _crowd()
+    sizes = [(70, 16)] * len(boxes)  # each label is wider than three of the boxes together
+    naive = [
+        (left, top - 16, left + 70, top) for top, left, _, _ in boxes
+    ]  # all just above their box
+    assert sum(_overlap(a, b) for i, a in enumerate(naive) for b in naive[i + 1 :]) > 10, (
+        "the case is crowded"
+    )
+    spots = yolo.place_labels(boxes, sizes, (1280, 720))
+    placed = [s for s in spots if s is not None]
+    assert len(spots) == len(boxes) and len(placed) >= 8, spots
+    assert not any(_overlap(a, b) for i, a in enumerate(placed) for b in placed[i + 1 :])
+    assert all(0 <= x0 and x1 <= 1280 and 0 <= y0 and y1 <= 720 for x0, y0, x1, y1 in placed)
+    assert all(x1 - x0 == 70 and y1 - y0 == 16 for x0, y0, x1, y1 in placed)
+    assert spots[0] == (400.0, 284.0, 470.0, 300.0), "the first box's label sits right above it"
+
+
+def test_a_label_stays_in_the_picture_and_next_to_its_box():
+    spots = yolo.place_labels(
+        [(2.0, 1250.0, 40.0, 1279.0), (2.0, 0.0, 40.0, 20.0)], [(70, 16)] * 2, (1280, 720)
+    )
+    assert spots[0] == (1210, 2.0, 1280, 18.0), (
+        "no room above: inside the top edge, within the picture"
+    )
+    assert spots[1] == (0.0, 2.0, 70.0, 18.0)
+    assert yolo.place_labels([(0.0, 0.0, 10.0, 10.0)] * 2, [(70, 16)] * 2, (80, 20)) == [
+        (0.0, 0.0, 70.0, 16.0),
+        None,
+    ]
+
+
+def test_draw_boxes_writes_the_best_labels_of_a_crowd_and_reads_a_names_file(tmp_path):
+    names_file = tmp_path / "coco.names"
+    names_file.write_text("person\nbicycle\ncar\n")
+    boxes = _crowd()
+    scores = np.linspace(0.95, 0.61, len(boxes))
+    image = yolo.draw_boxes(
+        Image.new("RGB", (1280, 720)), boxes, [2] * len(boxes), scores, names_file
+    )
+    pixels = np.asarray(image)
+    assert pixels[284:300, 402:468].any(axis=-1).mean() > 0.9, (
+        "the best box's label is filled in above it"
+    )
+    from_list = yolo.draw_boxes(
+        Image.new("RGB", (1280, 720)), boxes, [2] * len(boxes), scores, ["person", "bicycle", "car"]
+    )
+    assert np.array_equal(np.asarray(from_list), pixels)
+
+
+def test_the_figures_labels_of_a_crowd_do_not_overlap_once_drawn(tmp_path):
+    """The figures place their labels with place_labels too: the rendered texts do not overlap."""
+    frame = _frame(tmp_path)
+    crowd = _crowd()
+    frame["boxes"], frame["classes"] = crowd[:, [1, 0, 3, 2]], np.full(len(crowd), 2)
+    stage = (np.linspace(0.9, 0.7, len(crowd) - 3), crowd[3:], np.full(len(crowd) - 3, 2))
+    for fig in (
+        figures.plot_labelled_frame(frame, road.COCO_CLASSES),
+        figures.plot_grid(frame, 19, road.COCO_CLASSES),
+        figures.plot_stages(np.zeros((720, 1280, 3)), {"a": stage}, road.COCO_CLASSES),
+    ):
+        fig.canvas.draw()
+        texts = [t.get_bbox_patch().get_window_extent() for ax in fig.axes for t in ax.texts]
+        assert len(texts) >= 5
+        assert not any(
+            a.x0 < b.x1 - 0.5 and b.x0 < a.x1 - 0.5 and a.y0 < b.y1 - 0.5 and b.y0 < a.y1 - 0.5
+            for i, a in enumerate(texts)
+            for b in texts[i + 1 :]
+        ), "two labels overlap"
+        plt.close(fig)
+
+
 def test_readers_are_the_datasets_own():
     assert yolo.read_classes is road.read_classes and yolo.read_anchors is road.read_anchors
 
@@ -108,6 +191,12 @@ def test_encode_object_puts_the_object_in_its_cell_and_best_anchor(tmp_path):
     assert volume[row, col, anchor, 5 + 2] == 1
 
 
+def test_largest_object_prefers_the_class_then_the_area(tmp_path):
+    frame = _frame(tmp_path)
+    assert figures.largest_object(frame) == 0 and figures.largest_object(frame, class_id=0) == 1
+    assert figures.largest_object(frame, class_id=7) == 0  # no truck: the largest box of any class
+
+
 def test_every_figure_builds(tmp_path):
     frame = _frame(tmp_path)
     names = road.COCO_CLASSES
@@ -117,7 +206,10 @@ def test_every_figure_builds(tmp_path):
     empty = (np.zeros(0), np.zeros((0, 4)), np.zeros(0, int))
     figs = [figures.plot_labelled_frame(frame, names), figures.plot_grid(frame, 19, names),
             figures.plot_anchors(anchors, 19, frame["file"]), figures.plot_encoding(frame, anchors, 19, names),
-            figures.plot_landmarks(frame), figures.plot_stages(np.zeros((720, 1280, 3)), {"a": stage, "b": empty},
+            figures.plot_landmarks(frame),
+            figures.plot_box_pair(frame, *frame["boxes"], title="IoU = 0"),
+            figures.plot_box_pair(frame, frame["boxes"][0], frame["boxes"][0] + 20, title="IoU"),
+            figures.plot_stages(np.zeros((720, 1280, 3)), {"a": stage, "b": empty},
                                                                names),
             figures.show_detections([Image.open(frame["file"])] * 3, ["1", "2", "3"])]
     for fig in figs:

@@ -309,3 +309,64 @@ def count_values(darknet: DarknetModel) -> int:
 def read_names(path: str | Path) -> list[str]:
     """The class names of a ``.names`` file, one per line (blank lines skipped)."""
     return [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+# ------------------------------------------------------------------- YOLOv2 in the data folder
+
+YOLOV2_FILES = ("yolov2.cfg", "yolov2.weights", "coco.names")  # the Darknet project's names
+
+
+@dataclasses.dataclass
+class DarknetDetector:
+    """Darknet's YOLOv2 loaded from its own files, with what the W3A1 notebook needs to run it."""
+
+    darknet: DarknetModel
+    class_names: list[str]  # from the names file, one per class of [region]
+    input_size: tuple[int, int]  # (height, width) of [net]: every frame is resized to it
+    folder: Path
+
+    @property
+    def anchors(self) -> np.ndarray:
+        return self.darknet.anchors
+
+
+def find_yolov2(folder: str | Path | None = None, verbose: bool = True) -> DarknetDetector | None:
+    """YOLOv2 from ``yolov2.cfg``, ``yolov2.weights`` and ``coco.names`` in ``folder``, else None.
+
+    ``folder`` defaults to the course's data folder (``cnn_course.datasets.data_dir()``:
+    ``$CNN_COURSE_DATA``, else a per-user cache folder). With ``verbose``, one sentence says
+    which files were found, or where to put them. A names file whose length differs from the
+    classes of ``[region]``, or a network whose output is not anchors x (5 + classes)
+    channels, is refused with both numbers.
+    """
+    if folder is None:
+        from cnn_course.datasets import data_dir
+
+        folder = data_dir()
+    folder = Path(folder)
+    cfg, weights, names = (folder / name for name in YOLOV2_FILES)
+    found = [path.name for path in (cfg, weights, names) if path.is_file()]
+    if len(found) < len(YOLOV2_FILES):
+        if verbose:
+            missing = [name for name in YOLOV2_FILES if name not in found]
+            print(f"Darknet's YOLOv2 is not in {folder} (missing: {', '.join(missing)}); to use "
+                  f"it, put {', '.join(YOLOV2_FILES)} there.")
+        return None
+    darknet = load_darknet(cfg, weights, name="yolov2")
+    class_names = read_names(names)
+    if not len(darknet.anchors) or not darknet.classes:
+        raise DarknetError(f"{cfg} has no [region] section with anchors= and classes=")
+    if len(class_names) != darknet.classes:
+        raise DarknetError(f"{names} holds {len(class_names)} names but {cfg} has "
+                           f"classes={darknet.classes}")
+    channels = darknet.model.output_shape[-1]
+    if channels != len(darknet.anchors) * (5 + darknet.classes):
+        raise DarknetError(f"the network's output has {channels} channels; [region] needs "
+                           f"anchors x (5 + classes) = {len(darknet.anchors)} x "
+                           f"{5 + darknet.classes}")
+    height, width = darknet.model.input_shape[1:3]
+    if verbose:
+        grid_h, grid_w = darknet.model.output_shape[1:3]
+        print(f"Darknet's YOLOv2 from {folder}: input {height}x{width}, grid {grid_h}x{grid_w}, "
+              f"{len(darknet.anchors)} anchors, {darknet.classes} classes.")
+    return DarknetDetector(darknet, class_names, (int(height), int(width)), folder)

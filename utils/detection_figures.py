@@ -14,8 +14,8 @@ import numpy as np
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-__all__ = ["plot_anchors", "plot_encoding", "plot_grid", "plot_labelled_frame", "plot_landmarks",
-           "plot_stages", "show_detections"]
+__all__ = ["encode_object", "largest_object", "plot_anchors", "plot_box_pair", "plot_encoding",
+           "plot_grid", "plot_labelled_frame", "plot_landmarks", "plot_stages", "show_detections"]
 
 _COLOURS = plt.get_cmap("tab10").colors
 
@@ -37,6 +37,30 @@ def _box(ax, x0, y0, x1, y1, colour, label=None, lw=2.0, ls="-"):
                 bbox={"facecolor": colour, "edgecolor": "none", "pad": 1, "alpha": 0.85})
 
 
+def _placed_labels(ax, entries, image_shape, fontsize=7):
+    """Write labels next to their boxes without overlaps (``yolo.place_labels``), first entry first.
+
+    ``entries``: (x0, y0, x1, y1, label, colour) per box, in pixels of the image shown in ``ax``.
+    A label with no free place is left out; its box stays drawn.
+    """
+    from cnn_course.utils.yolo import place_labels
+
+    height, width = image_shape[:2]
+    fig, where = ax.figure, ax.get_position()
+    shown = min(where.width * fig.get_figwidth(),
+                where.height * fig.get_figheight() * width / height)  # inches of the image
+    per_point = 1.15 * width / (72 * shown)  # image pixels per typographic point, with a margin
+    sizes = [(0.62 * fontsize * per_point * len(label) + 4 * per_point, 1.5 * fontsize * per_point)
+             for *_, label, _ in entries]
+    corners = [(y0, x0, y1, x1) for x0, y0, x1, y1, _, _ in entries]
+    spots = place_labels(corners, sizes, (width, height))
+    for (*_, label, colour), spot in zip(entries, spots, strict=True):
+        if spot is not None:
+            ax.text(spot[0], spot[3], label, color="black", fontsize=fontsize, va="bottom",
+                    ha="left", bbox={"facecolor": colour, "edgecolor": "none", "pad": 1,
+                                     "alpha": 0.85})
+
+
 def _frame_axes(ax, image, title):
     ax.imshow(image)
     ax.set_title(title)
@@ -47,14 +71,18 @@ def _frame_axes(ax, image, title):
 def plot_labelled_frame(frame: dict, class_names):
     """One frame with its labelled boxes and class names."""
     fig, ax = plt.subplots(figsize=(10, 5.8))
-    _frame_axes(ax, _image(frame), f"{frame['file'].name}: {len(frame['classes'])} labelled objects")
+    image = _image(frame)
+    _frame_axes(ax, image, f"{frame['file'].name}: {len(frame['classes'])} labelled objects")
+    entries = []
     for (x0, y0, x1, y1), c in zip(frame["boxes"], frame["classes"], strict=True):
-        _box(ax, x0, y0, x1, y1, _colour(c), class_names[c])
+        _box(ax, x0, y0, x1, y1, _colour(c))
+        entries.append((x0, y0, x1, y1, class_names[c], _colour(c)))
     fig.tight_layout()
+    _placed_labels(ax, sorted(entries, key=lambda e: -(e[2] - e[0]) * (e[3] - e[1])), image.shape)
     return fig
 
 
-def _largest(frame: dict, class_id: int = 2) -> int:
+def largest_object(frame: dict, class_id: int = 2) -> int:
     """Index of the largest box of a class in a frame (of any class if none)."""
     boxes, classes = frame["boxes"], frame["classes"]
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
@@ -71,16 +99,20 @@ def plot_grid(frame: dict, grid: int = 19, class_names=None):
     for k in range(1, grid):
         ax.axhline(k * height / grid, color="white", lw=0.5, alpha=0.7)
         ax.axvline(k * width / grid, color="white", lw=0.5, alpha=0.7)
+    entries = []
     for (x0, y0, x1, y1), c in zip(frame["boxes"], frame["classes"], strict=True):
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         col, row = int(cx * grid / width), int(cy * grid / height)
         ax.add_patch(Rectangle((col * width / grid, row * height / grid), width / grid, height / grid,
                                color="yellow", alpha=0.45))
-        _box(ax, x0, y0, x1, y1, _colour(c), class_names[c] if class_names else None, lw=1.2)
+        _box(ax, x0, y0, x1, y1, _colour(c), lw=1.2)
+        if class_names:
+            entries.append((x0, y0, x1, y1, class_names[c], _colour(c)))
         ax.plot(cx, cy, "o", color="red", ms=4)
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
     fig.tight_layout()
+    _placed_labels(ax, sorted(entries, key=lambda e: -(e[2] - e[0]) * (e[3] - e[1])), image.shape)
     return fig
 
 
@@ -125,7 +157,7 @@ def encode_object(frame: dict, index: int, anchors, grid: int = 19, num_classes:
 
 def plot_encoding(frame: dict, anchors, grid: int = 19, class_names=None, class_id: int = 2):
     """The encoding of the largest object of a class: its cell, and the 5 x 85 numbers of that cell."""
-    index = _largest(frame, class_id)
+    index = largest_object(frame, class_id)
     (row, col), anchor, volume = encode_object(frame, index, anchors, grid, len(class_names or range(80)))
     image = _image(frame)
     height, width = image.shape[:2]
@@ -156,7 +188,7 @@ def plot_encoding(frame: dict, anchors, grid: int = 19, class_names=None, class_
 
 def plot_landmarks(frame: dict, class_id: int = 2):
     """A landmark output for one car: p, then (x, y) of 6 named points (placed from its box, illustration)."""
-    index = _largest(frame, class_id)
+    index = largest_object(frame, class_id)
     x0, y0, x1, y1 = frame["boxes"][index]
     w, h = x1 - x0, y1 - y0
     points = {"left wheel": (x0 + 0.18 * w, y1 - 0.06 * h), "right wheel": (x1 - 0.18 * w, y1 - 0.06 * h),
@@ -179,6 +211,27 @@ def plot_landmarks(frame: dict, class_id: int = 2):
     return fig
 
 
+def plot_box_pair(frame: dict, box1, box2, title: str):
+    """Two boxes (x1, y1, x2, y2) of a frame, their intersection shaded, zoomed on them."""
+    (a0, b0, a1, b1), (c0, d0, c1, d1) = (np.asarray(b, dtype=float) for b in (box1, box2))
+    image = _image(frame)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    _frame_axes(ax, image, title)
+    _box(ax, a0, b0, a1, b1, _colour(0), "box1")
+    _box(ax, c0, d0, c1, d1, _colour(1), "box2")
+    ix0, iy0, ix1, iy1 = max(a0, c0), max(b0, d0), min(a1, c1), min(b1, d1)
+    if ix1 > ix0 and iy1 > iy0:
+        ax.add_patch(Rectangle((ix0, iy0), ix1 - ix0, iy1 - iy0, color="yellow", alpha=0.5,
+                               label="intersection"))
+        ax.legend(loc="lower right", fontsize=8)
+    x_lo, y_lo, x_hi, y_hi = min(a0, c0), min(b0, d0), max(a1, c1), max(b1, d1)
+    pad = 0.3 * max(x_hi - x_lo, y_hi - y_lo)
+    ax.set_xlim(max(0, x_lo - pad), min(image.shape[1], x_hi + pad))
+    ax.set_ylim(min(image.shape[0], y_hi + pad), max(0, y_lo - pad))
+    fig.tight_layout()
+    return fig
+
+
 def plot_stages(image, stages: dict, class_names, max_drawn: int = 300, title: str | None = None):
     """One panel per stage {title: (scores, boxes (y_min, x_min, y_max, x_max) in pixels, classes)}.
 
@@ -186,17 +239,24 @@ def plot_stages(image, stages: dict, class_names, max_drawn: int = 300, title: s
     """
     image = np.asarray(image)
     fig, axes = plt.subplots(1, len(stages), figsize=(5.2 * len(stages), 3.6))
+    labelled = []
     for ax, (stage, (scores, boxes, classes)) in zip(np.atleast_1d(axes), stages.items(), strict=True):
         scores, boxes, classes = np.asarray(scores), np.asarray(boxes), np.asarray(classes)
         order = np.argsort(-scores)[:max_drawn]
         _frame_axes(ax, image, f"{stage}: {len(scores)} boxes")
         for i in order[::-1]:
             y0, x0, y1, x1 = boxes[i]
-            label = f"{class_names[classes[i]]} {scores[i]:.2f}" if len(scores) <= 12 else None
-            _box(ax, x0, y0, x1, y1, _colour(classes[i]), label, lw=0.6 + 1.6 * float(scores[i]))
+            _box(ax, x0, y0, x1, y1, _colour(classes[i]), lw=0.6 + 1.6 * float(scores[i]))
         ax.set_xlim(0, image.shape[1])
         ax.set_ylim(image.shape[0], 0)
-    return _finish(fig, title)
+        if len(scores) <= 12:  # labels for a few boxes, the best first
+            entries = [(*boxes[i][[1, 0, 3, 2]], f"{class_names[classes[i]]} {scores[i]:.2f}",
+                        _colour(classes[i])) for i in order]
+            labelled.append((ax, entries))
+    fig = _finish(fig, title)
+    for ax, entries in labelled:
+        _placed_labels(ax, entries, image.shape)
+    return fig
 
 
 def _finish(fig, title: str | None):

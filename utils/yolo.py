@@ -3,11 +3,12 @@
 The course's car-detection notebook imports these from a ``yad2k`` folder copied
 next to it; here they live once in the shared package:
 
-- :func:`yolo_head`: raw detector features -> confidences, box centres, sizes, class probabilities;
+- :func:`yolo_head`: raw detector features -> box centres, sizes, confidences, class probabilities;
 - :func:`yolo_boxes_to_corners`: centre/size -> ``(y_min, x_min, y_max, x_max)`` corners;
 - :func:`scale_boxes`: corners in fractions of the image -> pixels;
 - :func:`preprocess_image`: a picture file -> (PIL image, model input in [0, 1]);
-- :func:`draw_boxes`: draw labelled boxes with Pillow's default font (no font file needed);
+- :func:`draw_boxes`: draw labelled boxes with Pillow's default font (no font file needed),
+  the labels placed by :func:`place_labels` so that they never overlap;
 - :func:`read_classes`, :func:`read_anchors`: re-exported from ``cnn_course.datasets.road``.
 
 Conventions (shared with the detector of ``cnn_course.utils.yolo_model``): the
@@ -24,9 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from cnn_course.datasets.road import read_anchors, read_classes
+from cnn_course.utils._tf import tensorflow
 
 __all__ = [
     "draw_boxes",
+    "place_labels",
     "preprocess_image",
     "read_anchors",
     "read_classes",
@@ -36,17 +39,11 @@ __all__ = [
 ]
 
 
-def _tf():
-    from cnn_course.utils.runtime import quiet_tensorflow
-
-    quiet_tensorflow()
-    import tensorflow as tf
-
-    return tf
-
-
 def yolo_head(feats, anchors, num_classes):
     """Turn raw YOLO features into boxes, confidences and class probabilities.
+
+    The outputs come in the order of the original course (and of YAD2K), box first, as
+    Darknet's region layer stores each anchor's numbers: x, y, w, h, objectness, classes.
 
     Arguments:
     feats -- (m, S, S, A * (5 + C)) or (m, S, S, A, 5 + C) raw outputs, numpy or tf;
@@ -54,15 +51,15 @@ def yolo_head(feats, anchors, num_classes):
     anchors -- (A, 2) anchor (width, height) in grid cells
     num_classes -- C
 
-    Returns (tf float32 tensors):
-    box_confidence -- (m, S, S, A, 1), sigmoid(to)
+    Returns (tf float32 tensors), in this order:
     box_xy -- (m, S, S, A, 2), box centres (x, y) as fractions of the image:
               (sigmoid(t_xy) + cell offset) / S
     box_wh -- (m, S, S, A, 2), box (width, height) as fractions of the image:
               anchors * exp(t_wh) / S
+    box_confidence -- (m, S, S, A, 1), sigmoid(to)
     box_class_probs -- (m, S, S, A, C), softmax of the class logits
     """
-    tf = _tf()
+    tf = tensorflow()
     feats = tf.convert_to_tensor(feats, dtype=tf.float32)
     anchors = np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
     n_anchors, depth = anchors.shape[0], 5 + int(num_classes)
@@ -82,12 +79,12 @@ def yolo_head(feats, anchors, num_classes):
     box_wh = tf.exp(feats[..., 2:4]) * anchors.reshape(1, 1, 1, n_anchors, 2) / grid_size
     box_confidence = tf.sigmoid(feats[..., 4:5])
     box_class_probs = tf.nn.softmax(feats[..., 5:], axis=-1)
-    return box_confidence, box_xy, box_wh, box_class_probs
+    return box_xy, box_wh, box_confidence, box_class_probs
 
 
 def yolo_boxes_to_corners(box_xy, box_wh):
     """Centres (x, y) and sizes (w, h), (..., 2) each -> corners (..., 4) as (y_min, x_min, y_max, x_max)."""
-    tf = _tf()
+    tf = tensorflow()
     box_xy = tf.convert_to_tensor(box_xy, dtype=tf.float32)
     box_wh = tf.convert_to_tensor(box_wh, dtype=tf.float32)
     mins, maxes = box_xy - box_wh / 2.0, box_xy + box_wh / 2.0
@@ -96,7 +93,7 @@ def yolo_boxes_to_corners(box_xy, box_wh):
 
 def scale_boxes(boxes, image_shape):
     """Corners (..., 4) in fractions of the image -> pixels of an image_shape = (height, width) image."""
-    tf = _tf()
+    tf = tensorflow()
     boxes = tf.convert_to_tensor(boxes, dtype=tf.float32)
     height, width = (float(v) for v in image_shape)
     return boxes * tf.constant([height, width, height, width], dtype=tf.float32)
@@ -132,6 +129,43 @@ def _colours(n):
     return [tuple(int(255 * c) for c in colorsys.hsv_to_rgb((0.61803 * i) % 1.0, 0.8, 1.0)) for i in range(n)]
 
 
+def _overlaps(a, b) -> bool:
+    """Whether two rectangles (x0, y0, x1, y1) share more than an edge."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_labels(boxes, label_sizes, image_size, tries: int = 3):
+    """Where to write each box's label so that no two labels overlap.
+
+    Arguments:
+    boxes -- (n, 4) corners (y_min, x_min, y_max, x_max) in pixels, in the order of priority
+             (the first box gets the first choice, e.g. the highest score first)
+    label_sizes -- (n, 2) width and height in pixels of each label's rectangle
+    image_size -- (width, height) of the image, as PIL gives it
+    tries -- how many label heights a label may move up or down from its box
+
+    Returns:
+    a list of n rectangles (x0, y0, x1, y1), or None for a label that fits nowhere (the box
+    is still drawn, without its text). A label goes just above its box if that is free,
+    else inside its top edge, just below it, inside its bottom edge, then further up or down;
+    at each height it starts at the box's left edge, then ends at its right edge.
+    """
+    width, height = image_size
+    placed, out = [], []
+    for (top, left, bottom, right), (text_w, text_h) in zip(boxes, label_sizes, strict=True):
+        columns = [min(max(0, x), max(0, width - text_w)) for x in (left, right - text_w)]
+        rows = [top - text_h, top, bottom, bottom - text_h]
+        for k in range(1, tries + 1):
+            rows += [top - (k + 1) * text_h, bottom + k * text_h]
+        candidates = [(x, y, x + text_w, y + text_h) for y in rows for x in columns]
+        spot = next((rect for rect in candidates if rect[1] >= 0 and rect[3] <= height
+                     and not any(_overlaps(rect, other) for other in placed)), None)
+        if spot is not None:
+            placed.append(spot)
+        out.append(spot)
+    return out
+
+
 def draw_boxes(image, boxes, classes, scores, class_names):
     """Draw labelled boxes on a PIL image (in place) and return it.
 
@@ -140,11 +174,19 @@ def draw_boxes(image, boxes, classes, scores, class_names):
     boxes -- (n, 4) corners (y_min, x_min, y_max, x_max) in pixels of ``image``
     classes -- (n,) class indices into ``class_names``
     scores -- (n,) scores in [0, 1]
-    class_names -- list of the class names
+    class_names -- list of the class names, or the path of a names file (one name a line,
+                   as Darknet's ``coco.names``)
 
-    Labels read "<class> <score>" in Pillow's default font (no font file is needed).
+    Labels read "<class> <score>" in Pillow's default font (no font file is needed). Boxes are
+    drawn first, then the labels, best score first, where :func:`place_labels` finds room: no
+    two labels overlap, and a label with no room left is not written (its box is drawn).
     """
     from PIL import ImageDraw, ImageFont
+
+    if isinstance(class_names, str | Path):
+        from cnn_course.utils.darknet import read_names
+
+        class_names = read_names(class_names)
 
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     classes = np.asarray(classes).reshape(-1).astype(int)
@@ -160,17 +202,25 @@ def draw_boxes(image, boxes, classes, scores, class_names):
         font = ImageFont.load_default()
     thickness = max(1, (image.size[0] + image.size[1]) // 600)
     palette = _colours(len(class_names))
-    for box, c, score in zip(boxes, classes, scores, strict=True):
-        top, left, bottom, right = box
+    order = np.argsort(-scores, kind="stable")  # the best box chooses its label's place first
+    corners, labels, sizes, offsets = [], [], [], []
+    for i in order:
+        top, left, bottom, right = boxes[i]
         top, left = max(0, int(round(top))), max(0, int(round(left)))
         bottom = min(image.size[1] - 1, int(round(bottom)))
         right = min(image.size[0] - 1, int(round(right)))
-        colour = palette[c % len(palette)]
-        label = f"{class_names[c]} {score:.2f}"
+        corners.append((top, left, bottom, right))
+        labels.append(f"{class_names[classes[i]]} {scores[i]:.2f}")
+        x0, y0, x1, y1 = draw.textbbox((0, 0), labels[-1], font=font)
+        sizes.append((x1 - x0 + 4, y1 - y0 + 4))
+        offsets.append((x0, y0))
+        colour = palette[classes[i] % len(palette)]
         draw.rectangle([left, top, right, bottom], outline=colour, width=thickness)
-        x0, y0, x1, y1 = draw.textbbox((0, 0), label, font=font)
-        text_w, text_h = x1 - x0 + 4, y1 - y0 + 4
-        y_text = top - text_h if top - text_h >= 0 else top + 1
-        draw.rectangle([left, y_text, left + text_w, y_text + text_h], fill=colour)
-        draw.text((left + 2 - x0, y_text + 2 - y0), label, fill=(0, 0, 0), font=font)
+    spots = place_labels(corners, sizes, image.size)
+    for i, label, spot, (x0, y0) in zip(order, labels, spots, offsets, strict=True):
+        if spot is None:
+            continue
+        colour = palette[classes[i] % len(palette)]
+        draw.rectangle([spot[0], spot[1], spot[2] - 1, spot[3] - 1], fill=colour)
+        draw.text((spot[0] + 2 - x0, spot[1] + 2 - y0), label, fill=(0, 0, 0), font=font)
     return image

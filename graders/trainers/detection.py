@@ -6,7 +6,8 @@ whole decoding of the detector's output), so they live here, beside the trainer
 detector itself, its weights and the target encoding are in
 :mod:`cnn_course.utils.yolo_model`.
 
-- :func:`yolo_loss`: the YOLOv2 loss on targets of :func:`~cnn_course.utils.yolo_model.encode_targets`;
+- :func:`yolo_loss`: the YOLOv2 loss on targets of
+  :func:`~cnn_course.utils.yolo_model.encode_targets`;
 - :func:`decode_features`, :func:`detect`: raw features -> boxes, scores and classes after
   per-class NMS (TensorFlow's);
 - :func:`average_precision`, :func:`mean_average_precision`, :func:`evaluate_map`: VOC-style
@@ -24,7 +25,12 @@ quiet_tensorflow()
 import tensorflow as tf  # noqa: E402
 
 from cnn_course.utils.yolo import yolo_boxes_to_corners, yolo_head  # noqa: E402
-from cnn_course.utils.yolo_model import NUM_CLASSES, Detector, box_fractions, load_split  # noqa: E402
+from cnn_course.utils.yolo_model import (  # noqa: E402
+    NUM_CLASSES,
+    Detector,
+    box_fractions,
+    load_split,
+)
 
 IGNORE_IOU = 0.6  # a prediction overlapping a true box this much is not punished as "no object"
 
@@ -65,7 +71,7 @@ def yolo_loss(target, true_boxes, feats, anchors, num_classes=NUM_CLASSES, parts
     m = tf.shape(feats)[0]
     grid_h, grid_w = target.shape[1], target.shape[2]
     raw = tf.reshape(feats, [m, grid_h, grid_w, anchors.shape[0], 5 + num_classes])
-    _, pred_xy, pred_wh, _ = yolo_head(raw, anchors, num_classes)
+    pred_xy, pred_wh, _, _ = yolo_head(raw, anchors, num_classes)
     obj = target[..., 4]  # (m, S, S, A)
     scale = tf.constant([grid_w, grid_h], tf.float32)
     cols, rows = tf.meshgrid(tf.range(grid_w), tf.range(grid_h))
@@ -82,7 +88,8 @@ def yolo_loss(target, true_boxes, feats, anchors, num_classes=NUM_CLASSES, parts
     ignore = tf.cast(tf.reduce_max(iou, axis=-1) > IGNORE_IOU, tf.float32)
     to = raw[..., 4]
     obj_loss = obj * tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(to), to)
-    noobj_loss = (1 - obj) * (1 - ignore) * tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(to), to)
+    noobj_loss = (1 - obj) * (1 - ignore) * tf.nn.sigmoid_cross_entropy_with_logits(
+        tf.zeros_like(to), to)
     class_loss = obj * tf.nn.sparse_softmax_cross_entropy_with_logits(
         tf.cast(target[..., 5], tf.int32), raw[..., 5:])
     m_float = tf.cast(m, tf.float32)
@@ -101,12 +108,14 @@ def yolo_loss(target, true_boxes, feats, anchors, num_classes=NUM_CLASSES, parts
 
 def decode_features(feats, anchors, num_classes=NUM_CLASSES, score_threshold=0.01,
                     iou_threshold=0.45, max_boxes=100):
-    """Raw features (m, S, S, A * (5 + C)) -> per image (boxes, scores, classes) after per-class NMS.
+    """Raw features (m, S, S, A * (5 + C)) -> per image (boxes, scores, classes).
+
+    Per-class NMS selects the boxes kept.
 
     boxes are corners (y_min, x_min, y_max, x_max) as fractions of the image; scores are
     confidence x class probability; NMS per class (``tf.image.combined_non_max_suppression``).
     """
-    confidence, xy, wh, probs = yolo_head(feats, anchors, num_classes)
+    xy, wh, confidence, probs = yolo_head(feats, anchors, num_classes)
     corners = yolo_boxes_to_corners(xy, wh)  # (m, S, S, A, 4)
     m = tf.shape(corners)[0]
     boxes = tf.reshape(corners, [m, -1, 1, 4])
@@ -123,11 +132,15 @@ def decode_features(feats, anchors, num_classes=NUM_CLASSES, score_threshold=0.0
 
 
 def detect(detector: Detector, images, batch_size=32, **kwargs):
-    """Run the detector on uint8 (or [0, 1] float) images (n, h, w, 3) -> list of (boxes, scores, classes)."""
+    """Run the detector on images (n, h, w, 3) -> list of (boxes, scores, classes).
+
+    The images are uint8, or float in [0, 1].
+    """
     results = []
     for start in range(0, len(images), batch_size):
         batch = np.asarray(images[start:start + batch_size])
-        batch = batch.astype(np.float32) / 255.0 if batch.dtype == np.uint8 else batch.astype(np.float32)
+        batch = (batch.astype(np.float32) / 255.0 if batch.dtype == np.uint8
+                 else batch.astype(np.float32))
         feats = detector.model(batch, training=False)
         results += decode_features(feats, detector.anchors, len(detector.class_names), **kwargs)
     return results
@@ -182,7 +195,8 @@ def mean_average_precision(detections, truths, class_names, iou_threshold=0.5) -
         hits = np.zeros(len(records))
         for k, (_, image, box) in enumerate(records):
             t_boxes, t_classes = truths[image]
-            t_boxes = np.asarray(t_boxes, float).reshape(-1, 4)[np.asarray(t_classes).reshape(-1) == c]
+            t_boxes = np.asarray(t_boxes, float).reshape(-1, 4)[
+                np.asarray(t_classes).reshape(-1) == c]
             if len(t_boxes) == 0:
                 continue
             ious = _corner_iou(box, t_boxes)
@@ -211,5 +225,6 @@ def evaluate_map(detector: Detector, split: str = "val", iou_threshold: float = 
     detections = detect(detector, images)
     truths = []
     for record in records:
-        truths.append((box_fractions(record)[:, [1, 0, 3, 2]], record["classes"]))  # -> (y_min, x_min, y_max, x_max)
+        # boxes -> (y_min, x_min, y_max, x_max)
+        truths.append((box_fractions(record)[:, [1, 0, 3, 2]], record["classes"]))
     return mean_average_precision(detections, truths, detector.class_names, iou_threshold)

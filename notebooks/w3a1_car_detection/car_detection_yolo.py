@@ -21,7 +21,7 @@
 # 5 anchors, 80 classes). That file cannot be downloaded here, so this course uses its own
 # YOLOv2-style detector, trained on an offline road-scene data set and provided by the course
 # staff with this notebook. Its output has exactly the same format, so everything you write
-# would work on the original.
+# works on the original too: if you have its files, section 6 says where to put them.
 #
 # **Learning objectives.** By the end of this notebook you will be able to:
 #
@@ -95,6 +95,7 @@ n_test_images = 6        # test frames the detector runs on at the end
 score_threshold = 0.6    # the course's settings for yolo_eval
 iou_threshold = 0.5
 max_boxes = 10
+extra_photo = None       # the path of a photo of your own for the detector, e.g. "my_street.jpg"
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "problem_intro", "locked": true, "schema_version": 3, "solution": false}
 # ## 1. The problem and the model
@@ -161,8 +162,83 @@ fig = figures.plot_anchors(course_anchors, grid=19, image_file=frame["file"])
 # %% nbgrader={"grade": false, "grade_id": "demo_encoding", "locked": true, "schema_version": 3, "solution": false}
 fig = figures.plot_encoding(frame, course_anchors, grid=19, class_names=class_names)
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "assign_anchor_intro", "locked": true, "schema_version": 3, "solution": false}
+# ### 1.4 Which cell and which anchor
+#
+# To build that target, each labelled box goes to one slot of the volume: the **cell** that
+# contains its centre and, in that cell, the **anchor** whose shape matches the box best.
+# YOLOv2 measures "best" by the IoU of the shapes alone: put the box and the anchor on the
+# same centre and compute their intersection over union.
+#
+# **Your turn: `assign_anchor`.** `box` is `(x, y, w, h)` in pixels (centre, then size),
+# `anchors` is an `(A, 2)` array of anchor widths and heights **in grid cells**, as in
+# `yolo_anchors.txt`, `grid_shape` is `(rows, columns)` and `image_shape` is
+# `(height, width)` in pixels.
+#
+# 1. A cell is `width / columns` pixels wide and `height / rows` pixels high. The centre's
+#    column is the number of whole cells to its left, `int(x // cell_width)`, and its row
+#    the number of whole cells above it. A centre exactly on the border between two cells
+#    belongs to the cell on the right (or below), as `//` gives.
+# 2. Convert the box's width and height to grid cells, like the anchors.
+# 3. Two boxes with the same centre overlap on `min(w1, w2) x min(h1, h2)`; the union is
+#    both areas minus that intersection. Return the index of the anchor with the largest
+#    IoU (the first one on a tie, as `np.argmax` does).
+#
+# Return `(row, col, anchor_index)` as Python integers.
+
+# %% nbgrader={"grade": false, "grade_id": "assign_anchor", "locked": false, "schema_version": 3, "solution": true}
+def assign_anchor(box, anchors, grid_shape, image_shape):
+    """The grid cell and the anchor responsible for a labelled box.
+
+    Arguments:
+    box -- (x, y, w, h): centre and size of the box, in pixels
+    anchors -- array (A, 2): (width, height) of each anchor, in grid cells
+    grid_shape -- (rows, columns) of the grid
+    image_shape -- (height, width) of the image, in pixels
+
+    Returns:
+    row, col -- int: the cell that contains the box centre (a centre on a border between
+                cells belongs to the cell below or to the right)
+    anchor_index -- int: the anchor with the largest IoU with the box, both on one centre
+    """
+    ### BEGIN SOLUTION
+    x, y, w, h = (float(v) for v in box)
+    rows, cols = grid_shape
+    height, width = image_shape
+    cell_h, cell_w = height / rows, width / cols
+    row, col = int(y // cell_h), int(x // cell_w)
+    anchors = np.asarray(anchors, dtype=float).reshape(-1, 2)
+    w_cells, h_cells = w / cell_w, h / cell_h
+    inter = np.minimum(w_cells, anchors[:, 0]) * np.minimum(h_cells, anchors[:, 1])
+    ious = inter / (w_cells * h_cells + anchors[:, 0] * anchors[:, 1] - inter)
+    anchor_index = int(np.argmax(ious))
+    ### END SOLUTION
+    return row, col, anchor_index
+
+
+# %% nbgrader={"grade": true, "grade_id": "assign_anchor_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+"""assign_anchor finds the cell of the box centre and the anchor of the best shape IoU."""
+checks.check_assign_anchor(assign_anchor)
+### BEGIN HIDDEN TESTS
+from cnn_course.graders import w3a1_car_detection as grader
+grader.check_assign_anchor(assign_anchor, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "assign_anchor_demo_intro", "locked": true, "schema_version": 3, "solution": false}
+# **Check it yourself.** Your `assign_anchor` on the car of the figure above: the same cell
+# and the same anchor.
+
+# %% nbgrader={"grade": false, "grade_id": "assign_anchor_demo", "locked": true, "schema_version": 3, "solution": false}
+car = figures.largest_object(frame)                      # index of the largest car of the frame
+x0, y0, x1, y1 = frame["boxes"][car]
+car_box = ((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0)  # (x, y, w, h) in pixels
+(row, col), anchor, _ = figures.encode_object(frame, car, course_anchors, grid=19)
+print(f"the figure: cell (row {row}, column {col}), anchor {anchor}")
+frame_shape = (frame["height"], frame["width"])
+print("assign_anchor:", assign_anchor(car_box, course_anchors, (19, 19), frame_shape))
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "landmarks_intro", "locked": true, "schema_version": 3, "solution": false}
-# ### 1.4 Landmarks
+# ### 1.5 Landmarks
 #
 # A box is one way to say where an object is. **Landmark detection** says it with points: the
 # network outputs $p$ (is there an object?) and the $(x, y)$ coordinates of a fixed list of
@@ -363,6 +439,20 @@ from cnn_course.graders import w3a1_car_detection as grader
 grader.check_iou(iou, hidden=True)
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "iou_demo_intro", "locked": true, "schema_version": 3, "solution": false}
+# **Check it yourself.** Your `iou` finds the two labelled boxes of the frame that overlap
+# most; the figure draws them, with their intersection in yellow.
+
+# %% nbgrader={"grade": false, "grade_id": "iou_demo", "locked": true, "schema_version": 3, "solution": false}
+labelled = frame["boxes"]                                  # (x1, y1, x2, y2) rows, in pixels
+pairs = [(iou(labelled[i], labelled[j]), i, j)
+         for i in range(len(labelled)) for j in range(i + 1, len(labelled))]
+best_iou, i, j = max(pairs)
+print(f"box1 = {labelled[i].round().tolist()}, box2 = {labelled[j].round().tolist()}: "
+      f"IoU = {best_iou:.3f}")
+fig = figures.plot_box_pair(frame, labelled[i], labelled[j],
+                            title=f"The two labelled boxes that overlap most: IoU = {best_iou:.3f}")
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "greedy_nms_intro", "locked": true, "schema_version": 3, "solution": false}
 # ### 4.1 NMS by hand
 #
@@ -479,8 +569,12 @@ print(f"same boxes in the same order: {np.array_equal(mine, theirs)}; "
 #
 # `yolo_eval` takes the decoded output of the network and returns the final boxes. The
 # provided `yolo_head(feats, anchors, num_classes)` decodes the raw features into the tuple
-# `yolo_outputs = (box_confidence, box_xy, box_wh, box_class_probs)`: box centres and sizes
-# are **fractions of the image**, so they fit any frame size.
+# `yolo_outputs = (box_xy, box_wh, box_confidence, box_class_probs)`: box centres and sizes
+# are **fractions of the image**, so they fit any frame size. The box comes first because
+# that is how Darknet, the program YOLO was written in, stores the numbers of each anchor:
+# $b_x, b_y, b_w, b_h$, then the objectness $p_c$, then the class scores. (Older copies of
+# this assignment that you may find online unpack `box_confidence` first; here the order is
+# the one above.)
 #
 # **Your turn: `yolo_eval`.**
 #
@@ -495,8 +589,8 @@ def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_thresho
     """Turn the decoded YOLO output into the final boxes, scores and classes.
 
     Arguments:
-    yolo_outputs -- (box_confidence, box_xy, box_wh, box_class_probs), as yolo_head returns:
-                    shapes (..., 5, 1), (..., 5, 2), (..., 5, 2), (..., 5, 80), e.g. (19, 19, 5, 80)
+    yolo_outputs -- (box_xy, box_wh, box_confidence, box_class_probs), as yolo_head returns:
+                    shapes (..., 5, 2), (..., 5, 2), (..., 5, 1), (..., 5, 80), e.g. (19, 19, 5, 80)
     image_shape -- (height, width) of the image, in pixels
     max_boxes -- keep at most this many boxes
     score_threshold -- drop a box whose best class score is below it
@@ -508,7 +602,7 @@ def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_thresho
     classes -- tensor (k,): class index of each box
     """
     ### BEGIN SOLUTION
-    box_confidence, box_xy, box_wh, box_class_probs = yolo_outputs
+    box_xy, box_wh, box_confidence, box_class_probs = yolo_outputs
     boxes = yolo_boxes_to_corners(box_xy, box_wh)
     scores, boxes, classes = yolo_filter_boxes(boxes, box_confidence, box_class_probs, threshold=score_threshold)
     boxes = scale_boxes(boxes, image_shape)
@@ -546,18 +640,33 @@ grader.check_yolo_eval(yolo_eval, hidden=True)
 # an anchor: where more distant cars crowd into one cell, the extra ones are lost, as they
 # would be for a detector. That volume goes through `yolo_head` and **your** functions, so the
 # boxes you see are the ones your filtering and NMS keep, and the figure titles say so.
+#
+# **With the original YOLOv2.** The original course runs YOLOv2 from the Darknet project
+# (Darknet is the program its authors wrote it in). If you have its three files,
+# `yolov2.cfg` (the network), `yolov2.weights` (its weights, pretrained on COCO) and
+# `coco.names` (the 80 class names), put them in the course's data folder: the folder named
+# by the environment variable `CNN_COURSE_DATA` if it is set, else `~/.cache/cnn-course/data`
+# in your home folder (the next cell prints the folder it looked in). The next cell then
+# builds that network, reads its anchors and its number of classes from the `.cfg` file,
+# resizes every frame to its input size, and this whole section runs on it, with your
+# `yolo_eval`.
 
-# %% nbgrader={"grade": false, "grade_id": "load_detector", "locked": true, "schema_version": 3, "solution": false}
-from cnn_course.utils import yolo_model  # the course's detector: weights, grid, anchors, target encoding
+# %% metrics={"darknet_yolov2_classes": "len(class_names) if yolov2 is not None else None"} nbgrader={"grade": false, "grade_id": "load_detector", "locked": true, "schema_version": 3, "solution": false}
+from cnn_course.utils import darknet, yolo_model  # Darknet's files; the course's detector
 
-detector = yolo_model.load_detector()  # None, after a sentence, when the weights file is not available
+yolov2 = darknet.find_yolov2()  # None, after a sentence, unless its 3 files are in the data folder
+detector = yolo_model.load_detector() if yolov2 is None else None  # None without its weights too
 by_file = {r["file"].name: r for r in frames}  # the labelled boxes of each test frame
-if detector is not None:
-    input_size, anchors = detector.input_size, detector.anchors
-    grid_h, grid_w = detector.model.output.shape[1:3]
-    ground_truth_note = None
+ground_truth_note = None
+if yolov2 is not None:
+    network, input_size, anchors = yolov2.darknet.model, yolov2.input_size, yolov2.anchors
+    class_names = yolov2.class_names  # from coco.names
+elif detector is not None:
+    network, input_size, anchors = detector.model, detector.input_size, detector.anchors
+if yolov2 is not None or detector is not None:
+    grid_h, grid_w = network.output.shape[1:3]
     print(f"input {input_size}, grid {grid_h}x{grid_w}, {len(anchors)} anchors, "
-          f"output {detector.model.output.shape}")
+          f"{len(class_names)} classes")
 else:
     input_size, anchors, (grid_h, grid_w) = (608, 608), course_anchors, (19, 19)
     ground_truth_note = "ground truth passed through your yolo_eval (no trained detector available)"
@@ -566,9 +675,9 @@ else:
 
 
 def detector_output(image_file, image_data):
-    """Raw output (1, S_h, S_w, A * 85) for a frame: the detector's, or its labelled boxes encoded."""
-    if detector is not None:
-        return detector.model(image_data, training=False)
+    """Raw output (1, S_h, S_w, A * (5 + C)) of a frame: the network's, or its boxes encoded."""
+    if yolov2 is not None or detector is not None:
+        return network(image_data, training=False)
     return yolo_model.ground_truth_features(by_file[Path(image_file).name], anchors, (grid_h, grid_w))
 
 
@@ -582,9 +691,10 @@ test_files = road.test_images()
 image, image_data = preprocess_image(frame["file"], model_image_size=input_size)
 image_shape = (image.size[1], image.size[0])                  # (720, 1280)
 yolo_outputs = yolo_head(detector_output(frame["file"], image_data), anchors, len(class_names))
-corners = scale_boxes(yolo_boxes_to_corners(yolo_outputs[1], yolo_outputs[2]), image_shape)
-low = yolo_filter_boxes(corners, yolo_outputs[0], yolo_outputs[3], threshold=0.05)
-kept = yolo_filter_boxes(corners, yolo_outputs[0], yolo_outputs[3], threshold=score_threshold)
+box_xy, box_wh, box_confidence, box_class_probs = yolo_outputs
+corners = scale_boxes(yolo_boxes_to_corners(box_xy, box_wh), image_shape)
+low = yolo_filter_boxes(corners, box_confidence, box_class_probs, threshold=0.05)
+kept = yolo_filter_boxes(corners, box_confidence, box_class_probs, threshold=score_threshold)
 final = yolo_non_max_suppression(*kept, max_boxes, iou_threshold)
 stages = {"class score >= 0.05": low, f"yolo_filter_boxes (>= {score_threshold})": kept,
           "after yolo_non_max_suppression": final}
@@ -633,11 +743,13 @@ fig = figures.show_detections([drawn], ["test.jpg"], title=ground_truth_note)
 
 # %% tags=["slow"] metrics={"car_recall_test_frames": "round(car_recall, 4) if detector is not None else None", "boxes_per_frame": "round(n_boxes / max(len(titles), 1), 2) if detector is not None else None"} nbgrader={"grade": false, "grade_id": "more_frames", "locked": true, "schema_version": 3, "solution": false}
 drawn_images, titles, n_found, n_cars, n_boxes = [], [], 0, 0, 0
+car_id = class_names.index("car") if "car" in class_names else None  # in the detector's classes
 for path in [p for p in test_files if p.name != "test.jpg"][:n_test_images]:
     scores, boxes, classes, drawn = predict(path, max_boxes, score_threshold, iou_threshold)
     truth = by_file[path.name]
     cars = truth["boxes"][truth["classes"] == 2]              # (x_min, y_min, x_max, y_max)
-    found = [b[[1, 0, 3, 2]] for b, c in zip(boxes, classes, strict=True) if c == 2]   # -> (x1, y1, x2, y2)
+    # the detected cars, as (x1, y1, x2, y2) rows
+    found = [b[[1, 0, 3, 2]] for b, c in zip(boxes, classes, strict=True) if c == car_id]
     n_found += sum(any(iou(car, f) >= 0.5 for f in found) for car in cars)
     n_cars, n_boxes = n_cars + len(cars), n_boxes + len(boxes)
     drawn_images.append(drawn)
@@ -646,11 +758,26 @@ car_recall = n_found / max(n_cars, 1)
 print(f"labelled cars found: {n_found} of {n_cars} ({car_recall:.0%}); {n_boxes} boxes in {len(titles)} frames")
 fig = figures.show_detections(drawn_images, titles, title=ground_truth_note)
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "extra_photo_intro", "locked": true, "schema_version": 3, "solution": false}
+# **Your own photo.** Set `extra_photo` in the parameters cell at the top to the path of a
+# picture (JPEG or PNG) and run the notebook again: the cell below runs the detector and your
+# functions on it. It needs a network (the course's detector or YOLOv2): the ground truth
+# exists only for the test frames.
+
+# %% nbgrader={"grade": false, "grade_id": "extra_photo", "locked": true, "schema_version": 3, "solution": false}
+if extra_photo and ground_truth_note:
+    print("No network is available, and your photo has no labelled boxes: nothing to detect with.")
+elif extra_photo:
+    _, _, _, drawn = predict(extra_photo, max_boxes, score_threshold, iou_threshold)
+    fig = figures.show_detections([drawn], [Path(extra_photo).name])
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false}
 # ## Summary
 #
-# You wrote the post-processing of a YOLO detector:
+# You wrote how a labelled box is given to the grid, and the post-processing of a YOLO
+# detector:
 #
+# - `assign_anchor`, which finds the cell of a box centre and the anchor of the best shape;
 # - `box_center_to_corners` and `clip_boxes`, to handle bounding boxes;
 # - `yolo_filter_boxes`, which keeps the boxes whose class score $p_c \times P(c)$ is high
 #   enough;
