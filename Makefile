@@ -40,7 +40,7 @@ $(STAMP): pyproject.toml graders/pyproject.toml
 	@touch $(STAMP)
 	@echo "[setup] $(VENV) is ready"
 
-system:  ## the system packages grading needs (bubblewrap; installed as root, else says how)
+system:  ## bubblewrap (grading) and chromium (browser tests): installed as root, else says how
 	@bash .ci/system_packages.sh
 
 # The student-only Python that the grading sandbox runs student code with.
