@@ -1,8 +1,14 @@
 """``make bench``: how notebook runs over several seeds become rows."""
 
+import dataclasses
+from functools import partial
+from pathlib import Path
 from types import SimpleNamespace
 
-from cnn_course.graders.bench import seed_rows
+import numpy as np
+import pytest
+
+from cnn_course.graders.bench import difficulty, seed_rows
 
 
 def _run(seconds, **metrics):
@@ -50,3 +56,90 @@ def test_the_results_page_keeps_one_section_per_part_and_replaces_it_on_a_rerun(
     assert text.count("<!-- bench:results-grading -->") == 1 and "first run" not in text
     assert "## results-grading (rerun)" in text and "| w1a1 | m | 3 |" in text
     assert "## results-w2a1 (other part)" in text and "| w1a1 | m | 2 |" in text
+
+
+def test_median_goals_lessons_and_the_median_time():
+    runs = [_run(100.0, fine=0.90, frozen=0.80, scratch=0.60),
+            _run(150.0, fine=0.84, frozen=0.85, scratch=0.72),
+            _run(110.0, fine=0.88, frozen=0.70, scratch=0.65)]
+    goals = {"fine": (">=", 0.85, "median"), "gap": (">=", 0.15)}
+    for run in runs:  # what notebook_rows' ``derived`` adds to each run
+        run.metrics["gap"] = round(run.metrics["fine"] - run.metrics["scratch"], 4)
+    lessons = {"fine beats frozen beats scratch": lambda m: m["fine"] > m["frozen"] > m["scratch"],
+               "needs a metric no run has": lambda m: m["absent"] > 0}
+    rows = {r["measure"]: r for r in seed_rows("w0", runs, goals, 120, (0, 1, 2), lessons, "median")}
+
+    assert (rows["notebook, full mode (s, median seed)"]["value"],
+            rows["notebook, full mode (s, median seed)"]["met"]) == (110.0, True)
+    assert (rows["fine (median seed)"]["value"], rows["fine (median seed)"]["met"]) == (0.88, True)
+    assert (rows["gap (worst seed)"]["value"], rows["gap (worst seed)"]["met"]) == (0.12, False)
+    lesson = rows["lesson: fine beats frozen beats scratch"]
+    assert (lesson["value"], lesson["met"], lesson["note"]) == ("2 of 3 seeds", False, "fails on seed 1")
+    missing = rows["lesson: needs a metric no run has"]
+    assert (missing["value"], missing["met"]) == ("0 of 3 seeds", False)
+
+
+# ----------------------------------------------------------------------------- dataset difficulty
+
+CARLA_PAIRS = 4  # pairs in the quick CARLA-style stand-in the difficulty tests train on
+
+
+@pytest.fixture(scope="module")
+def small_carla(tmp_path_factory) -> Path:
+    """A data folder holding a 4-pair CARLA-style stand-in, generated once for this module."""
+    from cnn_course.datasets import carla
+
+    folder = tmp_path_factory.mktemp("carla-small")
+    carla.generate_carla(folder, counts=CARLA_PAIRS)
+    return folder
+
+
+@pytest.fixture()
+def carla_registry(monkeypatch):
+    """The registry's carla entry, generating and expecting 4 pairs instead of 1,060."""
+    from cnn_course.datasets import _registry as reg
+    from cnn_course.datasets import carla
+
+    dataset = dataclasses.replace(reg.get("carla"),
+                                  generate=partial(carla.generate_carla, counts=CARLA_PAIRS),
+                                  validate=partial(carla.validate_carla, count=CARLA_PAIRS))
+    monkeypatch.setitem(reg.REGISTRY, "carla", dataset)
+    return dataset
+
+
+def test_difficulty_refuses_datasets_it_does_not_know():
+    with pytest.raises(ValueError, match="h5_difficulty knows"):
+        difficulty.h5_difficulty("mnist")
+    with pytest.raises(ValueError, match="alpaca_difficulty knows"):
+        difficulty.alpaca_difficulty("happy")
+
+
+def test_carla_scores_count_pixels_and_iou_by_class_name():
+    truth = np.array([[7, 7, 13, 13]])
+    scores = difficulty.carla_scores(truth, np.array([[7, 13, 13, 13]]))
+    assert scores["pixel_accuracy"] == 0.75
+    assert scores["iou"] == {"Road": 0.5, "Sky": 0.667}
+    assert scores["mean_iou"] == pytest.approx((0.5 + 2 / 3) / 2)
+
+
+def test_the_position_baseline_learns_the_layout_of_the_frames(small_carla, carla_registry):
+    """The answer that looks only at where a pixel is (the class most frequent there in the
+    training masks) beats always answering the most frequent class: it knows the bonnet."""
+    result = difficulty.carla_difficulty(small_carla, n_train=3, models=())
+    assert result["n_train"] == 3 and result["n_test"] == 1
+    assert "colour" not in result and "unet" not in result
+    position, majority = result["position"], result["majority"]
+    assert position["pixel_accuracy"] > majority["pixel_accuracy"] + 0.1
+    assert position["iou"]["Vehicles"] > 0.5
+
+
+def test_original_recipe_trains_the_course_unet_and_reports_each_epochs_training_accuracy(
+        small_carla, carla_registry):
+    from cnn_course.graders.bench.w3a2_unet_segmentation import original_recipe
+
+    result = original_recipe(seed=0, epochs=2, n_filters=2, folder=small_carla)
+    assert (result["pairs"], result["epochs"], result["filters"]) == (CARLA_PAIRS, 2, 2)
+    accuracy = result["train_accuracy"]
+    assert len(accuracy) == 2 and all(0.0 <= a <= 1.0 for a in accuracy)
+    again = original_recipe(seed=0, epochs=2, n_filters=2, folder=small_carla)
+    assert again["train_accuracy"] == accuracy  # seeded

@@ -18,6 +18,30 @@ from pathlib import Path
 
 import numpy as np
 
+ORIGINAL_FILES_HELP = (
+    "The original course's model files are not distributed with this course. If you have one "
+    "(for example from the original course's workspace), copy it beside this notebook or into "
+    "the course's data folder, {folder}, and run this cell again.")
+
+
+def find_original(filename: str) -> Path | None:
+    """The original course's file ``filename`` beside the notebook (the working folder) or in the
+    course's data folder (``$CNN_COURSE_DATA``, else a per-user cache folder); None if in
+    neither."""
+    from cnn_course.datasets import data_dir
+
+    for folder in (Path.cwd(), data_dir()):
+        if (folder / filename).is_file():
+            return folder / filename
+    return None
+
+
+def missing_original(filename: str) -> str:
+    """What to do to use the original course's ``filename``: where it goes."""
+    from cnn_course.datasets import data_dir
+
+    return f"{filename} was not found. " + ORIGINAL_FILES_HELP.format(folder=data_dir())
+
 
 class WeightsMismatch(ValueError):
     """The file's weights do not fit the model; the message names the first layer that differs."""
@@ -28,14 +52,18 @@ def _text(value) -> str:
 
 
 def read_keras2_weights(path: str | Path) -> list[tuple[str, list[np.ndarray]]]:
-    """[(layer name, its arrays)] of a Keras 2 ``.h5`` file, layers without weights left out, in file order."""
+    """[(layer name, its arrays)] of a Keras 2 ``.h5`` file, in file order.
+
+    Layers without weights are left out.
+    """
     import h5py
 
     with h5py.File(path, "r") as file:
         group = file["model_weights"] if "model_weights" in file else file
         if "layer_names" not in group.attrs:
-            raise WeightsMismatch(f"{Path(path).name} is not a Keras 2 weights file: it has no layer_names "
-                                  "attribute (a Keras 3 file loads with model.load_weights)")
+            raise WeightsMismatch(f"{Path(path).name} is not a Keras 2 weights file: it has no "
+                                  "layer_names attribute (a Keras 3 file loads with "
+                                  "model.load_weights)")
         layers = []
         for name in (_text(n) for n in group.attrs["layer_names"]):
             layer = group[name]
@@ -57,7 +85,10 @@ def weighted_layers(model) -> list:
 
 
 def load_keras2_weights(model, path: str | Path) -> str:
-    """Assign the weights of a Keras 2 ``.h5`` file to ``model``; returns "by name" or "by order"."""
+    """Assign the weights of a Keras 2 ``.h5`` file to ``model``.
+
+    Returns "by name" or "by order".
+    """
     stored = read_keras2_weights(path)
     ours = weighted_layers(model)
     by_file_name = dict(stored)
@@ -67,15 +98,16 @@ def load_keras2_weights(model, path: str | Path) -> str:
         how = "by order"
         if len(stored) != len(ours):
             missing = next(layer.name for layer in ours if layer.name not in by_file_name)
-            raise WeightsMismatch(f"the model has {len(ours)} layers with weights and the file {len(stored)}; "
-                                  f"matching by name fails too: no layer {missing!r} in the file")
+            raise WeightsMismatch(f"the model has {len(ours)} layers with weights and the file "
+                                  f"{len(stored)}; matching by name fails too: no layer "
+                                  f"{missing!r} in the file")
         pairs = [(layer, name, arrays) for layer, (name, arrays) in zip(ours, stored, strict=True)]
     for layer, name, arrays in pairs:
         expected = [tuple(w.shape) for w in layer.weights]
         found = [tuple(a.shape) for a in arrays]
         if expected != found:
-            raise WeightsMismatch(f"layer {layer.name!r} (the file's {name!r}, matched {how}) expects weights of "
-                                  f"shapes {expected}, the file has {found}")
+            raise WeightsMismatch(f"layer {layer.name!r} (the file's {name!r}, matched {how}) "
+                                  f"expects weights of shapes {expected}, the file has {found}")
     for layer, _, arrays in pairs:
         layer.set_weights(arrays)
     return how

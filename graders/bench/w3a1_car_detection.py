@@ -1,6 +1,6 @@
 """``make bench ASSIGNMENT=w3a1_car_detection``: the notebook in full mode, and the detector.
 
-Goals from the issue: the notebook in full mode within 3 minutes and in smoke mode within
+Goals: the notebook in full mode within 3 minutes and in smoke mode within
 60 s; the detector (``make weights NAME=yolo_road``) trained within 20 minutes on 2 cores,
 with mAP@0.5 >= 0.7 for cars on held-out scenes (rows of ``cnn_course.graders.trainers.yolo``).
 

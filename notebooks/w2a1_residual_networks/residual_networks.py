@@ -32,6 +32,9 @@
 # - Each graded function has a `# YOUR CODE HERE` marker followed by
 #   `raise NotImplementedError()`: replace that line with your code, and do not change the
 #   function's name, arguments or return line.
+# - Under that line, the two blocks come with an outline in comments: the layers in order,
+#   with `None` where your values go. Remove the `raise` line, uncomment the outline and
+#   complete it.
 # - Run the test cell under each function. The **visible tests** build your block on a small
 #   input, compare its layers with the description, run it on fixed inputs, print a few values
 #   and end with `All tests passed.`; when something is wrong they stop with a sentence saying
@@ -77,7 +80,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 from cnn_course.utils import quiet_tensorflow, seed_everything
-from cnn_course.utils import resnet_figures, weights
+from cnn_course.utils import keras2_h5, resnet_figures, weights
 from cnn_course.datasets.h5sets import load_signs_dataset
 from cnn_course.checks import w2a1_residual_networks as checks
 
@@ -179,8 +182,8 @@ def deep_stack(depth, skip, width=16):
     outputs = Dense(num_classes, activation="softmax")(x)
     return keras.Model(inputs, outputs, name="with_skips" if skip else "plain")
 
-# %% tags=["slow"] nbgrader={"grade": false, "grade_id": "plain_experiment", "locked": true, "schema_version": 3, "solution": false}
-losses, seconds = {}, {}
+# %% tags=["slow"] metrics={"plain_test_accuracy": "accuracies[False]", "skip_test_accuracy": "accuracies[True]"} nbgrader={"grade": false, "grade_id": "plain_experiment", "locked": true, "schema_version": 3, "solution": false}
+losses, seconds, accuracies = {}, {}, {}
 for skip in (False, True):
     seed_everything(seed)  # the same initial randomness for both networks
     stack = deep_stack(plain_depth, skip)
@@ -190,7 +193,7 @@ for skip in (False, True):
     run = stack.fit(train_data, epochs=plain_epochs, verbose=0, shuffle=False)  # shuffled by tf.data
     label = f"{plain_depth} convolutions, " + ("with skip connections" if skip else "plain")
     losses[label], seconds[label] = run.history["loss"], time.perf_counter() - start
-    accuracy = stack.evaluate(test_data, verbose=0, return_dict=True)["accuracy"]
+    accuracy = accuracies[skip] = stack.evaluate(test_data, verbose=0, return_dict=True)["accuracy"]
     print(f"{label:42s} final training loss {losses[label][-1]:.3f}, test accuracy {accuracy:.3f}, "
           f"{seconds[label]:.0f} s")
 fig = resnet_figures.plot_loss_curves(losses, title="Deep plain stack vs skip connections")
@@ -567,6 +570,27 @@ else:
           f"(training card: {weights.card('resnet50_signs', path=pretrained_path).get('metrics', {})})")
     fig = resnet_figures.plot_predictions(X_test, Y_test, chosen, n=6,
                                           title="Longer-trained ResNet50 (true / predicted)")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "original_intro", "locked": true, "schema_version": 3, "solution": false}
+# ### 4.3 The original course's model file
+#
+# If you have the original course's `resnet50.h5` (a ResNet50 trained on SIGNS and saved by
+# Keras 2), put it beside this notebook or in the course's data folder: the next cell loads its
+# weights into a fresh model built with *your* `ResNet50()`. Keras 3 cannot read a Keras 2 model
+# file directly, so `load_keras2_weights` reads the numbers with h5py and assigns them layer by
+# layer, by name when the names agree and otherwise in order. If a layer does not fit, it names
+# the first one that differs, with both shapes. Without the file, the cell says where it goes.
+
+# %% nbgrader={"grade": false, "grade_id": "original_model", "locked": true, "schema_version": 3, "solution": false}
+original_path = keras2_h5.find_original("resnet50.h5")
+if original_path is None:
+    print(keras2_h5.missing_original("resnet50.h5"))
+else:
+    original = ResNet50(input_shape=(64, 64, 3), classes=6)
+    how = keras2_h5.load_keras2_weights(original, original_path)
+    chosen = original.predict(test_data, verbose=0).argmax(axis=1)
+    print(f"{original_path}: weights loaded {how}; "
+          f"test accuracy {float(np.mean(chosen == Y_test)):.4f}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false}
 # ## Summary
