@@ -17,15 +17,16 @@ def _name(spec: str) -> str:
 
 
 def test_top_level_layout():
-    for name in ("notebooks", "graders", "datasets", "utils", "tests", "environment.yml", "README.md",
-                 "Makefile", "pyproject.toml", "nbgrader_config.py", ".ci/run"):
+    for name in ("notebooks", "graders", "datasets", "utils", "tests", "environment.yml",
+                 "README.md", "Makefile", "pyproject.toml", "nbgrader_config.py", ".ci/run"):
         assert (ROOT / name).exists(), f"{name} is missing from the repository root"
 
 
 def test_environment_yml_lists_the_pyproject_dependencies():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     project = pyproject["project"]
-    specs = project["dependencies"] + project["optional-dependencies"]["instructor"] + project["optional-dependencies"]["dev"]
+    specs = (project["dependencies"] + project["optional-dependencies"]["instructor"]
+             + project["optional-dependencies"]["dev"])
     declared = {_name(d): d.replace(" ", "") for d in specs}
     text = (ROOT / "environment.yml").read_text()
     pip_lines = re.findall(r"^\s+- (?!-e)([A-Za-z][^\n#]*)$", text.split("- pip:", 1)[1], re.M)
@@ -46,9 +47,12 @@ def test_one_import_namespace_without_bare_utils_or_datasets(tmp_path):
     import cnn_course.utils
 
     assert cnn_course.utils.__file__.startswith(str(ROOT / "utils"))
-    code = "import importlib.util as u; print(u.find_spec('utils'), u.find_spec('datasets'), u.find_spec('graders'))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "None None None", "a bare utils/datasets/graders must not be importable"
+    code = ("import importlib.util as u; "
+            "print(u.find_spec('utils'), u.find_spec('datasets'), u.find_spec('graders'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "None None None", \
+        "a bare utils/datasets/graders must not be importable"
 
 
 def test_no_sys_path_edits_or_cd():
@@ -62,22 +66,25 @@ def test_no_sys_path_edits_or_cd():
 
 
 def test_ci_runs_make_test_only():
-    lines = [ln for ln in (ROOT / ".ci/run").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    lines = [ln for ln in (ROOT / ".ci/run").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
     assert lines[-1].strip() in ("make test", "exec make test")
 
 
 @pytest.mark.parametrize("target", ["setup", "build", "release", "autograde", "feedback", "demo",
-                                    "demo-nbgrader", "test", "lab", "bench", "lint", "clean", "references",
-                                    "data"])
+                                    "demo-nbgrader", "test", "lab", "bench", "lint", "clean",
+                                    "references", "data"])
 def test_makefile_has_target(target):
-    assert re.search(rf"^{target}:", (ROOT / "Makefile").read_text(), re.M), f"make {target} is missing"
+    assert re.search(rf"^{target}:", (ROOT / "Makefile").read_text(), re.M), \
+        f"make {target} is missing"
 
 
 def test_generated_files_are_ignored_by_git():
     ignored = (ROOT / ".gitignore").read_text().split()
     for pattern in ("*.ipynb", "release/", ".venv/", "gradebook.db"):
         assert pattern in ignored
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True,
+                             text=True).stdout.split()
     assert not [t for t in tracked if t.endswith(".ipynb") or t.startswith("release/")]
 
 
@@ -85,5 +92,5 @@ def test_readme_starts_with_a_two_command_quick_start():
     text = (ROOT / "README.md").read_text()
     quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "make demo" in quick and "make test" in quick
-    for section in ("Course map", "Instructor workflow", "Student workflow", "Colab", "original"):
+    for section in ("Course map", "For instructors", "For students", "Colab", "Original files"):
         assert section.lower() in text.lower(), f"README lacks {section}"
