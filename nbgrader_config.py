@@ -43,7 +43,8 @@ c.Autograde.autograde_preprocessors = [  # nbgrader's default steps, plus the co
 # Any stderr output fails a test cell: drop TensorFlow's C++ log lines
 # ("2026-01-01 12:00:00.000000: I tensorflow/..." and absl's "W0000 ...").
 c.IgnorePattern.enabled = True
-c.IgnorePattern.pattern = r"(?m)^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] |[IWEF]\d{4} \d\d:\d\d:\d\d)"
+c.IgnorePattern.pattern = (r"(?m)^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] "
+                           r"|[IWEF]\d{4} \d\d:\d\d:\d\d)")
 
 # A student who deletes a test cell gets it back at autograde time, not a
 # "needs manual grade".

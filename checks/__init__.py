@@ -1,4 +1,4 @@
-"""The visible checks of the course's notebooks (``cnn_course.checks``), part of the student package.
+"""The visible checks of the course's notebooks, ``cnn_course.checks``, in the student package.
 
 ``cnn_course.checks.<assignment_id>`` has a ``check_<function>(fn)`` for each graded
 function: fixed inputs, a few printed values, and a sentence that says what is wrong

@@ -85,7 +85,9 @@ class CheckFailure(AssertionError):
             return [f"{type(self).__name__}: {self}"]
 
 
-SEED = [0]  # the seed last set by seed(); a student's function that runs in another process is seeded with it
+# the seed last set by seed(); a student's function that runs in another process is seeded
+# with it
+SEED = [0]
 
 
 def seed(value: int) -> None:
@@ -121,7 +123,8 @@ def call_student(fn: Callable, *args: Any, **kwargs: Any) -> Any:
             )
     for key, old in before[1].items():
         if not _same(old, kwargs[key]):
-            raise CheckFailure(f"{name} modified its argument {key!r} in place; leave inputs unchanged.")
+            raise CheckFailure(f"{name} modified its argument {key!r} in place; "
+                               "leave inputs unchanged.")
     return result
 
 
@@ -148,9 +151,11 @@ def call_unchecked(fn: Callable, *args: Any, **kwargs: Any) -> Any:
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+        return (isinstance(b, np.ndarray) and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=True))
     if isinstance(a, tuple | list):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(_same(x, y) for x, y in zip(a, b, strict=True)))
     if isinstance(a, Mapping):
         return isinstance(b, Mapping) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return bool(a == b)
@@ -159,14 +164,17 @@ def _same(a: Any, b: Any) -> bool:
 def expect_tuple(result: Any, what: str, length: int, names: str) -> tuple:
     """Fail unless ``result`` is a tuple (or list) of ``length`` items."""
     if result is None:
-        raise CheckFailure(f"{what} returned None: it must return {names}. Did you forget `return`?")
+        raise CheckFailure(f"{what} returned None: it must return {names}. "
+                           "Did you forget `return`?")
     if not isinstance(result, tuple | list) or len(result) != length:
-        got = f"a {type(result).__name__}" + (f" of length {len(result)}" if isinstance(result, tuple | list) else "")
+        got = f"a {type(result).__name__}" + (f" of length {len(result)}"
+                                              if isinstance(result, tuple | list) else "")
         raise CheckFailure(f"{what} must return {length} values ({names}), got {got}.")
     return tuple(result)
 
 
-def expect_array(value: Any, what: str, shape: tuple[int, ...], kind: str = "float", hint: str = "") -> np.ndarray:
+def expect_array(value: Any, what: str, shape: tuple[int, ...], kind: str = "float",
+                 hint: str = "") -> np.ndarray:
     """Fail unless ``value`` is a numpy array of ``shape``; ``kind`` is "float" or "bool"."""
     if value is None:
         raise CheckFailure(f"{what} is None: did you forget to return it?")
@@ -190,20 +198,24 @@ def expect_array(value: Any, what: str, shape: tuple[int, ...], kind: str = "flo
 
 
 def expect_scalar(value: Any, what: str) -> float:
-    """Fail unless ``value`` is a single real number (a Python or numpy scalar, or a size-1 array)."""
+    """Fail unless ``value`` is a single real number.
+
+    A Python or numpy scalar, or a size-1 array.
+    """
     if value is None:
         raise CheckFailure(f"{what} is None: did you forget to return it?")
     if isinstance(value, np.ndarray):
         if value.size != 1:
-            raise CheckFailure(f"{what} must be a single number, got an array of shape {value.shape}.")
+            raise CheckFailure(f"{what} must be a single number, got an array of shape "
+                               f"{value.shape}.")
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise CheckFailure(f"{what} must be a number, got {type(value).__name__}.")
     return float(value)
 
 
-def expect_close(actual: np.ndarray, expected: np.ndarray, what: str, hint: str = "", atol: float = 1e-7,
-                 rtol: float = 1e-6) -> None:
+def expect_close(actual: np.ndarray, expected: np.ndarray, what: str, hint: str = "",
+                 atol: float = 1e-7, rtol: float = 1e-6) -> None:
     """Fail unless two arrays of the same shape agree; the message points at the first mismatch."""
     actual = np.asarray(actual, dtype=float)
     expected = np.asarray(expected, dtype=float)
@@ -235,7 +247,8 @@ def failure_message(check: Callable, fn: Callable, *phrases: str, hidden: bool =
     its message.
     """
     try:
-        check(fn, **({"hidden": hidden} if hidden else {}))  # a visible check takes no hidden argument
+        # a visible check takes no hidden argument
+        check(fn, **({"hidden": hidden} if hidden else {}))
     except CheckFailure as failure:
         message = str(failure)
     else:

@@ -27,7 +27,8 @@ def build_model(fn: Callable, *args: Any, **kwargs: Any) -> keras.Model:
     model = call_unchecked(fn, *args, **kwargs)
     name = fn_name(fn)
     if model is None:
-        raise CheckFailure(f"{name} returned None: it must return the model. Did you forget `return model`?")
+        raise CheckFailure(f"{name} returned None: it must return the model. "
+                           "Did you forget `return model`?")
     if not isinstance(model, keras.Model):
         raise CheckFailure(f"{name} must return a keras.Model, got {type(model).__name__}.")
     return model
@@ -35,11 +36,15 @@ def build_model(fn: Callable, *args: Any, **kwargs: Any) -> keras.Model:
 
 def expect_class(model: keras.Model, cls: type, what: str, hint: str = "") -> None:
     if not isinstance(model, cls):
-        raise CheckFailure(f"{what} must be a {cls.__name__}, got a {type(model).__name__}." + (f" {hint}" if hint else ""))
+        raise CheckFailure(f"{what} must be a {cls.__name__}, got a {type(model).__name__}."
+                           + (f" {hint}" if hint else ""))
 
 
 def expect_layers(model: keras.Model, expected: Sequence[Sequence[Any]], what: str) -> None:
-    """Fail unless ``summary(model)`` equals ``expected``, naming the first differing layer and field."""
+    """Fail unless ``summary(model)`` equals ``expected``.
+
+    The failure names the first differing layer and field.
+    """
     try:
         rows = summary(model)
     except ValueError as error:
@@ -53,27 +58,32 @@ def expect_layers(model: keras.Model, expected: Sequence[Sequence[Any]], what: s
 def expect_params(model: keras.Model, what: str, total: int, trainable: int | None = None) -> None:
     found = int(model.count_params())
     if found != total:
-        raise CheckFailure(f"{what} has {found:,} parameters, expected {total:,}: compare your layers with the "
-                           "description (filters, kernel sizes, biases).")
+        raise CheckFailure(f"{what} has {found:,} parameters, expected {total:,}: compare your "
+                           "layers with the description (filters, kernel sizes, biases).")
     if trainable is not None:
         found_t = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
         if found_t != trainable:
-            raise CheckFailure(f"{what} has {found_t:,} trainable parameters, expected {trainable:,}: check which "
-                               "layers are frozen (`trainable = False`).")
+            raise CheckFailure(f"{what} has {found_t:,} trainable parameters, expected "
+                               f"{trainable:,}: check which layers are frozen "
+                               "(`trainable = False`).")
 
 
-def expect_compiled(model: keras.Model, what: str, optimizer: str, loss: type | str, metrics: Sequence[str] = (),
-                    learning_rate: float | None = None, from_logits: bool | None = None) -> None:
+def expect_compiled(model: keras.Model, what: str, optimizer: str, loss: type | str,
+                    metrics: Sequence[str] = (), learning_rate: float | None = None,
+                    from_logits: bool | None = None) -> None:
     """Fail unless the model was compiled with this optimizer class, loss, metrics and settings."""
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
-        raise CheckFailure(f"{what} is not compiled: call model.compile(optimizer=..., loss=..., metrics=...).")
+        raise CheckFailure(f"{what} is not compiled: call "
+                           "model.compile(optimizer=..., loss=..., metrics=...).")
     found_opt = type(model.optimizer).__name__
     if found_opt.lower() != optimizer.lower():
-        raise CheckFailure(f"{what} is compiled with the {found_opt} optimizer, expected {optimizer}.")
+        raise CheckFailure(f"{what} is compiled with the {found_opt} optimizer, "
+                           f"expected {optimizer}.")
     if learning_rate is not None:
         lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         if not np.isclose(lr, learning_rate, rtol=1e-6):
-            raise CheckFailure(f"{what}'s optimizer has learning rate {lr:g}, expected {learning_rate:g}.")
+            raise CheckFailure(f"{what}'s optimizer has learning rate {lr:g}, "
+                               f"expected {learning_rate:g}.")
     found_loss = model.loss
     if isinstance(loss, str):
         ok = found_loss == loss or getattr(found_loss, "name", None) == loss \
@@ -89,13 +99,15 @@ def expect_compiled(model: keras.Model, what: str, optimizer: str, loss: type | 
             config = found_loss.get_config() if hasattr(found_loss, "get_config") else {}
             found_logits = config.get("from_logits")
         if bool(found_logits) != from_logits:
-            raise CheckFailure(f"{what}'s loss has from_logits={found_logits}, expected {from_logits}: "
-                               + ("the model outputs logits (no activation on the last layer)." if from_logits
-                                  else "the model outputs probabilities."))
+            raise CheckFailure(f"{what}'s loss has from_logits={found_logits}, "
+                               f"expected {from_logits}: "
+                               + ("the model outputs logits (no activation on the last layer)."
+                                  if from_logits else "the model outputs probabilities."))
     compiled_metrics = _metric_names(model)
     for metric in metrics:
         if metric not in compiled_metrics:
-            raise CheckFailure(f"{what} is not compiled with the metric {metric!r} (found {compiled_metrics}).")
+            raise CheckFailure(f"{what} is not compiled with the metric {metric!r} "
+                               f"(found {compiled_metrics}).")
 
 
 def _metric_names(model: keras.Model) -> list[str]:
@@ -115,17 +127,23 @@ def _metric_names(model: keras.Model) -> list[str]:
     return names
 
 
-def expect_loss_falls(model: keras.Model, x: Any, y: Any, what: str, steps: int = 10, batch_size: int = 8,
-                      factor: float = 0.98) -> tuple[float, float]:
-    """Train a compiled model a few steps on a tiny batch; fail unless the loss falls below ``factor`` x start."""
+def expect_loss_falls(model: keras.Model, x: Any, y: Any, what: str, steps: int = 10,
+                      batch_size: int = 8, factor: float = 0.98) -> tuple[float, float]:
+    """Train a compiled model a few steps on a tiny batch.
+
+    Fail unless the loss falls below ``factor`` times the starting loss.
+    """
     try:
-        before = float(model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)["loss"])
+        before = float(model.evaluate(x, y, batch_size=batch_size, verbose=0,
+                                      return_dict=True)["loss"])
         model.fit(x, y, epochs=steps, batch_size=batch_size, verbose=0, shuffle=False)
-        after = float(model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)["loss"])
+        after = float(model.evaluate(x, y, batch_size=batch_size, verbose=0,
+                                     return_dict=True)["loss"])
     except Exception as error:
-        raise CheckFailure(f"{what} could not be trained on a tiny batch: {type(error).__name__}: {error}") from error
+        raise CheckFailure(f"{what} could not be trained on a tiny batch: "
+                           f"{type(error).__name__}: {error}") from error
     if not np.isfinite(after) or after > factor * before:
-        raise CheckFailure(f"{what} does not learn: after {steps} training steps on {len(y)} examples the loss "
-                           f"went from {before:.4f} to {after:.4f}. Check the loss, the last activation and "
-                           "that the layers are trainable.")
+        raise CheckFailure(f"{what} does not learn: after {steps} training steps on {len(y)} "
+                           f"examples the loss went from {before:.4f} to {after:.4f}. Check the "
+                           "loss, the last activation and that the layers are trainable.")
     return before, after

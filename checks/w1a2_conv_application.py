@@ -38,6 +38,7 @@ from cnn_course.checks._keras_checks import (
     expect_layers,
     expect_params,
 )
+from cnn_course.utils._tf import tensorflow
 from cnn_course.utils.keras_summary import summary
 
 ASSIGNMENT_ID = "w1a2_conv_application"
@@ -49,16 +50,7 @@ def _keras():
     return keras
 
 
-def _tf():
-    import tensorflow as tf
-
-    # AutoGraph warns on stderr when it cannot read a function's source (graded cells run
-    # from a string in fast grading); nbgrader would fail the test cell for it.
-    tf.get_logger().setLevel("ERROR")
-    return tf
-
-
-_tf()
+tensorflow()
 
 
 # ------------------------------------------------------------ expected layers (the specification)
@@ -180,7 +172,7 @@ def verify_convert_to_one_hot(convert_to_one_hot: Callable, Y: np.ndarray, C: in
 
 def student_dataset(make_dataset: Callable, X, Y, batch_size, **kwargs):
     """Call make_dataset; fail unless it returns a tf.data.Dataset."""
-    tf = _tf()
+    tf = tensorflow()
     dataset = call_student(make_dataset, X, Y, batch_size, **kwargs)
     if dataset is None:
         raise CheckFailure("make_dataset returned None: it must return the tf.data.Dataset. "

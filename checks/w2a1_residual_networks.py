@@ -1,4 +1,6 @@
-"""Visible checks of W2A1, residual networks: the identity block, the convolutional block and ResNet50.
+"""Visible checks of W2A1, residual networks.
+
+They cover the identity block, the convolutional block and ResNet50.
 
 - ``check_identity_block`` and ``check_convolutional_block`` build the block on a
   ``keras.Input`` of shape (4, 4, 6), compare its layers with rows written here from
@@ -97,7 +99,8 @@ def resnet50_rows(input_shape=(64, 64, 3), classes=6):
     stages = {0: "stage 1 (padding, 7x7 convolution, pooling)"}
     current = (n_H, n_W, 64)
     for stage, (filters, s, n_identity) in enumerate(
-            (([64, 64, 256], 1, 2), ([128, 128, 512], 2, 3), ([256, 256, 1024], 2, 5), ([512, 512, 2048], 2, 2)),
+            (([64, 64, 256], 1, 2), ([128, 128, 512], 2, 3), ([256, 256, 1024], 2, 5),
+             ([512, 512, 2048], 2, 2)),
             start=2):
         stages[len(rows)] = f"stage {stage} (convolutional block with filters {filters}, s={s})"
         rows += convolutional_rows(current, 3, filters, s)
@@ -115,7 +118,8 @@ def resnet50_rows(input_shape=(64, 64, 3), classes=6):
 
 def _normalise(rows):
     """A ReLU layer counts as Activation('relu'): both are right."""
-    return [["Activation", row[1], 0, "relu"] if row[0] == "ReLU" and row[3:] == [None, 0.0, 0.0] else row
+    return [["Activation", row[1], 0, "relu"]
+            if row[0] == "ReLU" and row[3:] == [None, 0.0, 0.0] else row
             for row in rows]
 
 
@@ -132,15 +136,17 @@ def expect_rows(model, expected_rows, what, stages=None):
             raise CheckFailure(f"{what} does not have the expected layers. {error}") from None
         return
     if len(rows) != len(expected_rows):
-        raise CheckFailure(f"{what} has {len(rows)} layers, expected {len(expected_rows)}: count the blocks of each "
-                           "stage and the layers of each block against the description.")
+        raise CheckFailure(f"{what} has {len(rows)} layers, expected {len(expected_rows)}: count "
+                           "the blocks of each stage and the layers of each block against the "
+                           "description.")
     for i, (found, wanted) in enumerate(zip(rows, expected_rows, strict=True)):
         try:
             comparator([found], [wanted], verbose=False)
         except AssertionError as error:
             where = stages[max(k for k in stages if k <= i)]
             first = str(error).splitlines()[0].replace("Layer 0", f"Layer {i}")
-            raise CheckFailure(f"{what}: in {where}, {first} Found {list(found)}, expected {list(wanted)}.") from None
+            raise CheckFailure(f"{what}: in {where}, {first} Found {list(found)}, "
+                               f"expected {list(wanted)}.") from None
 
 
 # ---------------------------------------------------------------- block outputs
@@ -152,8 +158,8 @@ VISIBLE_CASES = {
 }
 
 VALUE_HINT = ("The layers are right but the values are not: check that every Conv2D uses "
-              "kernel_initializer=initializer(seed=0), where the stride goes, and where the shortcut is added "
-              "(after the last BatchNormalization, before the last ReLU)")
+              "kernel_initializer=initializer(seed=0), where the stride goes, and where the "
+              "shortcut is added (after the last BatchNormalization, before the last ReLU)")
 
 
 def block_input(function, case, shape, batch):
@@ -164,14 +170,20 @@ def block_input(function, case, shape, batch):
 
 
 def run_block(model, x):
-    """[output in inference mode, output in training mode]; inference first (training updates BN)."""
+    """[output in inference mode, output in training mode].
+
+    Inference runs first, since training updates BatchNormalization.
+    """
     inference = keras.ops.convert_to_numpy(model(x, training=False))
     training = keras.ops.convert_to_numpy(model(x, training=True))
     return [inference, training]
 
 
 def cases_with_inputs(cases, pending):
-    """{function: {case: (args, kwargs)}} for stored outputs; appends (keras.Input, x) of each case to pending."""
+    """{function: {case: (args, kwargs)}} for stored outputs.
+
+    Appends (keras.Input, x) of each case to ``pending``.
+    """
     pending.clear()
     result = {}
     for function, function_cases in cases.items():
@@ -207,7 +219,10 @@ def visible_outputs(function: str, result) -> list[np.ndarray]:
 
 
 def check_block(function, fn, cases, expected_rows, stored, show):
-    """Build ``fn`` on each case's input; compare layers, the two modes, and outputs with ``stored(case, k)``."""
+    """Build ``fn`` on each case's input and check it.
+
+    Compares the layers, the two modes, and the outputs with ``stored(case, k)``.
+    """
     name = fn_name(fn)
     for case, (shape, batch, f, filters, kwargs) in cases.items():
         X_input, x = block_input(function, case, shape, batch)
@@ -217,24 +232,28 @@ def check_block(function, fn, cases, expected_rows, stored, show):
         seed(0)  # an unseeded initializer draws the same weights at every run
         out = call_unchecked(fn, X_input, f, list(filters), **kwargs)
         if out is None:
-            raise CheckFailure(f"{name} returned None: it must return X, the output of the last activation.")
+            raise CheckFailure(f"{name} returned None: it must return X, the output of the last "
+                               "activation.")
         if not isinstance(out, keras.KerasTensor):
             raise CheckFailure(f"{name} must return the Keras tensor made by the last layer, got "
-                               f"{type(out).__name__}: build the block from Keras layers called on X.")
+                               f"{type(out).__name__}: build the block from Keras layers called "
+                               "on X.")
         try:
             model = keras.Model(X_input, out)
         except Exception as error:  # a graph not built on X
             raise CheckFailure(f"{label}: its output is not computed from X ({error}). "
-                               "Call every layer on the previous layer's output, starting from X.") from None
+                               "Call every layer on the previous layer's output, "
+                               "starting from X.") from None
         expect_rows(model, expected_rows(shape, f, filters, kwargs), label)
         outputs = run_block(model, x)
         if show:
             for mode, value in zip(("inference", "training"), outputs, strict=True):
-                print(f"{label}, {mode} mode: output[0, 0, 0, :3] = {np.round(value[0, 0, 0, :3], 5)}")
+                print(f"{label}, {mode} mode: output[0, 0, 0, :3] = "
+                      f"{np.round(value[0, 0, 0, :3], 5)}")
         if np.allclose(outputs[0], outputs[1], atol=1e-4):
             raise CheckFailure(f"{label} gives the same output in training and inference mode: "
-                               "each Conv2D must be followed by BatchNormalization(axis=3), called without "
-                               "training=True (Keras chooses the mode).")
+                               "each Conv2D must be followed by BatchNormalization(axis=3), "
+                               "called without training=True (Keras chooses the mode).")
         for k, mode in enumerate(("inference", "training")):
             expect_close(outputs[k], stored(case, k), f"{label}, output in {mode} mode",
                          hint=VALUE_HINT, atol=1e-4, rtol=1e-4)
@@ -256,13 +275,16 @@ def _stored(function):
 
 def check_identity_block(identity_block: Callable) -> None:
     """identity_block on a (3, 4, 4, 6) input: its layers and its outputs in both modes."""
-    check_block("identity_block", identity_block, VISIBLE_CASES["identity_block"], identity_expected_rows,
-                _stored("identity_block"), show=True)
+    check_block("identity_block", identity_block, VISIBLE_CASES["identity_block"],
+                identity_expected_rows, _stored("identity_block"), show=True)
     print("All tests passed.")
 
 
 def check_convolutional_block(convolutional_block: Callable) -> None:
-    """convolutional_block on a (3, 4, 4, 6) input with s=2: its layers and its outputs in both modes."""
+    """convolutional_block on a (3, 4, 4, 6) input with s=2.
+
+    Checks its layers and its outputs in both modes.
+    """
     check_block("convolutional_block", convolutional_block, VISIBLE_CASES["convolutional_block"],
                 convolutional_expected_rows, _stored("convolutional_block"), show=True)
     print("All tests passed.")
@@ -282,7 +304,10 @@ def resnet50_model(ResNet50: Callable, args: dict, show: bool):
 
 
 def check_ResNet50(ResNet50: Callable) -> None:
-    """ResNet50() with the default arguments: every layer of every stage, and the parameter count."""
+    """ResNet50() with the default arguments.
+
+    Checks every layer of every stage, and the parameter count.
+    """
     model, label = resnet50_model(ResNet50, {}, show=True)
     expect_params(model, label, RESNET50_PARAMS)
     print("All tests passed.")

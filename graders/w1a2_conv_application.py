@@ -39,7 +39,8 @@ from cnn_course.graders.authoring.mutants import Mutant, mutant
 
 ASSIGNMENT_ID = visible.ASSIGNMENT_ID
 GRADED_FUNCTIONS = ("convert_to_one_hot", "make_dataset", "happyModel", "convolutional_model")
-# Grading a TensorFlow notebook under nbgrader re-runs it: mutants are graded at function level only.
+# Grading a TensorFlow notebook under nbgrader re-runs it: mutants are graded at function level
+# only.
 NBGRADER_MUTANTS = False
 
 _keras = visible._keras
@@ -47,7 +48,10 @@ _keras = visible._keras
 
 # ------------------------------------------------------------ expected layers (the specification)
 def signs_rows(input_shape: tuple[int, int, int]) -> list[list]:
-    """The layers of convolutional_model(input_shape), as the assignment specifies them, for any shape."""
+    """The layers of convolutional_model(input_shape), as the assignment specifies them.
+
+    Valid for any input shape.
+    """
     n_H, n_W, n_C = input_shape
     h1, w1 = math.ceil(n_H / 8), math.ceil(n_W / 8)  # "same" pooling keeps the partial windows
     h2, w2 = math.ceil(h1 / 4), math.ceil(w1 / 4)
@@ -103,7 +107,8 @@ def fixed_images(name: str, shape: tuple[int, ...]) -> np.ndarray:
 def model_outputs(model, name: str, input_shape: tuple[int, int, int], m: int = 4) -> np.ndarray:
     """Predictions of ``model`` (inference mode) on fixed images, with fixed weights."""
     set_fixed_weights(model, name)
-    return np.asarray(model(fixed_images(name, (m, *input_shape)), training=False), dtype=np.float64)
+    return np.asarray(model(fixed_images(name, (m, *input_shape)), training=False),
+                      dtype=np.float64)
 
 
 # ------------------------------------------------------------------------ reference cases
@@ -173,29 +178,35 @@ def check_make_dataset(make_dataset: Callable, hidden: bool = False) -> None:
     if not hidden:
         return visible.check_make_dataset(make_dataset)
     for case, ((X, Y, batch_size), _) in reference_cases()["make_dataset"].items():
-        images, labels = verify_unshuffled(make_dataset, X, Y, batch_size, case, oracle_scaled(X), Y)
+        images, labels = verify_unshuffled(make_dataset, X, Y, batch_size, case,
+                                           oracle_scaled(X), Y)
         _against_reference("make_dataset", case, [images, labels], ["the images", "the labels"])
     X, Y = dataset_input("hidden_orders", 16, 3, 3, 2, 1)
-    first, second = shuffled_orders(make_dataset, X, Y, 5, 3, "seed 3", oracle_scaled(X), Y, passes=2)
+    first, second = shuffled_orders(make_dataset, X, Y, 5, 3, "seed 3", oracle_scaled(X), Y,
+                                    passes=2)
     other = shuffled_orders(make_dataset, X, Y, 5, 4, "seed 4", oracle_scaled(X), Y)[0]
     if np.array_equal(first, other):
         raise CheckFailure("seeds 3 and 4 give the same order: pass seed=seed to dataset.shuffle.")
     if np.array_equal(first, second):
-        raise CheckFailure("two passes over a shuffled dataset come in the same order: keep tf.data's "
-                           "reshuffle_each_iteration=True so that each epoch sees a new order.")
+        raise CheckFailure("two passes over a shuffled dataset come in the same order: keep "
+                           "tf.data's reshuffle_each_iteration=True so that each epoch sees a new "
+                           "order.")
     print("Hidden tests passed.")
 
 
 def _training_batch(name: str, input_shape, m: int, classes: int) -> tuple[np.ndarray, np.ndarray]:
     x = fixed_images(name, (m, *input_shape))
     labels = rng_for(ASSIGNMENT_ID, "labels", name).integers(0, classes, m)
-    y = labels.reshape(-1, 1).astype("float32") if classes == 2 else np.eye(classes, dtype="float32")[labels]
+    y = (labels.reshape(-1, 1).astype("float32") if classes == 2
+         else np.eye(classes, dtype="float32")[labels])
     return x, y
 
 
 def expect_training_loss_falls(model, x, y, what: str, steps: int, learning_rate: float,
                                factor: float = 0.9) -> None:
-    """Train ``steps`` full-batch steps; fail unless the training loss falls below ``factor`` x start.
+    """Train ``steps`` full-batch steps.
+
+    Fail unless the training loss falls below ``factor`` times the starting loss.
 
     The training loss (batch statistics) rather than ``evaluate``'s: in inference mode
     BatchNormalization uses its moving averages, which a few steps barely move. One
@@ -205,14 +216,16 @@ def expect_training_loss_falls(model, x, y, what: str, steps: int, learning_rate
     # step on happyModel's 32,768 features, and a tiny model learns faster with a larger one.
     try:
         model.optimizer.learning_rate.assign(learning_rate)
-        history = model.fit(x, y, epochs=steps, batch_size=len(x), verbose=0, shuffle=False).history["loss"]
+        history = model.fit(x, y, epochs=steps, batch_size=len(x), verbose=0,
+                            shuffle=False).history["loss"]
     except Exception as error:
-        raise CheckFailure(f"{what} could not be trained on a tiny batch: {type(error).__name__}: {error}") from error
+        raise CheckFailure(f"{what} could not be trained on a tiny batch: "
+                           f"{type(error).__name__}: {error}") from error
     first, last = float(history[0]), float(history[-1])
     if not np.isfinite(last) or last > factor * first:
-        raise CheckFailure(f"{what} does not learn: in {steps} training steps on {len(x)} examples the loss went "
-                           f"from {first:.4f} to {last:.4f}. Check the loss, the last activation and that the "
-                           "layers are trainable.")
+        raise CheckFailure(f"{what} does not learn: in {steps} training steps on {len(x)} "
+                           f"examples the loss went from {first:.4f} to {last:.4f}. Check the "
+                           "loss, the last activation and that the layers are trainable.")
 
 
 def check_happyModel(happyModel: Callable, hidden: bool = False) -> None:
@@ -224,13 +237,17 @@ def check_happyModel(happyModel: Callable, hidden: bool = False) -> None:
     seed(1)
     expect_training_loss_falls(model, x, y, "happyModel()", steps=5, learning_rate=1e-4)
     fresh = build_model(happyModel)
-    _against_reference("happyModel", "fixed_weights", [model_outputs(fresh, "happyModel", (64, 64, 3))],
+    _against_reference("happyModel", "fixed_weights",
+                       [model_outputs(fresh, "happyModel", (64, 64, 3))],
                        ["happyModel's predictions with fixed weights"], atol=1e-5)
     print("Hidden tests passed.")
 
 
 def check_convolutional_model(convolutional_model: Callable, hidden: bool = False) -> None:
-    """convolutional_model: a compiled Functional model with the specified layers (1,310 parameters for 64x64x3)."""
+    """convolutional_model: a compiled Functional model with the specified layers.
+
+    For a 64x64x3 input it has 1,310 parameters.
+    """
     if not hidden:
         return visible.check_convolutional_model(convolutional_model)
     seed(0)
@@ -239,11 +256,13 @@ def check_convolutional_model(convolutional_model: Callable, hidden: bool = Fals
         if case in HIDDEN_SIGNS_SHAPES:
             _against_reference("convolutional_model", case,
                                [model_outputs(model, f"convolutional_model_{shape}", shape)],
-                               [f"convolutional_model({shape})'s predictions with fixed weights"], atol=1e-5)
+                               [f"convolutional_model({shape})'s predictions with fixed weights"],
+                               atol=1e-5)
     seed(1)
     model = build_model(convolutional_model, (64, 64, 3))
     x, y = _training_batch("signs", (64, 64, 3), 24, 6)
-    expect_training_loss_falls(model, x, y, "convolutional_model((64, 64, 3))", steps=8, learning_rate=1e-2)
+    expect_training_loss_falls(model, x, y, "convolutional_model((64, 64, 3))", steps=8,
+                               learning_rate=1e-2)
     print("Hidden tests passed.")
 
 
@@ -272,5 +291,6 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("signs_sigmoid", "convolutional_model", "ends with a sigmoid instead of a softmax",
        [('Dense(6, activation="softmax")', 'Dense(6, activation="sigmoid")')]),
     _m("signs_wrong_pool_size", "convolutional_model", "pools 4x4 where the specification says 8x8",
-       [("MaxPool2D(pool_size=(8, 8), strides=(8, 8)", "MaxPool2D(pool_size=(4, 4), strides=(4, 4)")]),
+       [("MaxPool2D(pool_size=(8, 8), strides=(8, 8)",
+         "MaxPool2D(pool_size=(4, 4), strides=(4, 4)")]),
 )

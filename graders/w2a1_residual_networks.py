@@ -1,4 +1,6 @@
-"""Hidden checks of W2A1, residual networks (the visible ones: ``cnn_course.checks.w2a1_residual_networks``).
+"""Hidden checks of W2A1, residual networks.
+
+The visible ones are in ``cnn_course.checks.w2a1_residual_networks``.
 
 Each graded function ``f`` of the notebook has ``check_f(fn, hidden=False)``:
 
@@ -40,8 +42,8 @@ quiet_tensorflow()
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-__all__ = ["ASSIGNMENT_ID", "CHECKS", "CheckFailure", "GRADED_FUNCTIONS", "MUTANTS", "RESNET50_PARAMS",
-           "block_oracle", "reference_cases", "reference_outputs"]
+__all__ = ["ASSIGNMENT_ID", "CHECKS", "CheckFailure", "GRADED_FUNCTIONS", "MUTANTS",
+           "RESNET50_PARAMS", "block_oracle", "reference_cases", "reference_outputs"]
 
 GRADED_FUNCTIONS = ("identity_block", "convolutional_block", "ResNet50")
 # TensorFlow notebooks are slow under nbgrader: mutants are graded at function level only.
@@ -57,7 +59,8 @@ HIDDEN_CASES = {
     "convolutional_block": {
         "hidden_s1": ((5, 5, 3), 2, 3, [4, 4, 8], {"s": 1}),
         "hidden_s3": ((7, 8, 4), 3, 2, [3, 2, 5], {"s": 3}),
-        "hidden_init": ((6, 6, 4), 2, 3, [2, 3, 6], {"s": 2, "initializer": keras.initializers.RandomUniform}),
+        "hidden_init": ((6, 6, 4), 2, 3, [2, 3, 6],
+                        {"s": 2, "initializer": keras.initializers.RandomUniform}),
     },
 }
 
@@ -84,7 +87,10 @@ def _conv(x, n_C, size, stride, padding, initializer):
 
 
 def _batch_norm(x, training):
-    """A fresh BatchNormalization(axis=3): batch statistics in training, moving mean 0 and variance 1 else."""
+    """A fresh BatchNormalization(axis=3).
+
+    Batch statistics in training; otherwise moving mean 0 and variance 1.
+    """
     if training:
         mean, variance = tf.nn.moments(x, axes=[0, 1, 2])
         return (x - mean) / tf.sqrt(variance + BN_EPSILON)
@@ -93,7 +99,10 @@ def _batch_norm(x, training):
 
 def block_oracle(function: str, x: np.ndarray, f: int, filters, training: bool, s: int = 2,
                  initializer=None) -> np.ndarray:
-    """The output of a freshly built identity or convolutional block on ``x``, from TensorFlow ops."""
+    """The output of a freshly built identity or convolutional block on ``x``.
+
+    Computed from TensorFlow ops.
+    """
     if initializer is None:
         initializer = (keras.initializers.RandomUniform if function == "identity_block"
                        else keras.initializers.GlorotUniform)
@@ -118,8 +127,8 @@ def check_identity_block(identity_block: Callable, hidden: bool = False) -> None
     if not hidden:
         visible.check_identity_block(identity_block)
         return
-    check_block("identity_block", identity_block, HIDDEN_CASES["identity_block"], identity_expected_rows,
-                _stored("identity_block"), show=False)
+    check_block("identity_block", identity_block, HIDDEN_CASES["identity_block"],
+                identity_expected_rows, _stored("identity_block"), show=False)
     print("Hidden tests passed.")
 
 
@@ -139,9 +148,11 @@ def check_ResNet50(ResNet50: Callable, hidden: bool = False) -> None:
     args = {"input_shape": (96, 96, 3), "classes": 3}
     model, label = visible.resnet50_model(ResNet50, args, show=False)
     # the output is a probability distribution over the classes
-    x = rng_for(ASSIGNMENT_ID, "ResNet50").uniform(0, 1, size=(2, *args["input_shape"])).astype(np.float32)
+    x = rng_for(ASSIGNMENT_ID, "ResNet50").uniform(
+        0, 1, size=(2, *args["input_shape"])).astype(np.float32)
     probabilities = keras.ops.convert_to_numpy(model(x, training=False))
-    expect_close(probabilities.sum(axis=1), np.ones(2), f"{label}: the sum of each row of the output",
+    expect_close(probabilities.sum(axis=1), np.ones(2),
+                 f"{label}: the sum of each row of the output",
                  hint="the last layer is Dense(classes, activation='softmax')", atol=1e-4)
     print("Hidden tests passed.")
 
@@ -161,22 +172,30 @@ _ADD = "X = Add()([X, X_shortcut])\n    X = Activation(\"relu\")(X)"
 
 MUTANTS: tuple[Mutant, ...] = (
     _m("identity_shortcut_after_relu", "identity_block", "adds the shortcut after the last ReLU",
-       [(_ADD, "X = Activation(\"relu\")(X)\n    X = Add()([X, X_shortcut])")], ["identity_block", "ResNet50"]),
+       [(_ADD, "X = Activation(\"relu\")(X)\n    X = Add()([X, X_shortcut])")],
+       ["identity_block", "ResNet50"]),
     _m("identity_without_skip", "identity_block", "forgets the skip connection",
        [(_ADD, "X = Activation(\"relu\")(X)")], ["identity_block", "ResNet50"]),
-    _m("identity_unseeded_initializer", "identity_block", "creates the first convolution's initializer without seed",
-       [("X = Conv2D(F1, kernel_size=1, strides=1, padding=\"valid\", kernel_initializer=initializer(seed=0))(X)",
-         "X = Conv2D(F1, kernel_size=1, strides=1, padding=\"valid\", kernel_initializer=initializer())(X)")],
+    _m("identity_unseeded_initializer", "identity_block",
+       "creates the first convolution's initializer without seed",
+       [("X = Conv2D(F1, kernel_size=1, strides=1, padding=\"valid\", "
+         "kernel_initializer=initializer(seed=0))(X)",
+         "X = Conv2D(F1, kernel_size=1, strides=1, padding=\"valid\", "
+         "kernel_initializer=initializer())(X)")],
        ["identity_block"]),
-    _m("projection_without_bn", "convolutional_block", "leaves BatchNormalization out of the projection shortcut",
-       [("X_shortcut = BatchNormalization(axis=3)(X_shortcut)", "X_shortcut = X_shortcut  # no BatchNormalization")],
+    _m("projection_without_bn", "convolutional_block",
+       "leaves BatchNormalization out of the projection shortcut",
+       [("X_shortcut = BatchNormalization(axis=3)(X_shortcut)",
+         "X_shortcut = X_shortcut  # no BatchNormalization")],
        ["convolutional_block", "ResNet50"]),
-    _m("stride_on_middle_conv", "convolutional_block", "puts the stride on the f x f convolution instead of the first",
+    _m("stride_on_middle_conv", "convolutional_block",
+       "puts the stride on the f x f convolution instead of the first",
        [("X = Conv2D(F1, kernel_size=1, strides=s,", "X = Conv2D(F1, kernel_size=1, strides=1,"),
         ("X = Conv2D(F2, kernel_size=f, strides=1,", "X = Conv2D(F2, kernel_size=f, strides=s,")],
        ["convolutional_block", "ResNet50"]),
     _m("resnet_max_pool_head", "ResNet50", "ends with max pooling instead of average pooling",
-       [("X = AveragePooling2D(pool_size=(2, 2))(X)", "X = MaxPooling2D(pool_size=(2, 2))(X)")], ["ResNet50"]),
+       [("X = AveragePooling2D(pool_size=(2, 2))(X)", "X = MaxPooling2D(pool_size=(2, 2))(X)")],
+       ["ResNet50"]),
     _m("resnet_stage4_four_identity", "ResNet50", "puts 4 identity blocks in stage 4 instead of 5",
        [("for _ in range(5):", "for _ in range(4):")], ["ResNet50"]),
 )

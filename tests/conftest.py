@@ -1,4 +1,7 @@
-"""Shared fixtures: built notebooks, releases and the graded cohort are expensive, build them once."""
+"""Shared fixtures.
+
+Built notebooks, releases and the graded cohort are expensive: build them once.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +38,8 @@ def graded_assignments() -> list[str]:
 def built(tmp_path_factory) -> dict[str, Path]:
     """{assignment_id: built source .ipynb} in a temporary folder."""
     folder = tmp_path_factory.mktemp("built")
-    return {a: build_notebook(source_path(a), folder / a / f"{source_path(a).stem}.ipynb") for a in ASSIGNMENTS}
+    return {a: build_notebook(source_path(a), folder / a / f"{source_path(a).stem}.ipynb")
+            for a in ASSIGNMENTS}
 
 
 def _shared_folder(tmp_path_factory) -> Path:
@@ -57,7 +61,10 @@ def _locked(path: Path):
 
 
 class StudentSide:
-    """The student wheel and a student's Python holding only it (built once per run, shared by workers)."""
+    """The student wheel and a student's Python holding only it.
+
+    Built once per run and shared by the workers.
+    """
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -86,7 +93,10 @@ class StudentSide:
 
 @pytest.fixture(scope="session")
 def student_side(tmp_path_factory) -> StudentSide:
-    """The student wheel (``make dist``) and a fresh virtual environment with only it and its requirements."""
+    """The student wheel (``make dist``) and a fresh virtual environment.
+
+    The environment holds only the wheel and its requirements.
+    """
     return StudentSide(_shared_folder(tmp_path_factory))
 
 
@@ -127,7 +137,8 @@ class _Cohorts(dict):
             nbformat.write(answered, notebook)
             start = time.perf_counter()
             executed, error = run_as_student(self.student.python, notebook)
-            self.classroom[assignment_id] = ClassroomRun(desk, executed, error, time.perf_counter() - start)
+            self.classroom[assignment_id] = ClassroomRun(desk, executed, error,
+                                                         time.perf_counter() - start)
             return executed
 
         return classroom
@@ -146,7 +157,10 @@ class _Cohorts(dict):
 
 @pytest.fixture(scope="session")
 def cohorts(tmp_path_factory, student_side):
-    """{assignment_id: (Cohort, scores)}: graded assignments released and autograded by nbgrader, lazily."""
+    """{assignment_id: (Cohort, scores)}, lazily.
+
+    Graded assignments are released and autograded by nbgrader.
+    """
     return _Cohorts(tmp_path_factory, student_side)
 
 

@@ -27,8 +27,9 @@ def attacked(tmp_path_factory):
     course = tmp_path_factory.mktemp("adversarial") / "course"
     students = adversarial.build(course)
     before = {"course": _checksums(course, INPUTS), "repository": _checksums(REPO, ("*",))}
-    proc = subprocess.run([sys.executable, "-m", "cnn_course.graders", "grade", adversarial.ASSIGNMENT_ID,
-                           "--course", str(course), "--jobs", "2", "--test-timeout", "30", "--memory-mb", "3000"],
+    proc = subprocess.run([sys.executable, "-m", "cnn_course.graders", "grade",
+                           adversarial.ASSIGNMENT_ID, "--course", str(course), "--jobs", "2",
+                           "--test-timeout", "30", "--memory-mb", "3000"],
                           capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     time.sleep(10)  # longer than the detached writer waits before it writes
@@ -44,11 +45,13 @@ INPUTS = ("nbgrader_config.py", "source/**/*", "release/**/*", "submitted/**/*")
 
 def _checksums(root: Path, patterns) -> dict[str, str]:
     if root == REPO:
-        files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True).stdout.split()
+        files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True,
+                               text=True).stdout.split()
         paths = [REPO / f for f in files]
     else:
         paths = [p for pattern in patterns for p in root.glob(pattern)]
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+    return {str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest()
+                                       if p.is_file() else "dir")
             for p in sorted(set(paths)) if p.exists() or p.is_symlink()}
 
 
@@ -56,7 +59,8 @@ def test_nothing_outside_the_sandboxes_changed(attacked):
     course, _, _, before, after = attacked
     assert after["course"] == before["course"], "grading changed the course's inputs"
     assert after["repository"] == before["repository"], "grading changed the repository"
-    planted = [p.name for p in course.rglob("*") if "PWNED" in p.name or p.name in ("outside", "root-link")]
+    planted = [p.name for p in course.rglob("*")
+               if "PWNED" in p.name or p.name in ("outside", "root-link")]
     assert not planted, f"an attack wrote into the course: {planted}"
 
 
@@ -84,7 +88,8 @@ def test_adversarial_cohort_gets_the_scores_it_deserves(attacked):
         for test_id, (score, maximum) in grades.items():
             expected = 0.0 if test_id in fails else maximum
             if score != expected:
-                problems.append(f"{student}: {test_id} scored {score}/{maximum}, expected {expected}")
+                problems.append(f"{student}: {test_id} scored {score}/{maximum}, "
+                                f"expected {expected}")
     assert not problems, "\n".join(problems)
 
 

@@ -1,4 +1,7 @@
-"""A failed visible check shows its sentence and the student's own lines, not the checks' internals."""
+"""A failed visible check shows its sentence and the student's own lines.
+
+The checks' internals stay out of the traceback.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ from cnn_course.checks import w1a1_conv_step_by_step as checks
 from cnn_course.checks._checking import CheckFailure, trim_traceback
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-CHECKS_INTERNALS = re.compile(r"_checking\.py|checks/w1a1|cnn_course[/.]checks|cnn_course[/.]graders")
+CHECKS_INTERNALS = re.compile(r"_checking\.py|checks/w1a1|cnn_course[/.]checks"
+                              r"|cnn_course[/.]graders")
 
 SETUP = "import numpy as np\nfrom cnn_course.checks import w1a1_conv_step_by_step as checks"
-TEST_CELL = '"""zero_pad adds zeros around height and width only."""\nchecks.check_zero_pad(zero_pad)'
+TEST_CELL = ('"""zero_pad adds zeros around height and width only."""\n'
+             'checks.check_zero_pad(zero_pad)')
 WRONG_VALUES = ("def zero_pad(X, pad):\n"
                 "    return np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=1)")
 RAISES = ("def zero_pad(X, pad):\n"

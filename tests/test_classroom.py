@@ -24,12 +24,14 @@ def test_the_students_python_has_the_student_package_only(student_side):
     from cnn_course.graders.authoring.classroom import probe
 
     found = probe(student_side.python)
-    assert found["cnn_course.graders"] is None, "the instructor's code must not be importable by a student"
+    assert found["cnn_course.graders"] is None, \
+        "the instructor's code must not be importable by a student"
     env = student_side.python.parent.parent.resolve()
     repo = Path(__file__).resolve().parents[1]
     for name in ("cnn_course.utils", "cnn_course.datasets", "cnn_course.checks"):
         origin = Path(found[name]).resolve()
-        assert origin.is_relative_to(env), f"{name} comes from {origin}, not from the student's environment"
+        assert origin.is_relative_to(env), \
+            f"{name} comes from {origin}, not from the student's environment"
         assert not origin.is_relative_to(repo), f"{name} comes from the repository"
 
 
@@ -38,7 +40,8 @@ def test_released_notebook_runs_at_the_students_desk(cohorts, assignment_id):
     cohort, table = cohorts[assignment_id]
     run = cohorts.classroom[assignment_id]
     repo = Path(__file__).resolve().parents[1]
-    assert not run.folder.resolve().is_relative_to(repo), "the classroom copy must live outside the repository"
+    assert not run.folder.resolve().is_relative_to(repo), \
+        "the classroom copy must live outside the repository"
     assert not run.error, f"the released notebook failed at the student's desk:\n{run.error}"
     code = [c for c in run.executed.cells if c.cell_type == "code"]
     assert all(c.get("execution_count") for c in code), "every code cell ran"
@@ -48,7 +51,8 @@ def test_released_notebook_runs_at_the_students_desk(cohorts, assignment_id):
     tests = [c for c in code if is_test(c)]
     assert tests, "a release has visible tests"
     for cell in tests:  # each visible test ran, printed its values, and has no hidden part left
-        printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
+        printed = "".join(o.get("text", "") for o in cell.get("outputs", [])
+                          if o.get("name") == "stdout")
         assert printed.strip(), f"{nbgrader_meta(cell)['grade_id']} printed nothing"
         assert "cnn_course.graders" not in cell.source and "hidden=True" not in cell.source
     # and the course grades that very notebook: full marks; the blank release: zero

@@ -52,15 +52,16 @@ def _first_cell(tmp_path: Path, assignment_id: str) -> str:
     return cell.source
 
 
-def _run_cell(tmp_path: Path, source: str, cwd: Path, colab: bool, drive: Path | None = None) -> dict:
+def _run_cell(tmp_path: Path, source: str, cwd: Path, colab: bool,
+              drive: Path | None = None) -> dict:
     if drive is not None:
         source = source.replace('"/content/drive"', repr(str(drive))).replace(
             '"/content/drive/MyDrive"', repr(str(drive / "MyDrive")))
     cell = tmp_path / "cell.py"
     cell.write_text(source)
     env = {"PATH": "/usr/bin:/bin", "FAKE_COLAB": "1" if colab else "0"}
-    run = subprocess.run([sys.executable, "-c", _HARNESS, str(cell)], cwd=cwd, env=env, capture_output=True,
-                         text=True, check=True)
+    run = subprocess.run([sys.executable, "-c", _HARNESS, str(cell)], cwd=cwd, env=env,
+                         capture_output=True, text=True, check=True)
     return json.loads(run.stdout)
 
 
@@ -83,7 +84,8 @@ def test_in_colab_it_installs_the_wheel_beside_the_notebook(tmp_path, monkeypatc
     (desk / wheel_name()).write_bytes(b"wheel")
     result = _run_cell(tmp_path, _first_cell(tmp_path, ASSIGNMENTS[0]), desk, colab=True)
     assert result["error"] is None and result["mounted"] == []
-    assert result["calls"] == [[result["calls"][0][0], "-m", "pip", "install", "-q", str(desk / wheel_name())]]
+    assert result["calls"] == [[result["calls"][0][0], "-m", "pip", "install", "-q",
+                                str(desk / wheel_name())]]
     assert result["assets"] == str(desk)
 
 
@@ -94,7 +96,8 @@ def test_in_colab_it_finds_the_wheel_in_the_drive(tmp_path, monkeypatch):
     folder.mkdir(parents=True)
     desk.mkdir()
     (folder / wheel_name()).write_bytes(b"wheel")
-    result = _run_cell(tmp_path, _first_cell(tmp_path, ASSIGNMENTS[0]), desk, colab=True, drive=drive)
+    result = _run_cell(tmp_path, _first_cell(tmp_path, ASSIGNMENTS[0]), desk, colab=True,
+                       drive=drive)
     assert result["error"] is None and result["mounted"] == [str(drive)]
     assert result["calls"][0][-1] == str(folder / wheel_name()) and result["assets"] == str(folder)
 
@@ -103,12 +106,13 @@ def test_in_colab_a_missing_wheel_says_what_to_upload(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_COURSE_STUDENT_PACKAGE", "wheel")
     (tmp_path / "content").mkdir()
     (tmp_path / "drive" / "MyDrive").mkdir(parents=True)
-    result = _run_cell(tmp_path, _first_cell(tmp_path, ASSIGNMENTS[0]), tmp_path / "content", colab=True,
-                       drive=tmp_path / "drive")
+    result = _run_cell(tmp_path, _first_cell(tmp_path, ASSIGNMENTS[0]), tmp_path / "content",
+                       colab=True, drive=tmp_path / "drive")
     assert result["calls"] == [] and wheel_name() in result["error"] and "upload" in result["error"]
 
 
-@pytest.mark.parametrize("spec", ["cnn-course==0.1.0", "https://course.example.org/cnn_course-0.1.0-py3-none-any.whl"])
+@pytest.mark.parametrize("spec", ["cnn-course==0.1.0",
+                                  "https://course.example.org/cnn_course-0.1.0-py3-none-any.whl"])
 def test_in_colab_it_installs_a_named_package_or_a_wheel_url(tmp_path, monkeypatch, spec):
     monkeypatch.setenv("CNN_COURSE_STUDENT_PACKAGE", spec)
     result = _run_cell(tmp_path, _first_cell(tmp_path, ASSIGNMENTS[0]), tmp_path, colab=True)
@@ -117,12 +121,16 @@ def test_in_colab_it_installs_a_named_package_or_a_wheel_url(tmp_path, monkeypat
 
 
 def test_the_student_package_keeps_colabs_tensorflow():
-    """The requirement accepts the TensorFlow versions Colab ships, so pip leaves Colab's in place."""
+    """The requirement accepts the TensorFlow versions Colab ships.
+
+    So pip leaves Colab's TensorFlow in place.
+    """
     import tomllib
     from packaging.requirements import Requirement
 
     root = Path(__file__).resolve().parents[1]
-    requirements = [Requirement(r) for r in tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    requirements = [Requirement(r) for r in project["dependencies"]]
     tensorflow = next(r for r in requirements if r.name == "tensorflow")
     for version in ("2.17.1", "2.18.0", "2.19.0", "2.20.0"):
         assert tensorflow.specifier.contains(version), f"tensorflow {version} would be replaced"

@@ -19,16 +19,19 @@ pytestmark = pytest.mark.nbgrader
 
 
 def test_the_demo_grades_a_small_course_with_its_report_and_feedback(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "cnn_course.graders", "demo", "--keep", str(tmp_path)],
+    run = subprocess.run([sys.executable, "-m", "cnn_course.graders", "demo", "--keep",
+                          str(tmp_path)],
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     course = tmp_path / "course"
-    assert "UNEXPECTED" not in run.stdout and "the cheater only what its wrong answer deserves" in run.stdout
+    assert "UNEXPECTED" not in run.stdout
+    assert "the cheater only what its wrong answer deserves" in run.stdout
     for assignment_id in DEMO_ASSIGNMENTS:
         table = ct.scores(course, assignment_id)
         assert {"reference", "blank"} <= set(table) and len(table) >= 4, table
         reports = course / "reports" / assignment_id
-        assert all((reports / name).stat().st_size > 0 for name in ("report.html", "report.png", "scores.csv"))
+        assert all((reports / name).stat().st_size > 0
+                   for name in ("report.html", "report.png", "scores.csv"))
         assert str(reports / "report.html") in run.stdout
         feedback = list((course / "feedback").glob(f"*/{assignment_id}/*.html"))
         assert {path.parent.parent.name for path in feedback} == set(table), feedback

@@ -22,7 +22,8 @@ def _notebook(tmp_path, *sources, parameters_at=0):
 def test_parameters_are_overridden_and_metrics_recorded(tmp_path):
     path = _notebook(tmp_path, "seed = 0\nepochs = 5",
                      "from cnn_course.utils import report_metric, smoke_mode\n"
-                     "report_metric('seed_times_epochs', seed * epochs)\nreport_metric('smoke', smoke_mode())")
+                     "report_metric('seed_times_epochs', seed * epochs)\n"
+                     "report_metric('smoke', smoke_mode())")
     run = run_notebook(path, smoke=False, parameters={"seed": 3})
     assert run.problems == []
     assert run.metrics == {"seed_times_epochs": 15, "smoke": False}

@@ -31,13 +31,15 @@ def test_fast_grader_gives_nbgrader_scores_on_the_sample_cohort(cohorts, tmp_pat
     shutil.copytree(cohort.course, course)
     ct.make_course(course)  # its nbgrader_config.py must name the copy as the course root
     shutil.rmtree(course / "autograded")
-    (course / "gradebook.db").unlink()  # a fresh gradebook: every score below comes from the fast grader
+    # a fresh gradebook: every score below comes from the fast grader
+    (course / "gradebook.db").unlink()
     ct.generate_release(course, assignment_id)
     fast.autograde(course, assignment_id, jobs=2, progress=lambda _: None)
     fast_table = ct.scores(course, assignment_id)
     assert set(fast_table) == set(nbgrader_table)
     for student, grades in nbgrader_table.items():
-        assert fast_table[student] == grades, f"{student}: fast {fast_table[student]} != nbgrader {grades}"
+        assert fast_table[student] == grades, \
+            f"{student}: fast {fast_table[student]} != nbgrader {grades}"
     # Feedback from the fast grader's results shows no hidden test and no reference output.
     ct.run_nbgrader(course, "generate_feedback", assignment_id, "--force")
     for html in (course / "feedback").rglob("*.html"):
@@ -47,7 +49,8 @@ def test_fast_grader_gives_nbgrader_scores_on_the_sample_cohort(cohorts, tmp_pat
     assert not list(released.rglob("*.npz")) and not list(released.rglob("*.py"))
 
 
-@pytest.mark.parametrize("assignment_id", [a for a in ASSIGNMENTS if not ct.nbgrader_grades_mutants(a)])
+@pytest.mark.parametrize("assignment_id",
+                         [a for a in ASSIGNMENTS if not ct.nbgrader_grades_mutants(a)])
 def test_fast_grader_catches_the_mutants_nbgrader_does_not_run(tmp_path, assignment_id):
     """A mutant of each TensorFlow assignment fails exactly its expected tests in the sandbox too.
 
@@ -56,18 +59,23 @@ def test_fast_grader_catches_the_mutants_nbgrader_does_not_run(tmp_path, assignm
     """
     released = ct.release(ct.make_course(tmp_path / "course"), assignment_id)
     for mutant in mutants(assignment_id)[:1]:
-        result = fast.grade_submission(assignment_id, ct.fill_release(released, mutant), mutant.name)
+        result = fast.grade_submission(assignment_id, ct.fill_release(released, mutant),
+                                       mutant.name)
         failed = {t for t, r in result.results.items() if not r["passed"]}
         assert failed == set(mutant.fails), (mutant.name, result.incidents)
 
 
 def test_common_failure_groups_messages_that_differ_only_in_numbers():
-    message, count = common_failure(["got 0.31, expected 1", "got 0.27, expected 1", "shape is wrong"])
+    message, count = common_failure(["got 0.31, expected 1", "got 0.27, expected 1",
+                                     "shape is wrong"])
     assert count == 2 and message.startswith("got 0.31")
 
 
 def test_only_the_trusted_setup_cells_run(tmp_path):
-    """A student's edited setup cell is replaced by the source's; only graded cells come from the student."""
+    """A student's edited setup cell is replaced by the source's.
+
+    Only graded cells come from the student.
+    """
     aid = "w1a1_conv_step_by_step"
     released = ct.release(ct.make_course(tmp_path / "course"), aid)
     nb = ct.fill_release(released)
@@ -89,8 +97,10 @@ def test_grading_on_a_dask_cluster(tmp_path):
     released = ct.release(course, aid)
     ct.submit(course, "reference", aid, ct.fill_release(released))
     ct.submit(course, "blank", aid, nbformat.read(released, as_version=4))
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
-        results = fast.grade_all(course, aid, scheduler=cluster.scheduler_address, progress=lambda _: None)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                      dashboard_address=None) as cluster:
+        results = fast.grade_all(course, aid, scheduler=cluster.scheduler_address,
+                                 progress=lambda _: None)
     assert all(r["passed"] for r in results["reference"].results.values())
     assert not any(r["passed"] for r in results["blank"].results.values())
     paths = write_reports(aid, results, Path(tmp_path) / "report")

@@ -122,7 +122,10 @@ def _conv_inputs(shape, f, n_C, seed):
 
 
 def _distinct_inputs(shape, seed):
-    """Values in [-1, 1) with no ties, far more than h apart (safe for max-pooling gradient checks)."""
+    """Values in [-1, 1) with no ties, far more than h apart.
+
+    Safe for max-pooling gradient checks.
+    """
     rng = np.random.default_rng(seed)
     size = int(np.prod(shape))
     return rng.permutation(size).reshape(shape).astype(np.float64) * (2 / size) - 1

@@ -1,4 +1,6 @@
-"""W1A2 specifics: the model specifications, what each kind of wrong answer is told, the manual question.
+"""W1A2 specifics.
+
+The model specifications, what each kind of wrong answer is told, the manual question.
 
 The common checks (solution passes, mutants caught, references) are in test_assignments.py.
 The visible checks live in the student package (cnn_course.checks.w1a2_conv_application);
@@ -65,7 +67,8 @@ def test_expected_visible_outputs_agree_with_independent_oracles():
         np.testing.assert_array_equal(want, tf.one_hot(Y[0], C).numpy().T, err_msg=case)
     (X, Y, _), _ = cases["make_dataset"]["visible"]
     np.testing.assert_allclose(stored["make_dataset/visible/0"], grader.oracle_scaled(X), atol=1e-7)
-    np.testing.assert_allclose(stored["make_dataset/visible/0"], tf.cast(X, tf.float32).numpy() / 255.0, atol=1e-7)
+    np.testing.assert_allclose(stored["make_dataset/visible/0"],
+                               tf.cast(X, tf.float32).numpy() / 255.0, atol=1e-7)
     np.testing.assert_array_equal(stored["make_dataset/visible/1"], Y)
 
 
@@ -80,9 +83,9 @@ def test_the_visible_module_builds_no_model_and_computes_no_answer():
         if isinstance(node, ast.Call):
             func = node.func
             called.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
-    builders = {"Sequential", "Model", "Input", "Conv2D", "Dense", "MaxPool2D", "MaxPooling2D", "ZeroPadding2D",
-                "BatchNormalization", "ReLU", "Flatten", "eye", "one_hot", "from_tensor_slices", "shuffle", "batch",
-                "map", "compile"}
+    builders = {"Sequential", "Model", "Input", "Conv2D", "Dense", "MaxPool2D", "MaxPooling2D",
+                "ZeroPadding2D", "BatchNormalization", "ReLU", "Flatten", "eye", "one_hot",
+                "from_tensor_slices", "shuffle", "batch", "map", "compile"}
     assert not called & builders, called & builders
 
 
@@ -132,7 +135,8 @@ def test_happy_model_without_input_is_told_to_build_it():
 
     def happyModel():
         layers = tf.keras.layers
-        return tf.keras.Sequential([layers.ZeroPadding2D(3), layers.Conv2D(32, 7), layers.Flatten()])
+        return tf.keras.Sequential([layers.ZeroPadding2D(3), layers.Conv2D(32, 7),
+                                    layers.Flatten()])
 
     _raises(grader.check_happyModel, happyModel, "keras.Input")
 
@@ -142,8 +146,9 @@ def test_happy_model_without_batchnorm_names_the_layer():
 
     def happyModel():
         layers = tf.keras.layers
-        model = tf.keras.Sequential([tf.keras.Input((64, 64, 3)), layers.ZeroPadding2D(3), layers.Conv2D(32, 7),
-                                     layers.ReLU(), layers.MaxPooling2D(2), layers.Flatten(),
+        model = tf.keras.Sequential([tf.keras.Input((64, 64, 3)), layers.ZeroPadding2D(3),
+                                     layers.Conv2D(32, 7), layers.ReLU(), layers.MaxPooling2D(2),
+                                     layers.Flatten(),
                                      layers.Dense(1, activation="sigmoid")])
         model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
         return model
@@ -158,8 +163,9 @@ def test_sequential_signs_model_is_told_to_use_the_functional_api():
         layers = tf.keras.layers
         model = tf.keras.Sequential([
             tf.keras.Input(input_shape), layers.Conv2D(8, 4, padding="same"), layers.ReLU(),
-            layers.MaxPool2D(8, 8, padding="same"), layers.Conv2D(16, 2, padding="same"), layers.ReLU(),
-            layers.MaxPool2D(4, 4, padding="same"), layers.Flatten(), layers.Dense(6, activation="softmax")])
+            layers.MaxPool2D(8, 8, padding="same"), layers.Conv2D(16, 2, padding="same"),
+            layers.ReLU(), layers.MaxPool2D(4, 4, padding="same"), layers.Flatten(),
+            layers.Dense(6, activation="softmax")])
         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
         return model
 
@@ -180,14 +186,17 @@ def test_manual_question_is_graded_by_hand_and_its_rubric_stays_in_the_source():
     cells = {nbgrader_meta(c).get("grade_id"): c for c in nb.cells}
     answer = cells["functional_vs_sequential_answer"]
     meta = nbgrader_meta(answer)
-    assert answer.cell_type == "markdown" and meta["grade"] and meta["solution"] and meta["points"] == 2
+    assert (answer.cell_type == "markdown" and meta["grade"] and meta["solution"]
+            and meta["points"] == 2)
     assert "Rubric" in answer.source
-    assert answer.source.strip().startswith("### BEGIN SOLUTION") and answer.source.strip().endswith(
-        "### END SOLUTION"), "the whole answer, rubric included, is replaced in the release"
+    assert (answer.source.strip().startswith("### BEGIN SOLUTION")
+            and answer.source.strip().endswith("### END SOLUTION")), \
+        "the whole answer, rubric included, is replaced in the release"
     ids = list(cells)
     assert ids.index("functional_question") == ids.index("functional_vs_sequential_answer") - 1
     assert nbgrader_meta(cells["functional_question"])["locked"]
-    assert "Add()" in cells["skip_connection_demo"].source or "Add(" in cells["skip_connection_demo"].source
+    assert ("Add()" in cells["skip_connection_demo"].source
+            or "Add(" in cells["skip_connection_demo"].source)
 
 
 @pytest.mark.nbgrader
@@ -204,9 +213,11 @@ def test_full_mode_settings_are_larger_than_smoke_settings():
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     full, smoke = {}, {}
     exec(cell.source, {}, full)  # noqa: S102
-    exec(cell.source + "\n" + injected.smoke_source(injected.smoke_settings(nb)), {}, smoke)  # noqa: S102
+    exec(cell.source + "\n" + injected.smoke_source(injected.smoke_settings(nb)),  # noqa: S102
+         {}, smoke)
     assert full["seed"] == smoke["seed"] == 0
-    assert full["happy_epochs"] > smoke["happy_epochs"] and full["signs_epochs"] > smoke["signs_epochs"]
+    assert (full["happy_epochs"] > smoke["happy_epochs"]
+            and full["signs_epochs"] > smoke["signs_epochs"])
     assert full["train_examples"] is None and smoke["train_examples"] <= 64
 
 

@@ -57,7 +57,10 @@ def test_the_stored_outputs_hold_the_visible_and_the_hidden_cases_apart():
 
 @pytest.mark.parametrize("stored", ["visible", "hidden"])
 def test_stored_outputs_agree_with_the_tensorflow_oracle(stored):
-    """Not only the solution's outputs: a block computed from tf.nn ops and the initializer alone."""
+    """Not only the solution's outputs.
+
+    They also agree with a block computed from tf.nn ops and the initializer alone.
+    """
     cases = checks.VISIBLE_CASES if stored == "visible" else grader.HIDDEN_CASES
     for function, function_cases in cases.items():
         for case, (shape, batch, f, filters, kwargs) in function_cases.items():
@@ -68,7 +71,8 @@ def test_stored_outputs_agree_with_the_tensorflow_oracle(stored):
                 else:
                     value = reference.load(AID)[f"{function}/{case}/{k}"]
                 oracle = grader.block_oracle(function, x, f, filters, training, **kwargs)
-                np.testing.assert_allclose(value, oracle, rtol=1e-5, atol=1e-5, err_msg=f"{function}/{case}/{k}")
+                np.testing.assert_allclose(value, oracle, rtol=1e-5, atol=1e-5,
+                                           err_msg=f"{function}/{case}/{k}")
 
 
 def test_the_oracle_ends_in_a_relu_and_its_two_modes_differ():
@@ -76,12 +80,14 @@ def test_the_oracle_ends_in_a_relu_and_its_two_modes_differ():
     _, x = checks.block_input("identity_block", "visible", shape, batch)
     with_skip = grader.block_oracle("identity_block", x, f, filters, training=True)
     assert with_skip.shape == (batch, *shape) and (with_skip >= 0).all()
-    assert not np.allclose(with_skip, grader.block_oracle("identity_block", x, f, filters, training=False))
+    assert not np.allclose(with_skip, grader.block_oracle("identity_block", x, f, filters,
+                                                          training=False))
 
 
 def test_the_specification_rows_add_up_to_the_published_parameter_count():
     rows, stages = checks.resnet50_rows()
-    assert sum(row[2] for row in rows) == checks.RESNET50_PARAMS == grader.RESNET50_PARAMS == 23_600_006
+    assert sum(row[2] for row in rows) == checks.RESNET50_PARAMS == grader.RESNET50_PARAMS \
+        == 23_600_006
     assert len(rows) == 176 and rows[-1] == ["Dense", (None, 6), 12_294, "softmax"]
     assert sum("identity block" in s for s in stages.values()) == 2 + 3 + 5 + 2
 
@@ -112,21 +118,23 @@ def test_a_missing_batch_normalisation_names_the_layer(solution):
         F1, F2, F3 = filters
         shortcut = X
         X = Activation("relu")(Conv2D(F1, 1, kernel_initializer=initializer(seed=0))(X))
-        X = Activation("relu")(Conv2D(F2, f, padding="same", kernel_initializer=initializer(seed=0))(X))
+        X = Activation("relu")(Conv2D(F2, f, padding="same",
+                                      kernel_initializer=initializer(seed=0))(X))
         X = BatchNormalization(axis=3)(Conv2D(F3, 1, kernel_initializer=initializer(seed=0))(X))
         return Activation("relu")(Add()([X, shortcut]))
 
     _raises(checks.check_identity_block, identity_block, "does not have the expected layers",
                     "BatchNormalization")
-    _raises(grader.check_identity_block, identity_block, "does not have the expected layers", "BatchNormalization",
-            hidden=True)
+    _raises(grader.check_identity_block, identity_block, "does not have the expected layers",
+            "BatchNormalization", hidden=True)
 
 
 def test_a_relu_layer_counts_as_activation_relu():
     def identity_block(X, f, filters, initializer=keras.initializers.RandomUniform):
         F1, F2, F3 = filters
         shortcut = X
-        X = ReLU()(BatchNormalization(axis=3)(Conv2D(F1, 1, kernel_initializer=initializer(seed=0))(X)))
+        X = ReLU()(BatchNormalization(axis=3)(
+            Conv2D(F1, 1, kernel_initializer=initializer(seed=0))(X)))
         X = Conv2D(F2, f, padding="same", kernel_initializer=initializer(seed=0))(X)
         X = ReLU()(BatchNormalization(axis=3)(X))
         X = BatchNormalization(axis=3)(Conv2D(F3, 1, kernel_initializer=initializer(seed=0))(X))
@@ -148,7 +156,8 @@ def test_a_wrong_stage_is_named(solution):
     def ResNet50(input_shape=(64, 64, 3), classes=6):
         model = solution.ResNet50(input_shape, classes)
         X = model.layers[-4].output  # the last block's output, then a head without pooling
-        return keras.Model(model.input, keras.layers.Dense(classes, activation="softmax")(keras.layers.Flatten()(X)))
+        return keras.Model(model.input, keras.layers.Dense(classes, activation="softmax")(
+            keras.layers.Flatten()(X)))
 
     _raises(checks.check_ResNet50, ResNet50, "175 layers, expected 176")
 
@@ -159,7 +168,8 @@ def test_the_listed_mutants_exist():
                  "stride_on_middle_conv"):
         assert by_name(name).assignment_id == AID
         assert name in names
-    for m in mutants(AID):  # every mutant but the unseeded one changes the layers ResNet50 is made of
+    # every mutant but the unseeded one changes the layers ResNet50 is made of
+    for m in mutants(AID):
         assert ("ResNet50_tests" in m.fails) == (m.name != "identity_unseeded_initializer"), m.name
 
 
@@ -168,7 +178,8 @@ def test_resnet50_weights_trainer_runs_in_smoke_mode():
 
     path = trainers.make("resnet50_signs", smoke=True, verbose=False)
     assert path.name == "resnet50_signs.weights.h5" and path.exists()
-    with pytest.raises(ValueError):  # weights only: the file does not rebuild the architecture (an answer)
+    # weights only: the file does not rebuild the architecture (an answer)
+    with pytest.raises(ValueError):
         keras.models.load_model(path)
     model = load_functions(AID).ResNet50(input_shape=(64, 64, 3), classes=6)
     model.load_weights(path)  # as the notebook does, into the student's own model

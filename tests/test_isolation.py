@@ -1,4 +1,6 @@
-"""The bubblewrap sandbox for student code (cnn_course.graders.engine.isolation): real runs, real limits.
+"""The bubblewrap sandbox for student code: real runs, real limits.
+
+The sandbox is cnn_course.graders.engine.isolation.
 
 Each test runs ``python -c ...`` (this test run's interpreter, its virtual
 environment bound read-only) inside the sandbox and checks what the code could
@@ -51,8 +53,9 @@ def sandbox(code: str, tmp_path: Path, *, limits: Limits | None = None, timeout_
     work.mkdir(exist_ok=True)
     result = isolation.run(
         [PYTHON, "-c", f"# {marker}\n{textwrap.dedent(code)}"],
-        read_only=[*isolation.python_paths(PYTHON), *read_only], work=work, limits=limits or Limits(),
-        env=env, timeout_s=timeout_s, output_limit_bytes=output_limit_bytes)
+        read_only=[*isolation.python_paths(PYTHON), *read_only], work=work,
+        limits=limits or Limits(), env=env, timeout_s=timeout_s,
+        output_limit_bytes=output_limit_bytes)
     assert _alive(marker) == [], "processes of the sandbox outlived run()"
     return result
 
@@ -97,7 +100,8 @@ def test_own_pid_namespace(tmp_path):
     me = os.getpid()
     result = sandbox(f"""
         import json, os
-        seen = {{"pid": os.getpid(), "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        seen = {{"pid": os.getpid(),
+                 "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
                  "test_visible": os.path.exists("/proc/{me}")}}
         try:
             os.kill({me}, 0)
@@ -120,7 +124,8 @@ def test_unprivileged_and_read_only_outside_work_and_tmp(tmp_path):
     result = sandbox(f"""
         import ctypes, json, os
         seen = {{"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(),
-                 "caps": [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0]}}
+                 "caps": [l.split()[1] for l in open("/proc/self/status")
+                          if l.startswith("CapEff")][0]}}
         def attempt(name, action):
             try:
                 action()
@@ -155,14 +160,15 @@ def test_repository_and_home_are_absent(tmp_path):
     bound = [*isolation.python_paths(PYTHON), tmp_path / "work"]
 
     def allowed_in(folder: Path) -> set[str]:  # the first component of each bound path below it
-        return {p.relative_to(folder).parts[0] for p in bound if p != folder and p.is_relative_to(folder)}
+        return {p.relative_to(folder).parts[0] for p in bound
+                if p != folder and p.is_relative_to(folder)}
 
     result = sandbox(f"""
         import json, os
         def listing(path):
             return sorted(os.listdir(path)) if os.path.isdir(path) else None
-        print(json.dumps({{"repo": listing("{REPO}"), "root": listing("/root"), "home": listing("/home"),
-                          "etc": listing("/etc"), "top": listing("/"),
+        print(json.dumps({{"repo": listing("{REPO}"), "root": listing("/root"),
+                          "home": listing("/home"), "etc": listing("/etc"), "top": listing("/"),
                           "graders": os.path.exists("{REPO}/graders"),
                           "gradebook": os.path.exists("{REPO}/gradebook.db")}}))
     """, tmp_path)
@@ -203,14 +209,17 @@ def test_memory_beyond_the_limit_fails(tmp_path):
         print("allocated")
     """, tmp_path, limits=Limits(memory_mb=300))
     assert "allocated" not in result.stdout
-    assert result.returncode != 0 and result.reason == "memory", (result.reason, result.stderr[-500:])
+    assert result.returncode != 0 and result.reason == "memory", (result.reason,
+                                                                  result.stderr[-500:])
     assert "MemoryError" in result.stderr or result.returncode == 137
 
 
 @needs_bwrap
-@pytest.mark.skipif("cgroup" not in isolation.enforced()["memory_mb"], reason="no writable memory cgroup")
+@pytest.mark.skipif("cgroup" not in isolation.enforced()["memory_mb"],
+                    reason="no writable memory cgroup")
 def test_memory_of_all_processes_is_counted_where_a_cgroup_is_writable(tmp_path):
-    # Each process stays under its address-space limit (300 MB); together they pass the cgroup's 316 MB.
+    # Each process stays under its address-space limit (300 MB); together they pass the
+    # cgroup's 316 MB.
     result = sandbox("""
         import os, time
         child = os.fork()
@@ -290,7 +299,8 @@ def test_huge_output_is_truncated_and_does_not_hang(tmp_path):
     """, tmp_path, limits=Limits(file_mb=128), output_limit_bytes=10_000)
     assert result.returncode == 0, result.stderr
     assert result.stdout_truncated and len(result.stdout) < 10_200
-    assert "100" in result.stdout.splitlines()[-1]  # "[output truncated: 104857600 bytes written ...]"
+    # "[output truncated: 104857600 bytes written ...]"
+    assert "100" in result.stdout.splitlines()[-1]
     assert result.stderr.strip() == "the end" and not result.stderr_truncated
     assert time.monotonic() - started < 15
 
@@ -365,25 +375,29 @@ def test_numpy_and_tensorflow_import_inside(tmp_path):
 def test_limits_hold_for_an_ordinary_user(tmp_path):
     """As uid 65534 on the host (no cgroup then): NPROC counts only the sandbox's own tasks."""
     nobody = isolation.SANDBOX_UID
-    private = Path(tempfile.mkdtemp(prefix="isolation-nobody-"))  # pytest's folders are root's alone
+    # pytest's folders are root's alone
+    private = Path(tempfile.mkdtemp(prefix="isolation-nobody-"))
     work = private / "work"
     work.mkdir()
     os.chown(private, nobody, nobody)
     os.chown(work, nobody, nobody)
     script = f"""
         import importlib.util, json, sys
-        spec = importlib.util.spec_from_file_location("isolation", {str(Path(isolation.__file__))!r})
+        spec = importlib.util.spec_from_file_location(
+            "isolation", {str(Path(isolation.__file__))!r})
         iso = importlib.util.module_from_spec(spec)
         sys.modules["isolation"] = iso
         spec.loader.exec_module(iso)
         code = ("import os, json, time\\nn, failure = 0, None\\n"
                 "for _ in range(64):\\n"
-                "    try:\\n        pid = os.fork()\\n    except OSError as e:\\n        failure = e.errno\\n        break\\n"
+                "    try:\\n        pid = os.fork()\\n"
+                "    except OSError as e:\\n        failure = e.errno\\n        break\\n"
                 "    if pid == 0:\\n        time.sleep(30)\\n        os._exit(0)\\n    n += 1\\n"
                 "print(json.dumps({{'uid': os.getuid(), 'children': n, 'errno': failure}}))")
         result = iso.run(["/usr/bin/python3", "-c", code], work={str(work)!r},
                          limits=iso.Limits(processes=8), timeout_s=20)
-        print(json.dumps({{"available": iso.available(), "enforced": iso.enforced(iso.Limits(processes=8)),
+        print(json.dumps({{"available": iso.available(),
+                          "enforced": iso.enforced(iso.Limits(processes=8)),
                           "stdout": result.stdout, "stderr": result.stderr}}))
     """
     as_nobody = {"user": nobody, "group": nobody, "extra_groups": [], "cwd": str(work),
@@ -403,7 +417,8 @@ def test_limits_hold_for_an_ordinary_user(tmp_path):
     assert report["available"][0], report["available"]
     assert report["enforced"]["processes"].startswith("RLIMIT_NPROC"), report["enforced"]
     seen = json.loads(report["stdout"].strip().splitlines()[-1])
-    assert seen["uid"] == nobody and seen["errno"] == errno.EAGAIN and 0 < seen["children"] < 8, report
+    assert (seen["uid"] == nobody and seen["errno"] == errno.EAGAIN
+            and 0 < seen["children"] < 8), report
 
 
 def test_available_explains_a_missing_bubblewrap(tmp_path, monkeypatch, capsys):

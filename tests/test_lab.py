@@ -33,7 +33,7 @@ from cnn_course.graders.engine import cohort as ct
 from cnn_course.graders.engine.lab import OFFLINE_ARGS, lab_command, lab_env
 
 ASSIGNMENT = "w1a1_conv_step_by_step"  # numpy only: renders fast
-STARTUP_TIMEOUT = 60  # seconds; it answers in about 3 s on 2 cores
+STARTUP_TIMEOUT = 60  # seconds; far more than a healthy server needs to answer
 REQUEST_TIMEOUT = 30
 # Straight to 127.0.0.1, whatever http_proxy says.
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -67,7 +67,10 @@ def _free_port() -> int:
 
 
 def _start(course: Path, root: Path, log: Path, jupyter_dir: Path) -> Server:
-    """A JupyterLab on 127.0.0.1 rooted at ``root``, run from the course directory as `make lab` does."""
+    """A JupyterLab on 127.0.0.1 rooted at ``root``.
+
+    It runs from the course directory, as `make lab` does.
+    """
     port, token = _free_port(), secrets.token_hex(16)
     argv = lab_command(root, port, token, ip="127.0.0.1", open_browser=False, allow_root=True,
                        extra=["--ServerApp.port_retries=0"])
@@ -84,7 +87,8 @@ def _wait_until_up(server: Server) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while True:
         if server.proc.poll() is not None:
-            pytest.fail(f"JupyterLab exited with status {server.proc.returncode} before answering:\n"
+            pytest.fail(f"JupyterLab exited with status {server.proc.returncode} "
+                        "before answering:\n"
                         f"{server.log_tail()}")
         try:
             if server.get("/api/status")[0] == 200:
@@ -112,9 +116,13 @@ def _stop(server: Server) -> None:
 
 
 def _formgrader_links(server: Server) -> tuple[str, str]:
-    """(the assignment's folder, its notebook) as paths from the server root, read from the formgrader."""
+    """(the assignment's folder, its notebook) as paths from the server root.
+
+    Both are read from the formgrader.
+    """
     status, url, page = server.get("/formgrader")
-    assert status == 200 and url.endswith("/formgrader/manage_assignments"), (status, url, server.log_tail())
+    assert status == 200 and url.endswith("/formgrader/manage_assignments"), \
+        (status, url, server.log_tail())
     found = re.search(r'var url_prefix = "([^"]*)";', page.decode())
     assert found, f"no url_prefix in the formgrader's page:\n{page[:2000]!r}"
     prefix = found.group(1)
@@ -134,7 +142,10 @@ def _formgrader_links(server: Server) -> tuple[str, str]:
 
 
 def _tree_url(server: Server, path: str) -> str:
-    """The URL a browser opens for the formgrader's link (linkTo: "/tree/" + path, dot segments resolved)."""
+    """The URL a browser opens for the formgrader's link.
+
+    The link is linkTo: "/tree/" + path, with dot segments resolved.
+    """
     return urljoin(server.url + "/", "/tree/" + path)
 
 
@@ -146,7 +157,8 @@ def _contents_url(server: Server, path: str) -> str:
 @pytest.mark.nbgrader
 def test_formgrader_notebook_links_open_in_make_lab(tmp_path):
     course = ct.make_course(tmp_path / "course")
-    build_notebook(source_path(ASSIGNMENT), course / "source" / ASSIGNMENT / f"{ct.notebook_name(ASSIGNMENT)}.ipynb")
+    build_notebook(source_path(ASSIGNMENT),
+                   course / "source" / ASSIGNMENT / f"{ct.notebook_name(ASSIGNMENT)}.ipynb")
 
     servers = []
     try:
@@ -160,19 +172,22 @@ def test_formgrader_notebook_links_open_in_make_lab(tmp_path):
         _wait_until_up(old)
 
         folder, notebook = _formgrader_links(lab)
-        assert posixpath.normpath(notebook) == f"source/{ASSIGNMENT}/{ct.notebook_name(ASSIGNMENT)}.ipynb"
+        assert posixpath.normpath(notebook) == \
+            f"source/{ASSIGNMENT}/{ct.notebook_name(ASSIGNMENT)}.ipynb"
 
         status, url, _ = lab.get(_tree_url(lab, folder))
         assert status == 200, f"the formgrader's link {url} answered {status}:\n{lab.log_tail()}"
         status, url, _ = lab.get(_tree_url(lab, notebook))
-        assert status == 200 and "/notebooks/" in url, f"{notebook} answered {status} at {url}:\n{lab.log_tail()}"
+        assert status == 200 and "/notebooks/" in url, \
+            f"{notebook} answered {status} at {url}:\n{lab.log_tail()}"
         status, _, body = lab.get(_contents_url(lab, notebook))
         assert status == 200 and json.loads(body)["type"] == "notebook", (status, body[:500])
 
         # The bug: rooted at the source folder, the formgrader's links (url_prefix "..") and the
         # paths from the course root both point outside the server.
         old_folder, old_notebook = _formgrader_links(old)
-        for url in (_tree_url(old, old_notebook), _tree_url(old, notebook), _contents_url(old, notebook)):
+        for url in (_tree_url(old, old_notebook), _tree_url(old, notebook),
+                    _contents_url(old, notebook)):
             assert old.get(url)[0] == 404, url
     finally:
         for server in servers:
@@ -180,7 +195,8 @@ def test_formgrader_notebook_links_open_in_make_lab(tmp_path):
 
 
 def test_lab_command_roots_the_server_at_the_course_root(tmp_path):
-    argv = lab_command(tmp_path, 8123, "secret", ip="127.0.0.1", open_browser=False, allow_root=True)
+    argv = lab_command(tmp_path, 8123, "secret", ip="127.0.0.1", open_browser=False,
+                       allow_root=True)
     assert argv[1:3] == ["-m", "jupyterlab"]
     assert f"--ServerApp.root_dir={tmp_path.resolve()}" in argv
     assert {"--ServerApp.port=8123", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=secret",
@@ -192,7 +208,7 @@ def test_lab_command_roots_the_server_at_the_course_root(tmp_path):
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_lab_runs_the_server_from_the_course_root(repo):
-    out = subprocess.run(["make", "-n", "lab", "LAB_PORT=8765"], cwd=repo, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(["make", "-n", "lab", "LAB_PORT=8765"], cwd=repo, capture_output=True,
+                         text=True, check=True).stdout
     line = next(x for x in out.splitlines() if "cnn_course.graders.engine.lab" in x)
     assert f'--root "{repo}"' in line and "--port 8765" in line, line

@@ -1,4 +1,7 @@
-"""Notebook sources follow the conventions of DESIGN.md (hygiene, grade ids, test cells, skeleton)."""
+"""Notebook sources follow the conventions of DESIGN.md.
+
+Hygiene, grade ids, test cells, skeleton.
+"""
 
 from __future__ import annotations
 
@@ -38,11 +41,13 @@ def test_source_is_py_percent_without_outputs_or_foreign_metadata(source):
     text = path.read_text()
     assert text.startswith("# ---\n# jupyter:"), "sources are jupytext py:percent files"
     header = text.split("# ---", 2)[1]
-    assert set(re.findall(r"^#   (\w+):", header, re.M)) <= {"jupytext", "kernelspec"}, "foreign notebook metadata"
+    assert set(re.findall(r"^#   (\w+):", header, re.M)) <= {"jupytext", "kernelspec"}, \
+        "foreign notebook metadata"
     _, nb = source
     for cell in nb.cells:  # jupytext's own layout hint aside
         keys = set(cell.metadata) - {"lines_to_next_cell"}
-        assert keys <= set(KEEP_CELL_METADATA), f"foreign cell metadata {keys} in {nbgrader_meta(cell)}"
+        assert keys <= set(KEEP_CELL_METADATA), \
+            f"foreign cell metadata {keys} in {nbgrader_meta(cell)}"
     assert "execution_count" not in text and '"outputs"' not in text
 
 
@@ -86,7 +91,8 @@ def test_graded_cells_hold_one_function_with_a_solution_region(source):
     for cell in graded:
         grade_id = nbgrader_meta(cell)["grade_id"]
         functions = [n for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
-        assert len(functions) == 1 and functions[0].name == grade_id, f"{grade_id}: one function named so"
+        assert len(functions) == 1 and functions[0].name == grade_id, \
+            f"{grade_id}: one function named so"
         assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
         assert ast.get_docstring(functions[0]), f"{grade_id} needs a docstring (its shape contract)"
         assert not nbgrader_meta(cell).get("locked")
@@ -96,13 +102,16 @@ def test_skeleton_goals_colab_setup_parameters_then_sections_then_summary(source
     _, nb = source
     assert nb.cells[0].cell_type == "markdown" and "objective" in nb.cells[0].source.lower()
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert "google.colab" in code[0].source, "the first code cell installs the course package in Colab"
+    assert "google.colab" in code[0].source, \
+        "the first code cell installs the course package in Colab"
     assert "setup" in tags(code[1]), "the second code cell is the setup cell"
     for node in ast.parse(code[1].source).body:
         is_import = isinstance(node, ast.Import | ast.ImportFrom)
         is_quiet = isinstance(node, ast.Expr) and "quiet_tensorflow" in ast.unparse(node)
-        assert is_import or is_quiet, f"the setup cell holds imports only, found: {ast.unparse(node)}"
-    assert any("parameters" in tags(c) for c in code), "a cell tagged parameters holds the run-time knobs"
+        assert is_import or is_quiet, \
+            f"the setup cell holds imports only, found: {ast.unparse(node)}"
+    assert any("parameters" in tags(c) for c in code), \
+        "a cell tagged parameters holds the run-time knobs"
     assert "summary" in nbgrader_meta(nb.cells[-1])["grade_id"]
 
 
@@ -111,7 +120,8 @@ def test_cells_stay_short(source):
     for cell in nb.cells:
         if cell.cell_type == "code" and not is_graded_code(cell) and not is_test(cell):
             lines = [ln for ln in cell.source.splitlines() if ln.strip()]
-            assert len(lines) <= 30, f"cell {nbgrader_meta(cell)['grade_id']} has {len(lines)} lines"
+            assert len(lines) <= 30, \
+                f"cell {nbgrader_meta(cell)['grade_id']} has {len(lines)} lines"
 
 
 def test_build_output_is_clean_and_says_it_is_generated(built):
@@ -121,7 +131,8 @@ def test_build_output_is_clean_and_says_it_is_generated(built):
         assert "generated" in nb.metadata["cnn_course"]["generated"].lower()
         assert nb.metadata["kernelspec"]["name"] == "python3"
         for cell in nb.cells:
-            assert set(cell.metadata) <= set(KEEP_CELL_METADATA), f"{assignment_id}: foreign cell metadata"
+            assert set(cell.metadata) <= set(KEEP_CELL_METADATA), \
+                f"{assignment_id}: foreign cell metadata"
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None
         first_code = [c for c in nb.cells if c.cell_type == "code"][0]
@@ -138,5 +149,6 @@ def test_colab_package_is_a_setting(tmp_path, monkeypatch):
 def test_w1a1_learning_objectives_at_the_top():
     nb = read_notebook(source_path("w1a1_conv_step_by_step"))
     goals = nb.cells[0].source.lower()
-    for objective in ("convolution operation", "pooling", "padding", "stride", "filter", "forward and backward"):
+    for objective in ("convolution operation", "pooling", "padding", "stride", "filter",
+                      "forward and backward"):
         assert objective in goals, f"learning objective about {objective!r} missing"

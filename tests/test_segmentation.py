@@ -37,7 +37,8 @@ def test_perfect_prediction_scores_one():
     assert scores["pixel_accuracy"] == 1.0 and scores["mean_iou"] == 1.0
 
 
-@pytest.mark.parametrize("bad, phrase", [(np.array([0, 3]), "0 to 2"), (np.array([0.5, 1]), "integer"),
+@pytest.mark.parametrize("bad, phrase", [(np.array([0, 3]), "0 to 2"),
+                                         (np.array([0.5, 1]), "integer"),
                                          (np.array([-1, 0]), "0 to 2")])
 def test_invalid_ids_are_reported(bad, phrase):
     with pytest.raises(ValueError, match=phrase):
@@ -66,7 +67,8 @@ def test_figures_have_titles_and_legends():
     fig = seg.plot_history({"loss": [4.0, 3.0, 2.0, 1.0], "accuracy": [0.1, 0.2, 0.3, 0.4],
                             "val_loss": [3.1, 1.2], "val_accuracy": [0.2, 0.4]}, validation_freq=2)
     training, validation = fig.axes[1].lines
-    assert training.get_xdata().tolist() == [1, 2, 3, 4] and validation.get_xdata().tolist() == [2, 4]
+    assert (training.get_xdata().tolist() == [1, 2, 3, 4]
+            and validation.get_xdata().tolist() == [2, 4])
     with pytest.raises(ValueError, match="validation_freq"):
         seg.plot_history({"loss": [1.0]}, validation_freq=0)
     fig = seg.plot_iou(np.array([0.5, np.nan, 0.25]), names)

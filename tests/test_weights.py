@@ -55,8 +55,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def _manifest(folder: Path, url: str = "", sha: str | None = None) -> None:
-    entry = {"name": NAME, "sha256": sha or hashlib.sha256(CONTENT).hexdigest(), "bytes": len(CONTENT)}
-    (folder / weights.MANIFEST).write_text(json.dumps({"weights_url": url, "weights": {FILENAME: entry}}))
+    entry = {"name": NAME, "sha256": sha or hashlib.sha256(CONTENT).hexdigest(),
+             "bytes": len(CONTENT)}
+    (folder / weights.MANIFEST).write_text(json.dumps({"weights_url": url,
+                                                       "weights": {FILENAME: entry}}))
 
 
 def test_the_file_beside_the_notebook_comes_first(folders, capsys):
@@ -147,7 +149,8 @@ def test_a_server_that_never_answers_is_given_up_after_the_timeout(folders, caps
     assert "could not download" in capsys.readouterr().out and list(cache.iterdir()) == []
 
 
-def test_release_assets_put_wheel_weights_and_manifest_beside_the_notebook(folders, tmp_path, monkeypatch):
+def test_release_assets_put_wheel_weights_and_manifest_beside_the_notebook(folders, tmp_path,
+                                                                           monkeypatch):
     from cnn_course.graders.authoring.assets import add_assets
     from cnn_course.graders.authoring.notebooks import wheel_name
 
@@ -173,7 +176,8 @@ def test_release_assets_put_wheel_weights_and_manifest_beside_the_notebook(folde
     assert weights.locate(NAME, verbose=False) == released / FILENAME
 
 
-def test_with_a_course_url_the_release_records_weights_without_copying(folders, tmp_path, monkeypatch):
+def test_with_a_course_url_the_release_records_weights_without_copying(folders, tmp_path,
+                                                                       monkeypatch):
     from cnn_course.graders.authoring.assets import add_assets
 
     _, cache, _ = folders

@@ -253,7 +253,8 @@ def conv_backward(dZ, cache):
     _check_array("dZ", dZ, 4)
     if dZ.shape != (m, n_H, n_W, n_C):
         raise ValueError(
-            f"dZ has shape {dZ.shape}, expected {(m, n_H, n_W, n_C)}: the shape of Z for this cache."
+            f"dZ has shape {dZ.shape}, expected {(m, n_H, n_W, n_C)}: "
+            "the shape of Z for this cache."
         )
 
     dtype = _float_dtype(dZ, A_prev, W, b)
@@ -351,7 +352,8 @@ def pool_backward(dA, cache, mode="max"):
     _check_array("dA", dA, 4)
     if dA.shape != (m, n_H, n_W, n_C):
         raise ValueError(
-            f"dA has shape {dA.shape}, expected {(m, n_H, n_W, n_C)}: the shape of A for this cache."
+            f"dA has shape {dA.shape}, expected {(m, n_H, n_W, n_C)}: "
+            "the shape of A for this cache."
         )
 
     dtype = _float_dtype(dA, A_prev)

@@ -88,7 +88,8 @@ def choose_weights(size: int = 160) -> tuple[str, str | None, str]:
         try:
             path = _download_imagenet(size)
             return "imagenet", path, "the ImageNet weights were downloaded by keras.applications"
-        except Exception as error:  # a network that answers badly: fall back, do not stop the lesson
+        # a network that answers badly: fall back, do not stop the lesson
+        except Exception as error:
             download_problem = f"downloading the ImageNet weights failed ({type(error).__name__})"
     else:
         download_problem = ("smoke mode never downloads" if smoke_mode() else
@@ -99,8 +100,9 @@ def choose_weights(size: int = 160) -> tuple[str, str | None, str]:
             f"no ImageNet weights: {download_problem}; using the base the course pretrained on its "
             "12-class source task (no alpacas)")
     return "random", None, (
-        f"no ImageNet weights ({download_problem}) and no project weights yet: the base is RANDOMLY "
-        f"initialised, so transfer learning cannot help. {weights.missing_message(WEIGHTS_NAME)}")
+        f"no ImageNet weights ({download_problem}) and no project weights yet: the base is "
+        "RANDOMLY initialised, so transfer learning cannot help. "
+        f"{weights.missing_message(WEIGHTS_NAME)}")
 
 
 def _download_imagenet(size: int) -> str:
@@ -115,13 +117,16 @@ def _download_imagenet(size: int) -> str:
 
 
 def source_classifier(input_shape=(128, 128, 3), classes: int = 12) -> keras.Model:
-    """The pretraining model: [-1, 1] rescaling -> MobileNetV2 base -> pooling -> dropout -> softmax.
+    """The pretraining model.
+
+    [-1, 1] rescaling -> MobileNetV2 base -> pooling -> dropout -> softmax.
 
     Every layer is named, so the weights saved at one input size load at another.
     """
     inputs = keras.Input(shape=input_shape, name="source_image")
     x = keras.layers.Rescaling(1 / 127.5, offset=-1, name="source_rescaling")(inputs)
-    base = keras.applications.MobileNetV2(input_shape=input_shape, include_top=False, weights=None, name=BASE_NAME)
+    base = keras.applications.MobileNetV2(input_shape=input_shape, include_top=False, weights=None,
+                                          name=BASE_NAME)
     x = base(x)
     x = keras.layers.GlobalAveragePooling2D(name="source_pool")(x)
     x = keras.layers.Dropout(0.2, name="source_dropout")(x)
@@ -159,7 +164,10 @@ class LearntStatisticsBatchNormalization(keras.layers.BatchNormalization):
 
 
 def with_learnt_statistics(model: keras.Model) -> keras.Model:
-    """A copy of ``model`` (same name, layers, weights) whose BatchNormalization layers keep their statistics."""
+    """A copy of ``model`` whose BatchNormalization layers keep their statistics.
+
+    The copy has the same name, layers and weights.
+    """
 
     def clone(layer):
         if type(layer) is keras.layers.BatchNormalization:
@@ -171,7 +179,8 @@ def with_learnt_statistics(model: keras.Model) -> keras.Model:
     return copy
 
 
-def pretrained_base(input_shape=(160, 160, 3), verbose: bool = False) -> tuple[keras.Model, str, str]:
+def pretrained_base(input_shape=(160, 160, 3),
+                    verbose: bool = False) -> tuple[keras.Model, str, str]:
     """(base, source, reason): a MobileNetV2 without its top, with the best weights available.
 
     ``source`` is "imagenet", "project" or "random"; ``reason`` says why, in a sentence.
@@ -183,12 +192,12 @@ def pretrained_base(input_shape=(160, 160, 3), verbose: bool = False) -> tuple[k
     size = input_shape[0] if input_shape[0] == input_shape[1] else 0
     source, path, reason = choose_weights(size)
     if source == "project":
-        base = keras.applications.MobileNetV2(input_shape=input_shape, include_top=False, weights=None,
-                                              name=BASE_NAME)
+        base = keras.applications.MobileNetV2(input_shape=input_shape, include_top=False,
+                                              weights=None, name=BASE_NAME)
         base.set_weights(list(_project_base_weights(path)))
     else:
-        base = keras.applications.MobileNetV2(input_shape=input_shape, include_top=False, weights=path,
-                                              name=BASE_NAME)
+        base = keras.applications.MobileNetV2(input_shape=input_shape, include_top=False,
+                                              weights=path, name=BASE_NAME)
     if source != "random":
         base = with_learnt_statistics(base)
     if verbose:
@@ -213,13 +222,16 @@ def base_predictions(images, top: int = 3) -> tuple[str, list[list[tuple[str, fl
 
         probabilities = _project_classifier(images.shape[1:], path).predict(images, verbose=0)
         order = np.argsort(-probabilities, axis=1)[:, :top]
-        return source, [[(PRETRAIN_CLASSES[k], float(p[k])) for k in row] for row, p in zip(order, probabilities,
-                                                                                               strict=True)]
+        return source, [[(PRETRAIN_CLASSES[k], float(p[k])) for k in row]
+                        for row, p in zip(order, probabilities, strict=True)]
     return source, [[] for _ in images]
 
 
 def _imagenet_predictions(images, top: int):
-    """ImageNet top-k with the full network, if its file and the class index are cached or reachable."""
+    """ImageNet top-k with the full network.
+
+    Only if its file and the class index are cached or reachable.
+    """
     from keras.applications import mobilenet_v2
 
     size = images.shape[1]

@@ -14,13 +14,15 @@ _COLOURS = {"Conv2D": "#f4c27a", "BatchNorm": "#9fc5e8", "ReLU": "#b6d7a8", "Add
 
 
 def _box(ax, x, text, kind, y=0.0, width=0.9, height=0.8):
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.05",
-                                facecolor=_COLOURS[kind], edgecolor="black", linewidth=0.8))
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                boxstyle="round,pad=0.05", facecolor=_COLOURS[kind],
+                                edgecolor="black", linewidth=0.8))
     ax.text(x, y, text, ha="center", va="center", fontsize=8)
 
 
 def _arrow(ax, start, end, **kwargs):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, linewidth=1.0, **kwargs))
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, linewidth=1.0,
+                                 **kwargs))
 
 
 def plot_block(kind="identity"):
@@ -49,7 +51,8 @@ def plot_block(kind="identity"):
     if kind == "convolutional":
         _box(ax, 3.3, "Conv2D 1x1\nstride s", "Conv2D", y=top, width=1.1, height=0.7)
         _box(ax, 5.5, "BatchNorm", "BatchNorm", y=top, width=1.1, height=0.7)
-    ax.text(2.2, top + 0.25, "shortcut" + (" (projection)" if kind == "convolutional" else " (identity)"),
+    ax.text(2.2, top + 0.25,
+            "shortcut" + (" (projection)" if kind == "convolutional" else " (identity)"),
             fontsize=9, ha="center", va="bottom")
     _arrow(ax, (9 * 1.1 + 0.5, 0), (9 * 1.1 + 0.9, 0))
     ax.text(9 * 1.1 + 1.1, 0, "out", va="center", fontsize=10)

@@ -44,13 +44,17 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path):
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowImport)
+                                                   for f in sys.meta_path):
         sys.meta_path.insert(0, _QuietTensorFlowImport())
 
 
 @contextlib.contextmanager
 def _stderr_descriptor_muted():
-    """Send file descriptor 2 to /dev/null inside the block (C++ writes there, not to sys.stderr)."""
+    """Send file descriptor 2 to /dev/null inside the block.
+
+    C++ code writes there, not to sys.stderr.
+    """
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
@@ -63,7 +67,9 @@ def _stderr_descriptor_muted():
 
 
 class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """An import hook that runs the first ``import tensorflow`` with stderr muted, then removes itself.
+    """An import hook that runs the first ``import tensorflow`` with stderr muted.
+
+    It then removes itself.
 
     A hook rather than importing TensorFlow at once: callers that never use
     TensorFlow do not pay for importing it.
@@ -73,7 +79,8 @@ class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
         if name != "tensorflow":
             return None
         if self in sys.meta_path:
-            sys.meta_path.remove(self)  # one shot; also keeps find_spec below from finding this hook
+            # one shot; also keeps find_spec below from finding this hook
+            sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)
         if spec is None or spec.loader is None:
             return spec

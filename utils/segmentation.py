@@ -20,15 +20,16 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-__all__ = ["confusion_matrix", "iou_per_class", "segmentation_scores", "plot_predictions", "plot_history",
-           "plot_iou"]
+__all__ = ["confusion_matrix", "iou_per_class", "segmentation_scores", "plot_predictions",
+           "plot_history", "plot_iou"]
 
 
 def _ids(mask, n_classes: int, what: str) -> np.ndarray:
     """The class ids of a mask as a flat intp array; ValueError if one is outside 0..n_classes-1."""
     ids = np.asarray(mask)
     if ids.size and not np.array_equal(ids, np.round(ids)):
-        raise ValueError(f"{what} must hold integer class ids, got values such as {ids.ravel()[0]!r}.")
+        raise ValueError(f"{what} must hold integer class ids, got values such as "
+                         f"{ids.ravel()[0]!r}.")
     ids = ids.astype(np.intp).ravel()
     if ids.size and (ids.min() < 0 or ids.max() >= n_classes):
         raise ValueError(f"{what} holds class ids from {ids.min()} to {ids.max()}, "
@@ -44,7 +45,8 @@ def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
     """
     truth, predicted = _ids(y_true, n_classes, "y_true"), _ids(y_pred, n_classes, "y_pred")
     if truth.size != predicted.size:
-        raise ValueError(f"y_true has {truth.size} pixels and y_pred {predicted.size}: they must match.")
+        raise ValueError(f"y_true has {truth.size} pixels and y_pred {predicted.size}: "
+                         "they must match.")
     counts = np.bincount(truth * n_classes + predicted, minlength=n_classes * n_classes)
     return counts.reshape(n_classes, n_classes)
 
@@ -67,8 +69,8 @@ def segmentation_scores(y_true, y_pred, n_classes: int) -> dict:
     if total == 0:
         raise ValueError("no pixels to score: y_true is empty.")
     iou = iou_per_class(confusion)
-    return {"pixel_accuracy": float(np.trace(confusion) / total), "mean_iou": float(np.nanmean(iou)),
-            "iou": iou, "confusion": confusion}
+    return {"pixel_accuracy": float(np.trace(confusion) / total),
+            "mean_iou": float(np.nanmean(iou)), "iou": iou, "confusion": confusion}
 
 
 def _legend(fig: Figure, present, class_names, palette) -> None:
@@ -92,7 +94,8 @@ def plot_predictions(images, masks, predictions, class_names, palette, title: st
     for row, (image, mask, predicted) in enumerate(zip(images, masks, predictions, strict=True)):
         for ax, picture, label in zip(axes[row], (image, palette[mask], palette[predicted]),
                                       ("image", "true mask", "predicted mask"), strict=True):
-            ax.imshow(np.clip(picture, 0, 1) if picture is image else picture, interpolation="nearest")
+            ax.imshow(np.clip(picture, 0, 1) if picture is image else picture,
+                      interpolation="nearest")
             ax.set_title(label, fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
@@ -109,11 +112,14 @@ def plot_history(history, validation_freq: int = 1) -> Figure:
     ``validation_freq``, ``2 * validation_freq``, ...
     """
     if int(validation_freq) < 1:
-        raise ValueError(f"validation_freq is a number of epochs (1 or more), got {validation_freq!r}")
+        raise ValueError("validation_freq is a number of epochs (1 or more), "
+                         f"got {validation_freq!r}")
     logs = getattr(history, "history", history)
     fig = Figure(figsize=(9, 3.2), layout="constrained")
-    for ax, key, label in zip(fig.subplots(1, 2), ("loss", "accuracy"), ("loss", "pixel accuracy"), strict=True):
-        for prefix, step, name in (("", 1, "training"), ("val_", int(validation_freq), "validation")):
+    for ax, key, label in zip(fig.subplots(1, 2), ("loss", "accuracy"), ("loss", "pixel accuracy"),
+                              strict=True):
+        for prefix, step, name in (("", 1, "training"),
+                                   ("val_", int(validation_freq), "validation")):
             values = logs.get(prefix + key)
             if values:
                 ax.plot(step * np.arange(1, len(values) + 1), values, marker="o", label=name)
@@ -131,7 +137,8 @@ def plot_iou(iou, class_names, title: str = "IoU per class") -> Figure:
     fig = Figure(figsize=(6, 0.28 * len(shown) + 1.2), layout="constrained")
     ax = fig.subplots()
     ax.barh([class_names[c] for c in shown], iou[shown], color="tab:blue")
-    ax.axvline(np.nanmean(iou), color="tab:red", linestyle="--", label=f"mean IoU {np.nanmean(iou):.2f}")
+    ax.axvline(np.nanmean(iou), color="tab:red", linestyle="--",
+               label=f"mean IoU {np.nanmean(iou):.2f}")
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("intersection over union")

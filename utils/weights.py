@@ -110,8 +110,8 @@ def read_manifest(folder: Path | None = None) -> dict:
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        raise WeightsError(f"{path} is not a valid course manifest ({error}); ask the course staff for a new copy.") \
-            from None
+        raise WeightsError(f"{path} is not a valid course manifest ({error}); ask the course "
+                           "staff for a new copy.") from None
     return manifest if isinstance(manifest, dict) else {}
 
 
@@ -124,33 +124,42 @@ def _matches(path: Path, expected: str | None) -> bool:
     return expected is None or sha256(path) == expected
 
 
-def download(url: str, destination: Path, expected_sha256: str, timeout: float = DOWNLOAD_TIMEOUT) -> Path:
-    """Fetch ``url`` into ``destination`` if its SHA-256 is ``expected_sha256``; else raise WeightsError.
+def download(url: str, destination: Path, expected_sha256: str,
+             timeout: float = DOWNLOAD_TIMEOUT) -> Path:
+    """Fetch ``url`` into ``destination`` if its SHA-256 is ``expected_sha256``.
+
+    Otherwise raise WeightsError.
 
     Nothing is left at ``destination`` when the download fails or the checksum differs.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".partial-{destination.name}-", dir=destination.parent)
+    handle, partial = tempfile.mkstemp(prefix=f".partial-{destination.name}-",
+                                       dir=destination.parent)
     digest = hashlib.sha256()
     try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+        with os.fdopen(handle, "wb") as out, \
+                urllib.request.urlopen(url, timeout=timeout) as response:
             for block in iter(lambda: response.read(1 << 20), b""):
                 digest.update(block)
                 out.write(block)
-    except Exception as error:  # refused, unreachable, timed out, HTTP error: all mean "not downloaded"
+    # refused, unreachable, timed out, HTTP error: all mean "not downloaded"
+    except Exception as error:
         os.unlink(partial)
         reason = getattr(error, "reason", None) or error
         raise WeightsError(f"could not download {url}: {type(error).__name__}: {reason}") from None
     if digest.hexdigest() != expected_sha256:
         os.unlink(partial)
-        raise WeightsError(f"the file downloaded from {url} has SHA-256 {digest.hexdigest()[:16]}..., "
-                           f"not the {expected_sha256[:16]}... the course manifest records: it was not used.")
+        raise WeightsError(f"the file downloaded from {url} has SHA-256 "
+                           f"{digest.hexdigest()[:16]}..., not the {expected_sha256[:16]}... the "
+                           "course manifest records: it was not used.")
     os.replace(partial, destination)
     return destination
 
 
 def locate(name: str, verbose: bool = True, timeout: float = DOWNLOAD_TIMEOUT) -> Path | None:
-    """The weights file ``name``, found beside the notebook, in the cache or at the course URL; else None.
+    """The weights file ``name``, found beside the notebook, in the cache or at the course URL.
+
+    None when it is in none of these places.
 
     With ``verbose`` it prints one line saying where the file came from or why it is missing.
     """
@@ -179,7 +188,8 @@ def locate(name: str, verbose: bool = True, timeout: float = DOWNLOAD_TIMEOUT) -
         except WeightsError as error:
             say(f"{error}.")
             return None
-        say(f"Pretrained weights: {w.filename} downloaded, checksum verified, cached in {cached.parent}.")
+        say(f"Pretrained weights: {w.filename} downloaded, checksum verified, "
+            f"cached in {cached.parent}.")
         return path
     return None
 
@@ -187,8 +197,9 @@ def locate(name: str, verbose: bool = True, timeout: float = DOWNLOAD_TIMEOUT) -
 def missing_message(name: str) -> str:
     """What a student reads when ``name`` is not available."""
     w = get(name)
-    return (f"The pretrained weights file {w.filename} ({w.description}) is not available: it is neither "
-            f"beside this notebook nor in {weights_dir()}. The course staff provide it with the notebook.")
+    return (f"The pretrained weights file {w.filename} ({w.description}) is not available: "
+            f"it is neither beside this notebook nor in {weights_dir()}. "
+            "The course staff provide it with the notebook.")
 
 
 def path_if_present(name: str, folder: Path | None = None) -> Path | None:

@@ -32,8 +32,8 @@ def read_npz(file: Path, missing: str) -> dict[str, np.ndarray]:
 def load(assignment_id: str) -> dict[str, np.ndarray]:
     """{"<function>/<case>/<k>": array} for one assignment."""
     file = path(assignment_id)
-    return read_npz(file, f"{file.name} is missing from the course package: reinstall the package your "
-                          "course provides.")
+    return read_npz(file, f"{file.name} is missing from the course package: reinstall the "
+                          "package your course provides.")
 
 
 def get(assignment_id: str, function: str, case: str, k: int = 0) -> np.ndarray:
@@ -41,6 +41,6 @@ def get(assignment_id: str, function: str, case: str, k: int = 0) -> np.ndarray:
     key = f"{function}/{case}/{k}"
     outputs = load(assignment_id)
     if key not in outputs:
-        raise KeyError(f"the expected output {key} of {assignment_id} is not in the course package: "
-                       "reinstall the package your course provides.")
+        raise KeyError(f"the expected output {key} of {assignment_id} is not in the course "
+                       "package: reinstall the package your course provides.")
     return outputs[key]

@@ -36,7 +36,10 @@ def built_wheel(dist: Path | None = None) -> Path:
 
 
 def add_assets(folder: Path, assignment_id: str, wheel: Path | None = None) -> dict:
-    """Put the wheel, the built weights and the manifest beside a released notebook; returns the manifest."""
+    """Put the wheel, the built weights and the manifest beside a released notebook.
+
+    Returns the manifest.
+    """
     folder = Path(folder)
     install = colab_package()
     manifest: dict = {"assignment": assignment_id, "package": {"install": install}}
@@ -53,8 +56,8 @@ def add_assets(folder: Path, assignment_id: str, wheel: Path | None = None) -> d
         if built is None:
             manifest["missing"].append(entry.name)
             continue
-        record = {"name": entry.name, "sha256": weights.sha256(built), "bytes": built.stat().st_size,
-                  "beside_notebook": not url}
+        record = {"name": entry.name, "sha256": weights.sha256(built),
+                  "bytes": built.stat().st_size, "beside_notebook": not url}
         if not url:
             shutil.copy2(built, folder / entry.filename)
             card = built.with_name(f"{entry.name}.json")  # what its training measured

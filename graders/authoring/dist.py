@@ -32,7 +32,8 @@ def build_wheel(outdir: Path, quiet: bool = True) -> Path:
                 shutil.copytree(source, tree / name, ignore=IGNORED)
             else:
                 shutil.copy2(source, tree / name)
-        command = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(tree)]
+        command = [sys.executable, "-m", "build", "--wheel", "--no-isolation",
+                   "--outdir", str(outdir), str(tree)]
         run = subprocess.run(command, capture_output=quiet, text=True)
         if run.returncode != 0:
             raise RuntimeError(f"building the student wheel failed:\n{run.stdout}\n{run.stderr}")

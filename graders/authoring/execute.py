@@ -37,7 +37,8 @@ def _cell_seconds(nb: nbformat.NotebookNode) -> dict:
     seconds = {}
     for number, cell in enumerate(nb.cells):
         timing = cell.get("metadata", {}).get("execution", {})
-        if cell.get("cell_type") != "code" or not {"iopub.execute_input", "shell.execute_reply"} <= set(timing):
+        if (cell.get("cell_type") != "code"
+                or not {"iopub.execute_input", "shell.execute_reply"} <= set(timing)):
             continue
         began, ended = (datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
                         for key in ("iopub.execute_input", "shell.execute_reply"))
@@ -47,16 +48,22 @@ def _cell_seconds(nb: nbformat.NotebookNode) -> dict:
 
 
 def _inject_parameters(nb: nbformat.NotebookNode, parameters: dict) -> None:
-    """Add a cell setting ``parameters`` right after the cell tagged ``parameters`` (as papermill does)."""
-    index = next((i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    """Add a cell setting ``parameters`` right after the cell tagged ``parameters``.
+
+    This is what papermill does.
+    """
+    index = next((i for i, c in enumerate(nb.cells)
+                  if "parameters" in c.get("metadata", {}).get("tags", [])), None)
     if index is None:
         raise ValueError("the notebook has no cell tagged 'parameters' to override")
     source = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(
+        source, metadata={"tags": ["injected-parameters"]}))
 
 
-def run_notebook(path: str | Path, smoke: bool = True, timeout: int = 600, skip_tags: tuple[str, ...] = (),
-                 parameters: dict | None = None, env: dict | None = None) -> NotebookRun:
+def run_notebook(path: str | Path, smoke: bool = True, timeout: int = 600,
+                 skip_tags: tuple[str, ...] = (), parameters: dict | None = None,
+                 env: dict | None = None) -> NotebookRun:
     """Run every code cell (except those tagged with ``skip_tags``) in a fresh kernel.
 
     ``smoke=True`` sets CNN_COURSE_SMOKE=1 for the kernel and applies the
@@ -70,15 +77,17 @@ def run_notebook(path: str | Path, smoke: bool = True, timeout: int = 600, skip_
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(skip_tags)]
+    nb.cells = [c for c in nb.cells
+                if not set(c.get("metadata", {}).get("tags", [])) & set(skip_tags)]
     if parameters:
         _inject_parameters(nb, parameters)
-    injected.inject(nb, smoke=smoke, metrics=True)  # after the parameters cell, before its overrides
+    # after the parameters cell, before its overrides
+    injected.inject(nb, smoke=smoke, metrics=True)
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         metrics_file = Path(tmp) / "metrics.json"
-        overrides = {"CNN_COURSE_SMOKE": "1" if smoke else "0", "CNN_COURSE_METRICS": str(metrics_file),
-                     **(env or {})}
+        overrides = {"CNN_COURSE_SMOKE": "1" if smoke else "0",
+                     "CNN_COURSE_METRICS": str(metrics_file), **(env or {})}
         saved = {k: os.environ.get(k) for k in overrides}
         os.environ.update(overrides)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -102,7 +111,8 @@ def run_notebook(path: str | Path, smoke: bool = True, timeout: int = 600, skip_
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
-                problems.append(f"cell {grade_id} wrote to stderr: {output.get('text', '')[:300]!r}")
+                problems.append(f"cell {grade_id} wrote to stderr: "
+                                f"{output.get('text', '')[:300]!r}")
     return NotebookRun(problems, seconds, metrics, nb, _cell_seconds(nb))
 
 

@@ -29,7 +29,8 @@ class Mutant:
 
 def mutant(name, grade_id, description, edits, fails, assignment_id) -> Mutant:
     """A Mutant whose ``fails`` are function names (their ``<name>_tests`` cells must fail)."""
-    return Mutant(name, assignment_id, grade_id, description, tuple(edits), frozenset(f"{t}_tests" for t in fails))
+    return Mutant(name, assignment_id, grade_id, description, tuple(edits),
+                  frozenset(f"{t}_tests" for t in fails))
 
 
 def mutants(assignment_id: str | None = None) -> list[Mutant]:
@@ -42,7 +43,8 @@ def mutants(assignment_id: str | None = None) -> list[Mutant]:
     found = []
     for aid in assignments() if assignment_id is None else [assignment_id]:
         if importlib.util.find_spec(f"cnn_course.graders.{aid}"):
-            found += list(getattr(importlib.import_module(f"cnn_course.graders.{aid}"), "MUTANTS", ()))
+            found += list(getattr(importlib.import_module(f"cnn_course.graders.{aid}"),
+                                  "MUTANTS", ()))
     return found
 
 
@@ -54,7 +56,8 @@ def by_name(name: str) -> Mutant:
 
 def apply(mutant: Mutant, nb):
     """A copy of the notebook with the mutant's edits applied to its graded cell."""
-    import nbformat  # here, not at import: grader modules (imported by notebooks) import this module
+    # imported here, not at module import: grader modules (imported by notebooks) import this one
+    import nbformat
 
     from cnn_course.graders.authoring.notebooks import nbgrader_meta
 
@@ -66,7 +69,8 @@ def apply(mutant: Mutant, nb):
     for old, new in mutant.edits:
         count = cell.source.count(old)
         if count != 1:
-            raise ValueError(f"mutant {mutant.name}: {old!r} occurs {count} times in {mutant.grade_id}, expected once")
+            raise ValueError(f"mutant {mutant.name}: {old!r} occurs {count} times in "
+                             f"{mutant.grade_id}, expected once")
         cell.source = cell.source.replace(old, new)
     return nb
 

@@ -53,7 +53,8 @@ def source_path(assignment_id: str) -> Path:
     sources = sorted(folder.glob("*.py"))
     if len(sources) != 1:
         known = ", ".join(assignments())
-        raise ValueError(f"no single notebook source in {folder} (found {len(sources)}); known assignments: {known}")
+        raise ValueError(f"no single notebook source in {folder} (found {len(sources)}); "
+                         f"known assignments: {known}")
     return sources[0]
 
 
@@ -106,7 +107,10 @@ def wheel_name() -> str:
 
 
 def colab_package() -> str:
-    """What the Colab cell installs: the wheel beside the notebook, a requirement, or a wheel URL."""
+    """What the Colab cell installs.
+
+    The wheel beside the notebook, a requirement, or a wheel URL.
+    """
     spec = course_setting("student-package").strip()
     return wheel_name() if spec in ("", "wheel") else spec
 
@@ -134,7 +138,8 @@ def build_notebook(source: str | Path, destination: str | Path | None = None) ->
             cell.source = "\n".join(lines)
     expected_output.insert(nb, expected_output.stored(source.parent.name))
     nb.metadata = {
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                       "name": "python3"},
         "language_info": {"name": "python"},
         "cnn_course": {"generated": GENERATED_NOTE.format(source=source.name)},
     }

@@ -40,7 +40,8 @@ def compute(assignment_id: str, notebook_path=None) -> dict[str, np.ndarray]:
     from cnn_course.graders.engine.loading import load_functions
 
     grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
-    return _run(load_functions(assignment_id, notebook_path), grader.reference_cases(), grader.reference_outputs)
+    return _run(load_functions(assignment_id, notebook_path), grader.reference_cases(),
+                grader.reference_outputs)
 
 
 def compute_visible(assignment_id: str, notebook_path=None) -> dict[str, np.ndarray]:
@@ -48,11 +49,13 @@ def compute_visible(assignment_id: str, notebook_path=None) -> dict[str, np.ndar
     from cnn_course.graders.engine.loading import load_functions
 
     checks = importlib.import_module(f"cnn_course.checks.{assignment_id}")
-    return _run(load_functions(assignment_id, notebook_path), checks.visible_cases(), checks.visible_outputs)
+    return _run(load_functions(assignment_id, notebook_path), checks.visible_cases(),
+                checks.visible_outputs)
 
 
 def has_hidden(assignment_id: str) -> bool:
-    return hasattr(importlib.import_module(f"cnn_course.graders.{assignment_id}"), "reference_cases")
+    return hasattr(importlib.import_module(f"cnn_course.graders.{assignment_id}"),
+                   "reference_cases")
 
 
 def has_visible(assignment_id: str) -> bool:

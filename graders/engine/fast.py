@@ -48,12 +48,16 @@ HIDDEN_NOTE = "(A hidden test failed; its code is not shown. The message above s
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-submission limits of the sandbox (per-assignment values: ``GRADING_LIMITS`` in its grader)."""
+    """Per-submission limits of the sandbox.
+
+    Per-assignment values are ``GRADING_LIMITS`` in the assignment's grader.
+    """
 
     load_s: float = 120.0  # start the process, import the libraries, run the student's graded cells
     test_s: float = 120.0  # one test cell's checks, visible and hidden
     memory_mb: int = 6000  # resident memory of the grading process
-    allow_unsafe: bool = False  # --unsafe-no-isolation: grade without the OS sandbox (trusted cohorts only)
+    # --unsafe-no-isolation: grade without the OS sandbox (trusted cohorts only)
+    allow_unsafe: bool = False
 
 
 @dataclass
@@ -92,25 +96,32 @@ def student_python() -> Path:
 
 
 def student_package_paths(python: Path) -> list[Path]:
-    """What a sandboxed worker may read: the Python it runs and the student package's folders, nothing else."""
+    """What a sandboxed worker may read.
+
+    The Python it runs and the student package's folders, nothing else.
+    """
     import cnn_course.checks
     import cnn_course.datasets
     import cnn_course.utils
     from cnn_course.graders.engine.isolation import python_paths
 
-    packages = [Path(m.__file__).resolve().parent for m in (cnn_course.utils, cnn_course.datasets, cnn_course.checks)]
+    packages = [Path(m.__file__).resolve().parent
+                for m in (cnn_course.utils, cnn_course.datasets, cnn_course.checks)]
     return [*python_paths(python), *packages]
 
 
-def _grade_remotely(assignment_id: str, nb: nbformat.NotebookNode, limits: Limits) -> dict[str, dict]:
+def _grade_remotely(assignment_id: str, nb: nbformat.NotebookNode,
+                    limits: Limits) -> dict[str, dict]:
     from cnn_course.graders.engine import isolation, remote
 
     python = student_python()
-    sandbox_limits = isolation.Limits(memory_mb=limits.memory_mb, cpu_s=int(limits.load_s + 2 * limits.test_s))
+    sandbox_limits = isolation.Limits(memory_mb=limits.memory_mb,
+                                      cpu_s=int(limits.load_s + 2 * limits.test_s))
     with isolation.Spawner(read_only=student_package_paths(python), limits=sandbox_limits,
                            allow_unsafe=limits.allow_unsafe) as spawner:
-        return remote.grade(assignment_id, remote.cells_of(assignment_id, nb), deadline_s=limits.test_s,
-                            start_deadline_s=limits.load_s, popen_kwargs=spawner, python=str(python))
+        return remote.grade(assignment_id, remote.cells_of(assignment_id, nb),
+                            deadline_s=limits.test_s, start_deadline_s=limits.load_s,
+                            popen_kwargs=spawner, python=str(python))
 
 
 def grade_submission(assignment_id: str, notebook: str | Path | bytes | nbformat.NotebookNode,
@@ -136,7 +147,8 @@ def grade_submission(assignment_id: str, notebook: str | Path | bytes | nbformat
         return outcome
     nb, repairs = malformed.repair(assignment_id, nb)
     results = _grade_remotely(assignment_id, nb, limits)
-    outcome.results = {t: {k: results[t].get(k) for k in ("passed", "message", "phase")} for t in tests}
+    outcome.results = {t: {k: results[t].get(k) for k in ("passed", "message", "phase")}
+                       for t in tests}
     outcome.incidents = repairs + [f"{t}: {r['message'][:200]}" for t, r in results.items()
                                    if r.get("phase") == "run"]
     outcome.results = {t: outcome.results[t] for t in tests}
@@ -144,7 +156,8 @@ def grade_submission(assignment_id: str, notebook: str | Path | bytes | nbformat
     return outcome
 
 
-GRADER_MEMORY_MB = 8192  # address space of the grading process itself (at most 40% of the machine's memory)
+# address space of the grading process itself (at most 40% of the machine's memory)
+GRADER_MEMORY_MB = 8192
 
 
 def cap_grader_memory(memory_mb: int | None = None) -> int:
@@ -177,7 +190,8 @@ def _grade_bytes(assignment_id: str, data: bytes, student: str, limits: dict) ->
 # ----------------------------------------------------------------------------- a course
 
 
-def submissions(course: Path, assignment_id: str, students: list[str] | None = None) -> dict[str, Path]:
+def submissions(course: Path, assignment_id: str,
+                students: list[str] | None = None) -> dict[str, Path]:
     """{student: submitted notebook} under course/submitted/<student>/<assignment_id>/."""
     name = source_path(assignment_id).stem
     found = {}
@@ -214,8 +228,9 @@ def grade_all(course: Path, assignment_id: str, students: list[str] | None = Non
         from dask.distributed import Client, as_completed
 
         with Client(scheduler) as client:
-            futures = [client.submit(_grade_bytes, assignment_id, path.read_bytes(), student, asdict(limits),
-                                     pure=False, key=f"grade-{assignment_id}-{student}")
+            futures = [client.submit(_grade_bytes, assignment_id, path.read_bytes(), student,
+                                     asdict(limits), pure=False,
+                                     key=f"grade-{assignment_id}-{student}")
                        for student, path in found.items()]
             students_of = dict(zip(futures, found, strict=True))
             for future in as_completed(futures):
@@ -280,13 +295,17 @@ class SandboxedExecute(NbGraderPreprocessor):
 
 def _output(result: dict | None):
     if result is None:
-        return nbformat.v4.new_output("error", ename="CheckFailure", evalue="This test cell is not graded by the "
+        return nbformat.v4.new_output("error", ename="CheckFailure",
+                                      evalue="This test cell is not graded by the "
                                       "fast grader (no check for it).", traceback=[])
     if result["passed"]:
-        return nbformat.v4.new_output("stream", name="stdout", text="All tests passed.\nHidden tests passed.\n")
+        return nbformat.v4.new_output("stream", name="stdout",
+                                      text="All tests passed.\nHidden tests passed.\n")
     message = result["message"]
-    traceback = [f"CheckFailure: {message}"] + ([HIDDEN_NOTE] if result.get("phase") == "hidden" else [])
-    return nbformat.v4.new_output("error", ename="CheckFailure", evalue=message, traceback=traceback)
+    traceback = [f"CheckFailure: {message}"] + (
+        [HIDDEN_NOTE] if result.get("phase") == "hidden" else [])
+    return nbformat.v4.new_output("error", ename="CheckFailure", evalue=message,
+                                  traceback=traceback)
 
 
 def autograde(course: Path, assignment_id: str, students: list[str] | None = None, jobs: int = 1,
@@ -300,12 +319,15 @@ def autograde(course: Path, assignment_id: str, students: list[str] | None = Non
     run, each student it did not reach gets a run of its own). Raises :class:`RecordingFailed`
     when nbgrader fails for another reason.
     """
-    progress(f"[grade] {assignment_id}: grading {len(submissions(course, assignment_id, students))} "
-             f"submissions in sandboxes ({'dask ' + scheduler if scheduler else f'{jobs} at a time'})")
+    progress(f"[grade] {assignment_id}: grading "
+             f"{len(submissions(course, assignment_id, students))} submissions in sandboxes "
+             f"({'dask ' + scheduler if scheduler else f'{jobs} at a time'})")
     results = grade_all(course, assignment_id, students, jobs, scheduler, limits, progress=progress)
-    steps = ["cnn_course.graders.engine.fast.SandboxedExecute", "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    steps = ["cnn_course.graders.engine.fast.SandboxedExecute",
+             "nbconvert.preprocessors.ClearMetadataPreprocessor",
              "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
-             "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata"]
+             "nbgrader.preprocessors.AssignLatePenalties",
+             "nbgrader.preprocessors.CheckCellMetadata"]
     options = [f"--Autograde.sanitize_preprocessors={step}" for step in malformed.SANITIZE_STEPS]
     options += [f"--Autograde.autograde_preprocessors={step}" for step in steps]
     selection = [f"--student={students[0]}"] if students and len(students) == 1 else []

@@ -33,7 +33,8 @@ def strip_hidden_tracebacks(cell) -> bool:
             continue
         text = ANSI.sub("", "\n".join(output.get("traceback", [])))
         if any(line in text for line in hidden):
-            output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}", NOTE]
+            output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}",
+                                   NOTE]
             changed = True
     return changed
 

@@ -120,8 +120,8 @@ INSTALL_HINT = (
     "when run as root), `sudo dnf install bubblewrap` on Fedora"
 )
 USERNS_HINT = (
-    "bubblewrap needs unprivileged user namespaces: check that `sysctl user.max_user_namespaces` is "
-    "above 0, that `sysctl kernel.unprivileged_userns_clone` is 1 (older Debian kernels), that "
+    "bubblewrap needs unprivileged user namespaces: check that `sysctl user.max_user_namespaces` "
+    "is above 0, that `sysctl kernel.unprivileged_userns_clone` is 1 (older Debian kernels), that "
     "`sysctl kernel.apparmor_restrict_unprivileged_userns` is 0 or bwrap has an AppArmor profile "
     "(Ubuntu 24.04+), and, in a container, that its seccomp/AppArmor profile allows namespaces "
     "(e.g. docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined)"
@@ -143,8 +143,9 @@ class IsolationUnavailable(RuntimeError):
 class Limits:
     """What one sandboxed run may use. Sizes in MiB, times in seconds."""
 
-    memory_mb: int = 4096  # address space per process (TensorFlow after a fit: about 2.2 GB);
-    #                        with a cgroup, all memory of the sandbox is capped at memory_mb + tmp_mb
+    # memory_mb: address space per process (room for TensorFlow after a fit); with a cgroup,
+    # all memory of the sandbox is capped at memory_mb + tmp_mb
+    memory_mb: int = 4096
     cpu_s: int = 300  # CPU time per process
     processes: int = 256  # tasks (processes and threads; TensorFlow starts about 2 per core + 5)
     open_files: int = 256
@@ -202,13 +203,16 @@ def bwrap_version(bwrap: str | None = None) -> str:
 
 @functools.lru_cache(maxsize=1)
 def available() -> tuple[bool, str]:
-    """Whether bubblewrap can build the sandbox here (probed once, with the real options), and why not.
+    """Whether bubblewrap can build the sandbox here, and why not.
+
+    It is probed once, with the real options.
 
     ``available.cache_clear()`` probes again.
     """
     bwrap = _bwrap()
     if bwrap is None:
-        return False, f"bubblewrap (bwrap) is not installed, so student code cannot be isolated: {INSTALL_HINT}."
+        return False, ("bubblewrap (bwrap) is not installed, so student code cannot be isolated: "
+                       f"{INSTALL_HINT}.")
     version = bwrap_version(bwrap) or "of unknown version"
     true = shutil.which("true") or "/usr/bin/true"
     with tempfile.TemporaryDirectory(prefix="bwrap-probe-") as work:
@@ -217,10 +221,12 @@ def available() -> tuple[bool, str]:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=30,
                                   stdin=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin"})
         except (OSError, subprocess.SubprocessError) as error:
-            return False, f"bubblewrap {version} ({bwrap}) could not be started: {error}. {USERNS_HINT}."
+            return False, (f"bubblewrap {version} ({bwrap}) could not be started: {error}. "
+                           f"{USERNS_HINT}.")
     if done.returncode != 0:
         said = " ".join(done.stderr.split()) or f"exit status {done.returncode}"
-        return False, f"bubblewrap {version} ({bwrap}) cannot create the sandbox here ({said}). {USERNS_HINT}."
+        return False, (f"bubblewrap {version} ({bwrap}) cannot create the sandbox here ({said}). "
+                       f"{USERNS_HINT}.")
     return True, f"bubblewrap {version} ({bwrap}) creates the sandbox here."
 
 
@@ -246,7 +252,10 @@ def _absolute(path: Path | str, what: str) -> str:
 
 def command(argv: Sequence[str], *, read_only: Sequence[Path | str] = (), work: Path | str,
             limits: Limits = Limits(), env: Mapping[str, str] | None = None) -> list[str]:
-    """The bwrap command line that runs ``argv`` in the sandbox (rlimits but NPROC are :func:`run`'s)."""
+    """The bwrap command line that runs ``argv`` in the sandbox.
+
+    The rlimits, all but NPROC, are set by :func:`run`.
+    """
     bwrap = _bwrap()
     if bwrap is None:
         raise IsolationUnavailable(available()[1])
@@ -255,13 +264,15 @@ def command(argv: Sequence[str], *, read_only: Sequence[Path | str] = (), work: 
         raise ValueError("the work folder cannot be /")
     args = [
         bwrap,
-        "--unshare-all", "--unshare-user",  # user, pid, net, ipc, uts, cgroup, mount; fail rather than skip
+        # user, pid, net, ipc, uts, cgroup, mount; fail rather than skip
+        "--unshare-all", "--unshare-user",
         "--die-with-parent", "--new-session",
         "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
         "--hostname", SANDBOX_HOSTNAME,
         "--cap-drop", "ALL",
     ]
-    if _supports(bwrap, "--disable-userns"):  # bubblewrap >= 0.8: no nested user namespace (and mounts)
+    # bubblewrap >= 0.8: no nested user namespace (and mounts)
+    if _supports(bwrap, "--disable-userns"):
         args.append("--disable-userns")
     args.append("--clearenv")
     for key, value in (base_env() if env is None else env).items():
@@ -272,7 +283,8 @@ def command(argv: Sequence[str], *, read_only: Sequence[Path | str] = (), work: 
         args += ["--perms", "1777"]
     if _supports(bwrap, "--size"):  # bubblewrap >= 0.8
         args += ["--size", str(limits.tmp_mb * MB)]
-    # else: an unsized tmpfs; each file in it is still capped by RLIMIT_FSIZE (and the cgroup, if any)
+    # else: an unsized tmpfs; each file in it is still capped by RLIMIT_FSIZE (and the cgroup,
+    # if any)
     args += ["--tmpfs", "/tmp"]
     for path in read_only:
         path = _absolute(path, "the read-only path")
@@ -305,7 +317,9 @@ def base_env(**extra: str) -> dict[str, str]:
 
 
 def python_paths(python: Path | str) -> list[Path]:
-    """The folders to bind read-only so that ``python`` (a virtual environment's, typically) runs inside.
+    """The folders to bind read-only so that ``python`` runs inside the sandbox.
+
+    ``python`` is typically a virtual environment's.
 
     The environment's root (where ``pyvenv.cfg`` is) and the prefix of the real
     interpreter it points to, unless that is under ``/usr`` (bound anyway).
@@ -340,7 +354,8 @@ def _own_cgroups() -> tuple[Path | None, dict[str, Path]]:
                     v2 = base / relative
                     break
         for controller in controllers.split(","):
-            if controller in ("memory", "pids") and (Path("/sys/fs/cgroup") / controller / relative).is_dir():
+            if (controller in ("memory", "pids")
+                    and (Path("/sys/fs/cgroup") / controller / relative).is_dir()):
                 v1[controller] = Path("/sys/fs/cgroup") / controller / relative
     return v2, v1
 
@@ -350,7 +365,8 @@ class _Cgroup:
 
     def __init__(self) -> None:
         self.dirs: list[Path] = []
-        self.oom_files: list[tuple[Path, int]] = []  # (memory.events or memory.oom_control, kills before)
+        # (memory.events or memory.oom_control, kills before)
+        self.oom_files: list[tuple[Path, int]] = []
         self.pids = False
         self.memory = False
 
@@ -458,17 +474,20 @@ def enforced(limits: Limits | None = None) -> dict[str, str]:
     bwrap = _bwrap()
     root = os.geteuid() == 0
     return {
-        "memory_mb": (f"cgroup memory limit of {limits.memory_mb + limits.tmp_mb} MB over all processes, "
-                      "and " if memory else "") + f"RLIMIT_AS of {limits.memory_mb} MB per process",
+        "memory_mb": (f"cgroup memory limit of {limits.memory_mb + limits.tmp_mb} MB over all "
+                      "processes, and " if memory else "")
+                     + f"RLIMIT_AS of {limits.memory_mb} MB per process",
         "cpu_s": f"RLIMIT_CPU of {limits.cpu_s} s per process",
         "processes": (f"cgroup pids.max of {limits.processes + 2}" if pids else
-                      "NOT ENFORCED: RLIMIT_NPROC is ignored for host root and no cgroup is writable" if root else
+                      "NOT ENFORCED: RLIMIT_NPROC is ignored for host root and no cgroup is "
+                      "writable" if root else
                       f"RLIMIT_NPROC of {limits.processes} inside the sandbox's user namespace"),
         "open_files": f"RLIMIT_NOFILE of {limits.open_files}",
         "file_mb": f"RLIMIT_FSIZE of {limits.file_mb} MB per file",
         "tmp_mb": ("no sandbox: bubblewrap is missing" if bwrap is None else
                    f"tmpfs of {limits.tmp_mb} MB" if _supports(bwrap, "--size") else
-                   f"per file only (RLIMIT_FSIZE): bubblewrap {bwrap_version(bwrap)} has no --size"),
+                   f"per file only (RLIMIT_FSIZE): bubblewrap {bwrap_version(bwrap)} "
+                   "has no --size"),
     }
 
 
@@ -490,7 +509,8 @@ def _rlimits(limits: Limits, nproc: int | None) -> list[tuple[int, int, int]]:
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)  # an ordinary user cannot raise a hard limit
-        ceiling = value + 1 if which == resource.RLIMIT_CPU else value  # SIGXCPU, then SIGKILL 1 s later
+        # at the soft CPU limit SIGXCPU, then SIGKILL 1 s later
+        ceiling = value + 1 if which == resource.RLIMIT_CPU else value
         if hard != resource.RLIM_INFINITY:
             ceiling = min(ceiling, hard)
         applied.append((which, value, ceiling))
@@ -498,7 +518,10 @@ def _rlimits(limits: Limits, nproc: int | None) -> list[tuple[int, int, int]]:
 
 
 def _preexec(rlimits: list[tuple[int, int, int]], procs_files: list[bytes]) -> None:
-    """Between fork and exec: join the cgroup, then set the rlimits (system calls only, no locks)."""
+    """Between fork and exec: join the cgroup, then set the rlimits.
+
+    Only system calls, no locks.
+    """
     pid = b"%d\n" % os.getpid()
     for path in procs_files:
         fd = os.open(path, os.O_WRONLY)
@@ -539,7 +562,9 @@ def _children(pid: int) -> list[int]:
 
 
 def _wait_exit(pid: int, timeout_s: float) -> bool:
-    """Whether process ``pid`` (a child, not reaped by this) exits within ``timeout_s``; never reaps it.
+    """Whether process ``pid`` exits within ``timeout_s``; never reaps it.
+
+    ``pid`` is a child, not reaped by this function.
 
     An unreaped child keeps its pid, so killing its process group or its children stays safe.
     """
@@ -564,11 +589,14 @@ def _wait_exit(pid: int, timeout_s: float) -> bool:
 
 
 def _kill_sandbox(proc: subprocess.Popen) -> None:
-    """Kill a running sandbox: its init first (the kernel then kills its whole pid namespace), then bwrap.
+    """Kill a running sandbox: its init first, then bwrap.
+
+    Killing the init makes the kernel kill its whole pid namespace.
 
     bwrap waits for its init, so once bwrap has exited every process of the sandbox is gone.
     """
-    for child in _children(proc.pid):  # the sandbox's init; bwrap is unreaped, so its children are ours
+    # the sandbox's init; bwrap is unreaped, so its children are ours
+    for child in _children(proc.pid):
         try:
             os.kill(child, signal.SIGKILL)
         except ProcessLookupError:
@@ -598,13 +626,16 @@ def _check_private(work: str) -> None:
         if info.st_uid == euid and not info.st_mode & 0o011:
             return
     raise ValueError(
-        f"the work folder {work} must sit inside a folder that only uid {euid} can enter (mode 0700), "
-        "for example tempfile.mkdtemp() / 'work': the sandboxed code owns its work folder and could open "
-        "it to other users while it runs")
+        f"the work folder {work} must sit inside a folder that only uid {euid} can enter "
+        "(mode 0700), for example tempfile.mkdtemp() / 'work': the sandboxed code owns its work "
+        "folder and could open it to other users while it runs")
 
 
 def _strip_setid(work: str) -> None:
-    """Clear set-user-id and set-group-id bits the sandbox left in ``work`` (nothing of it is alive)."""
+    """Clear set-user-id and set-group-id bits the sandbox left in ``work``.
+
+    Nothing of the sandbox is alive when this runs.
+    """
     for folder, dirs, files in os.walk(work):  # never follows symlinks
         for path in [folder] + [os.path.join(folder, name) for name in dirs + files]:
             info = os.lstat(path)
@@ -624,13 +655,15 @@ def _read_capped(file, limit: int) -> tuple[str, bool]:
 def _why(result: Result, limits: Limits, timeout_s: float, oom_killed: bool) -> None:
     code = result.returncode
     if result.timed_out:
-        result.reason, result.detail = "timeout", f"it was killed at the wall-clock limit of {timeout_s:g} s"
+        result.reason, result.detail = "timeout", (
+            f"it was killed at the wall-clock limit of {timeout_s:g} s")
     elif oom_killed:
         result.reason, result.detail = "memory", (
             f"it (or one of its processes) was killed for using more than "
             f"{limits.memory_mb + limits.tmp_mb} MB of memory in all")
     elif code in (128 + signal.SIGXCPU, -signal.SIGXCPU):
-        result.reason, result.detail = "cpu", f"it was killed at the CPU-time limit of {limits.cpu_s} s"
+        result.reason, result.detail = "cpu", (
+            f"it was killed at the CPU-time limit of {limits.cpu_s} s")
     elif code != 0 and any(text in result.stderr[-4000:] for text in MEMORY_ERRORS):
         result.reason, result.detail = "memory", (
             f"it ran out of memory (limit: {limits.memory_mb} MB of address space per process)")
@@ -680,7 +713,8 @@ def run(argv: Sequence[str], *, read_only: Sequence[Path | str] = (), work: Path
             proc = subprocess.Popen(
                 list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=err, close_fds=True,
                 start_new_session=True,
-                preexec_fn=functools.partial(_preexec, rlimits, group.procs_files() if group else []),
+                preexec_fn=functools.partial(_preexec, rlimits,
+                                             group.procs_files() if group else []),
                 **popen)
             timed_out = True
             try:
@@ -727,7 +761,8 @@ class Spawner:
         if not self.isolated and not allow_unsafe:
             raise IsolationUnavailable(
                 f"Refusing to run student code without isolation: {why} "
-                "(--unsafe-no-isolation runs it anyway, without a sandbox, for a trusted cohort only).")
+                "(--unsafe-no-isolation runs it anyway, without a sandbox, "
+                "for a trusted cohort only).")
         if not self.isolated:
             print(UNSAFE_WARNING.format(why=why), file=sys.stderr, flush=True)
         self._groups: list[_Cgroup] = []
@@ -740,13 +775,14 @@ class Spawner:
             self._groups.append(group)
         if self.isolated:
             _check_private(work)
-            kwargs["args"] = command(kwargs["args"], read_only=self.read_only, work=work, limits=self.limits,
-                                     env=env)
+            kwargs["args"] = command(kwargs["args"], read_only=self.read_only, work=work,
+                                     limits=self.limits, env=env)
             kwargs["env"] = {"PATH": "/usr/bin:/bin"}
             nproc = None  # set inside by prlimit
         else:
             kwargs["env"] = env
-            nproc = None if os.geteuid() == 0 else self.limits.processes + _tasks_of_uid(os.getuid())
+            nproc = (None if os.geteuid() == 0
+                     else self.limits.processes + _tasks_of_uid(os.getuid()))
         kwargs["preexec_fn"] = functools.partial(_preexec, _rlimits(self.limits, nproc=nproc),
                                                  group.procs_files() if group else [])
         return kwargs

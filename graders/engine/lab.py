@@ -37,7 +37,8 @@ def lab_command(course_root: str | os.PathLike, port: int | None = None, token: 
     allows running as root only when the current user is root; ``extra`` is appended as is.
     """
     root = Path(course_root).resolve()
-    argv = [python or sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", *OFFLINE_ARGS]
+    argv = [python or sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
+            *OFFLINE_ARGS]
     if port is not None:
         argv.append(f"--ServerApp.port={int(port)}")
     if ip is not None:
@@ -55,8 +56,8 @@ def lab_command(course_root: str | os.PathLike, port: int | None = None, token: 
 
 
 def lab_env(python: str | None = None, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The server's environment: ``base`` (default ``os.environ``) with the Python's bin folder first
-    on PATH (the formgrader runs ``alembic`` from there to open the gradebook)."""
+    """The server's environment: ``base`` (default ``os.environ``) with the Python's bin folder
+    first on PATH (the formgrader runs ``alembic`` from there to open the gradebook)."""
     env = dict(os.environ if base is None else base)
     bin_dir = str(Path(python or sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
@@ -68,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m cnn_course.graders.engine.lab",
         description="JupyterLab with the formgrader, rooted at the course directory. "
                     "Other options are passed to JupyterLab (e.g. --no-browser, --ip=0.0.0.0).")
-    parser.add_argument("--root", default=os.getcwd(), help="the course root (default: the current directory)")
-    parser.add_argument("--port", type=int, default=None, help="the port (default: Jupyter's, 8888)")
+    parser.add_argument("--root", default=os.getcwd(),
+                        help="the course root (default: the current directory)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="the port (default: Jupyter's, 8888)")
     args, extra = parser.parse_known_args(argv)
     root = Path(args.root).resolve()
     if not (root / "nbgrader_config.py").is_file():

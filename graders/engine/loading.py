@@ -20,7 +20,8 @@ def _python_source(cell_source: str) -> str:
 
 def _failing_stub(name: str, error: BaseException):
     def stub(*args, **kwargs):
-        raise RuntimeError(f"the cell that defines {name} failed to run: {type(error).__name__}: {error}")
+        raise RuntimeError(f"the cell that defines {name} failed to run: "
+                           f"{type(error).__name__}: {error}")
 
     stub.__name__ = name
     return stub
@@ -87,7 +88,10 @@ def load_functions(assignment_id: str, notebook_path: str | Path | None = None,
             continue
         before = set(namespace)
         try:
-            code = compile(_python_source(cell.source), f"<{path.name}: {cell.metadata.get('nbgrader', {}).get('grade_id', 'cell')}>", "exec")
+            code = compile(_python_source(cell.source),
+                           f"<{path.name}: "
+                           f"{cell.metadata.get('nbgrader', {}).get('grade_id', 'cell')}>",
+                           "exec")
             exec(code, namespace)  # noqa: S102 - running the notebook's own cells is the point
         except Exception as error:
             if graded:
@@ -95,12 +99,16 @@ def load_functions(assignment_id: str, notebook_path: str | Path | None = None,
                 for name in expected.get(grade_id, []):
                     functions[name] = _failing_stub(name, error)
                 continue
-            raise RuntimeError(f"setup or parameters cell of {path} failed: {type(error).__name__}: {error}") from error
+            raise RuntimeError(f"setup or parameters cell of {path} failed: "
+                               f"{type(error).__name__}: {error}") from error
         if graded:
-            functions.update({k: namespace[k] for k in set(namespace) - before if callable(namespace[k])})
-            functions.update({k: namespace[k] for k in namespace if k in sum(expected.values(), [])})
+            functions.update({k: namespace[k] for k in set(namespace) - before
+                              if callable(namespace[k])})
+            functions.update({k: namespace[k] for k in namespace
+                              if k in sum(expected.values(), [])})
     for names in expected.values():
         for name in names:
             if name not in functions:
-                functions[name] = _failing_stub(name, NameError(f"{name} is not defined in the notebook"))
+                functions[name] = _failing_stub(
+                    name, NameError(f"{name} is not defined in the notebook"))
     return types.SimpleNamespace(**functions)

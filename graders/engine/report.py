@@ -42,7 +42,10 @@ def common_failure(messages: list[str]) -> tuple[str, int]:
 
 
 def write_reports(assignment_id: str, results: dict, folder: Path) -> dict[str, Path]:
-    """results: {student: SubmissionResult or its dict}. Writes scores.csv, report.html and report.png."""
+    """results: {student: SubmissionResult or its dict}.
+
+    Writes scores.csv, report.html and report.png.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -60,9 +63,10 @@ def write_reports(assignment_id: str, results: dict, folder: Path) -> dict[str, 
         writer.writerow(["student", *tests, "total", "max", "failures", "problems"])
         for student, res in rows.items():
             got = [points[t] if res.get(t, {}).get("passed") else 0.0 for t in tests]
-            failures = " | ".join(f"{t}: {res[t]['message'][:200]}" for t in tests if t in res and not res[t]["passed"])
-            writer.writerow([student, *[f"{g:g}" for g in got], f"{sum(got):g}", f"{sum(points.values()):g}",
-                             failures, " | ".join(problems[student])])
+            failures = " | ".join(f"{t}: {res[t]['message'][:200]}" for t in tests
+                                  if t in res and not res[t]["passed"])
+            writer.writerow([student, *[f"{g:g}" for g in got], f"{sum(got):g}",
+                             f"{sum(points.values()):g}", failures, " | ".join(problems[student])])
     n = max(1, len(rows))
     pass_rate = {t: sum(1 for r in rows.values() if r.get(t, {}).get("passed")) / n for t in tests}
     totals = [sum(points[t] for t in tests if r.get(t, {}).get("passed")) for r in rows.values()]
@@ -74,7 +78,8 @@ def write_reports(assignment_id: str, results: dict, folder: Path) -> dict[str, 
     left.set_xlabel("students passing (%)")
     left.set_title(f"{assignment_id}: pass rate per test ({len(rows)} students)")
     maximum = sum(points.values())
-    right.hist(totals, bins=min(20, int(maximum) + 1), range=(0, maximum), color="tab:blue", edgecolor="white")
+    right.hist(totals, bins=min(20, int(maximum) + 1), range=(0, maximum), color="tab:blue",
+               edgecolor="white")
     right.set_xlabel(f"score (out of {maximum:g})")
     right.set_ylabel("students")
     right.set_title("score histogram")
@@ -84,13 +89,15 @@ def write_reports(assignment_id: str, results: dict, folder: Path) -> dict[str, 
     for t in tests:
         messages = [r[t]["message"] for r in rows.values() if t in r and not r[t]["passed"]]
         message, count = common_failure(messages)
-        table.append(f"<tr><td>{html.escape(t)}</td><td>{points[t]:g}</td><td>{100 * pass_rate[t]:.0f}%</td>"
+        table.append(f"<tr><td>{html.escape(t)}</td><td>{points[t]:g}</td>"
+                     f"<td>{100 * pass_rate[t]:.0f}%</td>"
                      f"<td>{count}</td><td>{html.escape(message)}</td></tr>")
     html_path = folder / "report.html"
     html_path.write_text(
         "<!doctype html><meta charset='utf-8'>"
         f"<title>{html.escape(assignment_id)}: cohort report</title>"
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}td,th{border-bottom:1px solid #ddd;"
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
+        "td,th{border-bottom:1px solid #ddd;"
         "padding:4px 8px;vertical-align:top;text-align:left}</style>"
         f"<h1>{html.escape(assignment_id)}: cohort report</h1>"
         f"<p>{len(rows)} submissions; mean score {sum(totals) / n:.1f} / {maximum:g}. "

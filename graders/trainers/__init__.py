@@ -29,12 +29,12 @@ TRAINERS: dict[str, tuple[str, int]] = {
 def how_to_make(name: str) -> str:
     """For instructors: the command that trains ``name``."""
     w = get(name)
-    return (f"`make weights NAME={name}` trains them ({w.description}; about {TRAINERS[name][1]} min on "
-            f"2 cores) into {w.path()}")
+    return (f"`make weights NAME={name}` trains them ({w.description}; about "
+            f"{TRAINERS[name][1]} min on 2 cores) into {w.path()}")
 
 
-def make(name: str, folder: Path | None = None, *, force: bool = False, smoke: bool = False, seed: int = 0,
-         verbose: bool = True) -> Path:
+def make(name: str, folder: Path | None = None, *, force: bool = False, smoke: bool = False,
+         seed: int = 0, verbose: bool = True) -> Path:
     """Train the weights unless cached; returns the file. Smoke runs write to a temporary folder."""
     w = get(name)
     if name not in TRAINERS:
@@ -47,15 +47,18 @@ def make(name: str, folder: Path | None = None, *, force: bool = False, smoke: b
     module, function = TRAINERS[name][0].split(":")
     train = getattr(importlib.import_module(module), function)
     if verbose:
-        print(f"[weights] {name}: training ({w.description}){' in smoke mode' if smoke else ''}", flush=True)
+        print(f"[weights] {name}: training ({w.description})"
+              f"{' in smoke mode' if smoke else ''}", flush=True)
     partial = destination.with_name(f".partial-{destination.name}")
     start = time.perf_counter()
     metrics = train(partial, smoke=smoke, seed=seed, verbose=verbose)
     seconds = time.perf_counter() - start
     if not partial.exists():
         raise WeightsError(f"the trainer of {name} wrote nothing at {partial}")
-    partial.replace(destination)  # atomic: an interrupted run never leaves a half file under the real name
-    info = {"name": name, "seed": seed, "smoke": smoke, "seconds": round(seconds, 1), "metrics": metrics,
+    # atomic: an interrupted run never leaves a half file under the real name
+    partial.replace(destination)
+    info = {"name": name, "seed": seed, "smoke": smoke, "seconds": round(seconds, 1),
+            "metrics": metrics,
             "trained": time.strftime("%Y-%m-%d %H:%M")}
     destination.with_name(f"{name}.json").write_text(json.dumps(info, indent=1))
     if verbose:

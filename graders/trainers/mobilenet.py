@@ -7,9 +7,8 @@ on ``pretrain_source`` (12 classes x 500 pictures, no alpacas), seeded.
 
 - Resolution: 128x128, the source pictures' own size. A MobileNetV2 has no
   weight that depends on the input size, so the notebook loads the same weights
-  into a 160x160 base. At 128 an epoch of 4,800 pictures took 180 to 240 s on 2 cores
-  with oneDNN off (2026-12-03), and 88 to 94 s with oneDNN on (2026-12-06; 142 s in the
-  machine's slow spells).
+  into a 160x160 base, and training at 128 costs less than at 160 (training times are
+  in docs/results.md).
 - Pixels go through ``Rescaling(1 / 127.5, offset=-1)``, which is exactly
   ``mobilenet_v2.preprocess_input``: the notebook's preprocessing matches.
 - Augmentation: flips, small rotations, zooms, shifts and contrast changes.
@@ -80,7 +79,8 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     started = time.perf_counter()
     train_ds, val_ds = load_pretrain_source(image_size=IMAGE_SIZE, batch_size=64)
     if list(train_ds.class_names) != list(PRETRAIN_CLASSES):
-        raise ValueError(f"unexpected source classes {train_ds.class_names}, expected {PRETRAIN_CLASSES}")
+        raise ValueError(f"unexpected source classes {train_ds.class_names}, "
+                         f"expected {PRETRAIN_CLASSES}")
     if smoke:  # one batch of each: 64 pictures to train on, 64 to validate
         train_ds, val_ds = train_ds.take(1), val_ds.take(1)
     (x_train, y_train), (x_val, y_val) = _arrays(train_ds), _arrays(val_ds)
@@ -94,7 +94,8 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     train_data = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
                   .shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
                   .batch(BATCH_SIZE).map(to_float)
-                  .map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+                  .map(lambda x, y: (augment(x, training=True), y),
+                       num_parallel_calls=tf.data.AUTOTUNE)
                   .prefetch(tf.data.AUTOTUNE))
     val_data = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(64).map(to_float)
     if smoke:

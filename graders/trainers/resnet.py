@@ -29,7 +29,8 @@ def _datasets(smoke: bool, seed: int, batch_size: int):
     if smoke:
         X_train, Y_train, X_test, Y_test = X_train[:8], Y_train[:8], X_test[:8], Y_test[:8]
     augment = keras.Sequential([keras.layers.RandomFlip("horizontal", seed=seed),
-                                keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed)])
+                                keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest",
+                                                               seed=seed)])
 
     def prepare(x, y):
         return tf.cast(x, tf.float32) / 255.0, tf.one_hot(tf.cast(y, tf.int32), len(classes))
@@ -54,19 +55,23 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     seed_everything(seed)
     epochs, batch_size = (1, 8) if smoke else (EPOCHS, BATCH_SIZE)
     train_data, test_data, m, num_classes = _datasets(smoke, seed, batch_size)
-    model = load_functions("w2a1_residual_networks").ResNet50(input_shape=(64, 64, 3), classes=num_classes)
+    model = load_functions("w2a1_residual_networks").ResNet50(input_shape=(64, 64, 3),
+                                                              classes=num_classes)
     steps = epochs * int(np.ceil(m / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="categorical_crossentropy",
-                  metrics=["accuracy"], run_eagerly=smoke)  # smoke: one step, not worth tracing a graph
-    history = model.fit(train_data, validation_data=test_data, epochs=epochs, verbose=2 if verbose else 0,
-                        shuffle=False)  # tf.data shuffles
+                  # smoke: one step, not worth tracing a graph
+                  metrics=["accuracy"], run_eagerly=smoke)
+    history = model.fit(train_data, validation_data=test_data, epochs=epochs,
+                        verbose=2 if verbose else 0, shuffle=False)  # tf.data shuffles
     results = model.evaluate(test_data, verbose=0, return_dict=True)
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     if not destination.name.endswith(".weights.h5"):
-        raise ValueError(f"{destination} must end in .weights.h5: students receive weights, never the architecture")
+        raise ValueError(f"{destination} must end in .weights.h5: students receive weights, "
+                         "never the architecture")
     model.save_weights(destination)
-    return {"test_accuracy": round(float(results["accuracy"]), 4), "test_loss": round(float(results["loss"]), 4),
+    return {"test_accuracy": round(float(results["accuracy"]), 4),
+            "test_loss": round(float(results["loss"]), 4),
             "train_accuracy": round(float(history.history["accuracy"][-1]), 4), "epochs": epochs,
             "batch_size": batch_size, "learning_rate": LEARNING_RATE, "train_images": m}

@@ -123,7 +123,8 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
     def train_step(batch, windows, jitter, target, true_boxes, lr):
         optimizer.learning_rate.assign(lr)
         x = tf.cast(batch, tf.float32) / 255.0
-        x = tf.image.crop_and_resize(x, windows, tf.range(tf.shape(x)[0]), input_size, extrapolation_value=0.5)
+        x = tf.image.crop_and_resize(x, windows, tf.range(tf.shape(x)[0]), input_size,
+                                     extrapolation_value=0.5)
         mean = tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True)
         x = (x - mean) * jitter[:, None, None, 1:2] + mean + jitter[:, None, None, 0:1]
         x = tf.clip_by_value(x, 0.0, 1.0)
@@ -156,19 +157,22 @@ def train(destination: Path, *, smoke: bool = False, seed: int = 0, verbose: boo
         history.append(float(np.mean(losses)))
         if verbose:
             print(f"[yolo] epoch {epoch + 1}/{epochs}: loss {history[-1]:.3f}, "
-                  f"{time.perf_counter() - epoch_start:.0f} s (total {time.perf_counter() - start:.0f} s)",
+                  f"{time.perf_counter() - epoch_start:.0f} s "
+                  f"(total {time.perf_counter() - start:.0f} s)",
                   flush=True)
     train_seconds = time.perf_counter() - start
 
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    # keras appends nothing when the suffix is .keras; the weights registry passes ".partial-<name>.keras"
+    # keras appends nothing when the suffix is .keras; the weights registry passes
+    # ".partial-<name>.keras"
     model.save(destination)
     detector = ym.Detector(model=model, anchors=anchors, input_size=tuple(input_size),
                            class_names=ym.road.read_classes())
     evaluation = {}
     for split in ("val", "test"):  # held-out scenes: 240 validation images, 121 test frames
-        evaluation[split] = detection.evaluate_map(detector, split, 0.5, SMOKE["val"] if smoke else None)
+        evaluation[split] = detection.evaluate_map(detector, split, 0.5,
+                                                   SMOKE["val"] if smoke else None)
         if verbose:
             print(f"[yolo] AP@0.5 on {split}: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in evaluation[split].items()), flush=True)
@@ -199,7 +203,8 @@ def bench_rows() -> list[dict]:
     metrics = info.get("metrics", {})
     ap = metrics.get("val_ap50", {})
     minutes = info.get("seconds", float("nan")) / 60
-    note = (f"seed {info.get('seed')}, {metrics.get('epochs')} epochs at {metrics.get('input_size')}, "
+    note = (f"seed {info.get('seed')}, {metrics.get('epochs')} epochs at "
+            f"{metrics.get('input_size')}, "
             f"trained {info.get('trained')}")
     rows = [{"assignment": "w3a1", "measure": "make weights NAME=yolo_road (min, 2 cores)",
              "value": round(minutes, 1), "goal": "< 20", "met": bool(minutes < 20), "note": note}]
@@ -214,7 +219,8 @@ def bench_rows() -> list[dict]:
     test = metrics.get("test_ap50", {})
     for name in ("car", "mAP"):
         if name in test:
-            rows.append({"assignment": "w3a1", "measure": f"detector AP@0.5 {name} (121 test frames)",
+            rows.append({"assignment": "w3a1",
+                         "measure": f"detector AP@0.5 {name} (121 test frames)",
                          "value": test[name], "goal": "", "met": None,
                          "note": "1280x720 frames resized to the detector's input"})
     return rows
