@@ -51,11 +51,13 @@ DATASET_PASSES = 2
 MAX_DATASET_ELEMENTS = 1_000
 MAX_CLASS_NAMES = 1_000  # names in a dataset's class_names
 MAX_CLASS_NAME = 200  # characters of one of them
-REFUSED_CLASSES = frozenset({"Lambda", "TFSMLayer", "Orthogonal"})  # Python code; a cubic-time initializer
+# Python code (Lambda, TFSMLayer); a cubic-time initializer (Orthogonal)
+REFUSED_CLASSES = frozenset({"Lambda", "TFSMLayer", "Orthogonal"})
 # Keras's markers for values inside a config, and what each may hold (anything else is refused)
-MARKERS = frozenset({"__tuple__", "__keras_tensor__", "__numpy__", "__tensor__", "__ellipsis__", "__slice__"})
-NUMERIC_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                            "float16", "bfloat16", "float32", "float64"})
+MARKERS = frozenset({"__tuple__", "__keras_tensor__", "__numpy__", "__tensor__", "__ellipsis__",
+                     "__slice__"})
+NUMERIC_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                            "uint64", "float16", "bfloat16", "float32", "float64"})
 MAX_CONFIG_ARRAY = 100_000  # values of an array written inside a config
 SEED = 0  # the seed of a call whose check set none
 
@@ -74,7 +76,8 @@ def _keras():
 
 
 def imported(name: str):
-    """The module ``name`` if this process has imported it, waiting for a thread still importing it; else None.
+    """The module ``name`` if this process has imported it, waiting for a thread still importing
+    it; else None.
 
     ``sys.modules`` holds a module from the moment its import starts: read from there while
     another thread imports it, TensorFlow is only partly defined. ``import_module`` waits.
@@ -85,7 +88,8 @@ def imported(name: str):
 
 
 def loaded() -> bool:
-    """Whether Keras is imported in this process (a worker that never imported it has no Keras values)."""
+    """Whether Keras is imported in this process (a worker that never imported it has no Keras
+    values)."""
     return imported("keras") is not None
 
 
@@ -106,10 +110,12 @@ def model_node(model, encoder) -> dict:
 
 
 def _resolve(module: str, name: str):
-    """The object ``module.name`` if ``module`` is Keras's own and already imported, else None (nothing imported)."""
+    """The object ``module.name`` if ``module`` is Keras's own and already imported, else None
+    (nothing imported)."""
     keras = _keras()
     parts = module.split(".")
-    if parts[0] != "keras" or not all(part.isidentifier() for part in parts) or not name.isidentifier():
+    if (parts[0] != "keras" or not all(part.isidentifier() for part in parts)
+            or not name.isidentifier()):
         return None
     target: Any = keras
     for part in parts[1:]:
@@ -122,12 +128,13 @@ def _resolve(module: str, name: str):
 def _allowed_bases() -> tuple[type, ...]:
     keras = _keras()
     return (keras.Operation, keras.optimizers.Optimizer, keras.losses.Loss, keras.metrics.Metric,
-            keras.initializers.Initializer, keras.regularizers.Regularizer, keras.constraints.Constraint,
-            keras.DTypePolicy)
+            keras.initializers.Initializer, keras.regularizers.Regularizer,
+            keras.constraints.Constraint, keras.DTypePolicy)
 
 
 def check_config(config: Any) -> None:
-    """Refuse (:class:`NotRebuilt`) a config naming anything but Keras's own classes, or too large."""
+    """Refuse (:class:`NotRebuilt`) a config naming anything but Keras's own classes, or too
+    large."""
     bases = _allowed_bases()
     layers = 0
     stack = [config]
@@ -156,15 +163,16 @@ def check_config(config: Any) -> None:
             raise NotRebuilt(f"it uses {name!r}, which is not a Keras class")
         found = _resolve(module, name)
         if not (isinstance(found, type) and issubclass(found, bases)):
-            raise NotRebuilt(f"it uses {module}.{name}, which is not a Keras layer, optimizer, loss or "
-                             "metric: build it from the layers of tf.keras only")
+            raise NotRebuilt(f"it uses {module}.{name}, which is not a Keras layer, optimizer, "
+                             "loss or metric: build it from the layers of tf.keras only")
         layers += 1
         if layers > MAX_LAYERS:
             raise NotRebuilt(f"it has more than {MAX_LAYERS} layers")
 
 
 def _check_marker(name: str, node: dict) -> None:
-    """Keras's markers for tuples, tensors and arrays: only the harmless ones, arrays small and numeric."""
+    """Keras's markers for tuples, tensors and arrays: only the harmless ones, arrays small and
+    numeric."""
     if name not in MARKERS:
         raise NotRebuilt(f"it holds a {name} value, which the grader does not rebuild")
     if name in ("__numpy__", "__tensor__"):
@@ -182,7 +190,8 @@ def _check_marker(name: str, node: dict) -> None:
 
 
 def rebuild(body: Any, arrays: dict[str, np.ndarray]):
-    """The model a ``{"model": body}`` node describes, rebuilt here (checked, safe mode), with its weights."""
+    """The model a ``{"model": body}`` node describes, rebuilt here (checked, safe mode), with its
+    weights."""
     keras = _keras()
     if (type(body) is not dict or set(body) != {"config", "weights", "shapes", "trainable"}
             or type(body["config"]) is not str or type(body["trainable"]) is not list
@@ -196,7 +205,8 @@ def rebuild(body: Any, arrays: dict[str, np.ndarray]):
         raise NotRebuilt(f"it has more than {MAX_PARAMETERS:,} parameters")
     weights = body["weights"]
     if weights is not None:
-        if type(weights) is not list or len(weights) != len(shapes) or not all(type(n) is str for n in weights):
+        if (type(weights) is not list or len(weights) != len(shapes)
+                or not all(type(n) is str for n in weights)):
             raise NotRebuilt("its weights are malformed")
         weights = [arrays.get(name) for name in weights]
         if any(w is None or list(w.shape) != s for w, s in zip(weights, shapes, strict=True)):
@@ -209,14 +219,16 @@ def rebuild(body: Any, arrays: dict[str, np.ndarray]):
     try:
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as error:  # Keras refuses it or cannot build it
-        raise NotRebuilt(f"Keras could not rebuild it ({type(error).__name__}: {str(error)[:300]})") from None
+        raise NotRebuilt(f"Keras could not rebuild it ({type(error).__name__}: "
+                         f"{str(error)[:300]})") from None
     if not isinstance(model, keras.Model):
         raise NotRebuilt("it is not a Keras model")
     found = [list(w.shape) for w in model.weights]
     if found != shapes:
         raise NotRebuilt("the rebuilt model's weights differ from the model's")
     layers = _all_layers(model)
-    if len(layers) != len(body["trainable"]) or not all(type(flag) is bool for flag in body["trainable"]):
+    if (len(layers) != len(body["trainable"])
+            or not all(type(flag) is bool for flag in body["trainable"])):
         raise NotRebuilt("its trainable flags do not match its layers")
     _set_trainable(layers, body["trainable"])
     if weights is not None:
@@ -259,14 +271,17 @@ def _all_layers(model) -> list:
 
 
 class ModelChanges:
-    """What a call changed in a model argument: trainable flags, and compile settings and weights if they changed."""
+    """What a call changed in a model argument: trainable flags, and compile settings and weights
+    if they changed."""
 
-    def __init__(self, trainable: list[bool], compile_config: dict | None, weights: list[np.ndarray] | None):
+    def __init__(self, trainable: list[bool], compile_config: dict | None,
+                 weights: list[np.ndarray] | None):
         self.trainable, self.compile_config, self.weights = trainable, compile_config, weights
 
 
 def changes_node(model, before: tuple, encoder) -> dict:
-    """``{"model_changes": ...}``: ``model``'s state after a call, against its :func:`fingerprint` before it."""
+    """``{"model_changes": ...}``: ``model``'s state after a call, against its
+    :func:`fingerprint` before it."""
     flags, compiled, digest = fingerprint(model)
     weights = None
     if digest != before[2]:
@@ -281,8 +296,10 @@ def changes_node(model, before: tuple, encoder) -> dict:
 
 def read_changes(body: Any, arrays: dict[str, np.ndarray]) -> ModelChanges:
     """The :class:`ModelChanges` a ``{"model_changes": body}`` node describes, checked."""
-    if (type(body) is not dict or set(body) != {"trainable", "compile", "weights"} or type(body["trainable"]) is not list
-            or not all(type(flag) is bool for flag in body["trainable"]) or len(body["trainable"]) > 4 * MAX_LAYERS):
+    if (type(body) is not dict or set(body) != {"trainable", "compile", "weights"}
+            or type(body["trainable"]) is not list
+            or not all(type(flag) is bool for flag in body["trainable"])
+            or len(body["trainable"]) > 4 * MAX_LAYERS):
         raise NotRebuilt("its changes are malformed")
     config = None
     if body["compile"] is not None:
@@ -297,7 +314,8 @@ def read_changes(body: Any, arrays: dict[str, np.ndarray]) -> ModelChanges:
         check_config(config)
     weights = body["weights"]
     if weights is not None:
-        if type(weights) is not list or not all(type(name) is str and name in arrays for name in weights):
+        if type(weights) is not list or not all(type(name) is str and name in arrays
+                                                for name in weights):
             raise NotRebuilt("its weights are malformed")
         weights = [arrays[name] for name in weights]
     return ModelChanges(body["trainable"], config, weights)
@@ -340,23 +358,28 @@ def input_node(tensor) -> dict:
 
 def make_input(body: Any):
     keras = _keras()
-    if type(body) is not dict or set(body) != {"shape", "batch_size", "dtype"} or type(body["shape"]) is not list:
+    if (type(body) is not dict or set(body) != {"shape", "batch_size", "dtype"}
+            or type(body["shape"]) is not list):
         raise ValueError("a malformed input")
-    if not all(n is None or type(n) is int and 0 < n < 2**31 for n in [*body["shape"], body["batch_size"]]):
+    if not all(n is None or type(n) is int and 0 < n < 2**31
+               for n in [*body["shape"], body["batch_size"]]):
         raise ValueError("an input with a bad shape")
     if body["dtype"] not in ("float16", "float32", "float64", "int32", "int64", "uint8", "bool"):
         raise ValueError("an input of an unexpected dtype")
-    return keras.Input(shape=tuple(body["shape"]), batch_size=body["batch_size"], dtype=body["dtype"])
+    return keras.Input(shape=tuple(body["shape"]), batch_size=body["batch_size"],
+                       dtype=body["dtype"])
 
 
 def graph_model(inputs: list, outputs: list):
-    """The model from the call's inputs to the tensors it returned (raises if they are not computed from them)."""
+    """The model from the call's inputs to the tensors it returned (raises if they are not
+    computed from them)."""
     keras = _keras()
     return keras.Model(inputs=list(inputs), outputs=list(outputs))
 
 
 def clone_onto(model, inputs: list) -> list:
-    """``model``'s outputs recomputed, layer by layer, from ``inputs`` (the trusted side's own tensors)."""
+    """``model``'s outputs recomputed, layer by layer, from ``inputs`` (the trusted side's own
+    tensors)."""
     keras = _keras()
     clone = keras.models.clone_model(model, input_tensors=list(inputs))
     clone.set_weights(model.get_weights())
@@ -371,15 +394,16 @@ def class_node(value) -> dict | None:
     if not loaded() or not isinstance(value, type):
         return None
     keras = _keras()
-    if issubclass(value, keras.initializers.Initializer) and getattr(keras.initializers, value.__name__,
-                                                                     None) is value:
+    if (issubclass(value, keras.initializers.Initializer)
+            and getattr(keras.initializers, value.__name__, None) is value):
         return {"keras_class": value.__name__}
     return None
 
 
 def make_class(body: Any):
     keras = _keras()
-    found = getattr(keras.initializers, body, None) if type(body) is str and body.isidentifier() else None
+    found = (getattr(keras.initializers, body, None)
+             if type(body) is str and body.isidentifier() else None)
     if not (isinstance(found, type) and issubclass(found, keras.initializers.Initializer)):
         raise ValueError("an unknown Keras class")
     return found
@@ -388,7 +412,8 @@ def make_class(body: Any):
 def string_node(value) -> dict | None:
     """``{"string_tensor": text}`` for a scalar string tensor, else None."""
     tf = imported("tensorflow")
-    if tf is None or not isinstance(value, tf.Tensor) or value.dtype != tf.string or value.shape.rank != 0:
+    if (tf is None or not isinstance(value, tf.Tensor) or value.dtype != tf.string
+            or value.shape.rank != 0):
         return None
     try:
         return {"string_tensor": value.numpy().decode()}
@@ -413,7 +438,8 @@ def is_dataset(value) -> bool:
 
 
 def dataset_passes(dataset) -> list[list]:
-    """The elements of the first passes over ``dataset`` (one more than the cap, so a longer pass shows)."""
+    """The elements of the first passes over ``dataset`` (one more than the cap, so a longer pass
+    shows)."""
     passes = []
     for _ in range(DATASET_PASSES):
         elements = []
@@ -440,24 +466,28 @@ def class_names_of(dataset) -> list[str] | None:
 
 
 def dataset_body(dataset, passes: list[list]) -> list | dict:
-    """The body of ``{"dataset": ...}``: the encoded ``passes``, with the class names if the dataset has them."""
+    """The body of ``{"dataset": ...}``: the encoded ``passes``, with the class names if the
+    dataset has them."""
     names = class_names_of(dataset)
     return passes if names is None else {"passes": passes, "class_names": names}
 
 
 def read_dataset_body(body: Any) -> tuple[Any, list[str] | None]:
-    """(passes, class names or None) of a ``{"dataset": body}`` node; ValueError if it is malformed."""
+    """(passes, class names or None) of a ``{"dataset": body}`` node; ValueError if it is
+    malformed."""
     if type(body) is not dict:
         return body, None
     names = body.get("class_names")
-    if (set(body) != {"passes", "class_names"} or type(names) is not list or len(names) > MAX_CLASS_NAMES
+    if (set(body) != {"passes", "class_names"} or type(names) is not list
+            or len(names) > MAX_CLASS_NAMES
             or not all(type(name) is str and len(name) <= MAX_CLASS_NAME for name in names)):
         raise ValueError("a malformed dataset")
     return body["passes"], names
 
 
 def replayed(passes: list[list], class_names: list[str] | None = None):
-    """A ``tf.data.Dataset`` whose n-th iteration yields the n-th recorded pass (the last one after that).
+    """A ``tf.data.Dataset`` whose n-th iteration yields the n-th recorded pass (the last one
+    after that).
 
     ``class_names``: set as the dataset's ``class_names`` attribute when given.
     """
@@ -474,7 +504,8 @@ def _replayed(passes: list[list]):
     if first is None:
         return tf.data.Dataset.from_tensor_slices(np.zeros((0,), np.float32))
     signature = tf.nest.map_structure(
-        lambda t: tf.TensorSpec(shape=[None] * len(np.shape(t)), dtype=tf.as_dtype(np.asarray(t).dtype)), first)
+        lambda t: tf.TensorSpec(shape=[None] * len(np.shape(t)),
+                                dtype=tf.as_dtype(np.asarray(t).dtype)), first)
     count = [0]
 
     def generate():
@@ -486,7 +517,8 @@ def _replayed(passes: list[list]):
 
 
 def in_dataset_map(fn, args: list):
-    """``fn`` mapped over a one-element ``tf.data`` dataset of ``args`` (graph mode, as a pipeline calls it)."""
+    """``fn`` mapped over a one-element ``tf.data`` dataset of ``args`` (graph mode, as a pipeline
+    calls it)."""
     import tensorflow as tf
 
     graph_fn = tf.autograph.experimental.do_not_convert(fn)
@@ -495,7 +527,8 @@ def in_dataset_map(fn, args: list):
 
 
 def seed(value: int = SEED) -> None:
-    """Seed Keras (Python, numpy and the backend) before a call of the student's code, if Keras is here.
+    """Seed Keras (Python, numpy and the backend) before a call of the student's code, if Keras
+    is here.
 
     ``value``: the seed the check set last (``cnn_course.checks._checking.seed``).
     """

@@ -89,12 +89,15 @@ UNKNOWN_MODE = "min"  # a mode pool_forward and pool_backward must refuse with a
 def visible_cases():
     """{function: {case: (args, kwargs)}}: the inputs of the visible checks."""
     cases: dict[str, dict[str, tuple]] = {}
-    cases["zero_pad"] = {"visible": ((rng_for("visible", "zero_pad").standard_normal((4, 3, 3, 2)), 3), {})}
+    cases["zero_pad"] = {
+        "visible": ((rng_for("visible", "zero_pad").standard_normal((4, 3, 3, 2)), 3), {})}
     cases["conv_output_shape"] = {case: (args, {}) for case, args in OUTPUT_SHAPE_CASES.items()}
     rng = rng_for("visible", "conv_single_step")
-    cases["conv_single_step"] = {"visible": ((rng.standard_normal((4, 4, 3)), rng.standard_normal((4, 4, 3)),
+    cases["conv_single_step"] = {"visible": ((rng.standard_normal((4, 4, 3)),
+                                              rng.standard_normal((4, 4, 3)),
                                               rng.standard_normal((1, 1, 1))), {})}
-    cases["conv_forward"] = {case: (conv_case(case, *dims), {}) for case, (_, dims) in CONV_FORWARD_CASES.items()}
+    cases["conv_forward"] = {case: (conv_case(case, *dims), {})
+                             for case, (_, dims) in CONV_FORWARD_CASES.items()}
     cases["pool_forward"] = {}
     for case, dims in POOL_FORWARD_CASES.items():
         A_prev, hp = pool_case(case, *dims, distinct=False)
@@ -103,8 +106,10 @@ def visible_cases():
     A_prev, W, b, hp = conv_case("visible_backward", *CONV_BACKWARD_CASE)
     dZ = rng_for("visible", "dZ").standard_normal(CONV_BACKWARD_DZ_SHAPE)
     cases["conv_backward"] = {"visible": ((dZ, (A_prev, W, b, hp)), {})}
-    cases["create_mask_from_window"] = {case: ((np.array(x),), {}) for case, x in MASK_CASES.items()}
-    cases["distribute_value"] = {case: ((dz, shape), {}) for case, (dz, shape) in DISTRIBUTE_CASES.items()}
+    cases["create_mask_from_window"] = {case: ((np.array(x),), {})
+                                        for case, x in MASK_CASES.items()}
+    cases["distribute_value"] = {case: ((dz, shape), {})
+                                 for case, (dz, shape) in DISTRIBUTE_CASES.items()}
     A_prev, hp = pool_case("visible_backward", *POOL_BACKWARD_CASE)
     cases["pool_backward"] = {}
     for mode in POOL_MODES:
@@ -146,7 +151,8 @@ def verify_zero_pad(zero_pad, X, pad, want):
         raise CheckFailure(f"zero_pad(X, {pad}) has dtype {out.dtype}, expected X's dtype "
                            f"{X.dtype}: padding adds zeros and keeps every value of X exactly "
                            "(np.pad keeps the dtype).")
-    expect_close(out, want, f"zero_pad(X, {pad})", "The inside must equal X and the border must be zeros")
+    expect_close(out, want, f"zero_pad(X, {pad})",
+                 "The inside must equal X and the border must be zeros")
     return out
 
 
@@ -180,13 +186,15 @@ def conv_shape_hint(A_prev, W, hp, got_shape) -> str:
         "the stride is ignored": ((n_H_prev - f + 2 * p) + 1, (n_W_prev - f + 2 * p) + 1),
         "the padding is ignored": ((n_H_prev - f) // s + 1, (n_W_prev - f) // s + 1),
         "the +1 is missing": ((n_H_prev - f + 2 * p) // s, (n_W_prev - f + 2 * p) // s),
-        "the padding is counted once, not on both sides": ((n_H_prev - f + p) // s + 1, (n_W_prev - f + p) // s + 1),
+        "the padding is counted once, not on both sides": ((n_H_prev - f + p) // s + 1,
+                                                           (n_W_prev - f + p) // s + 1),
     }
     reasons = [reason for reason, (h, w) in guesses.items() if got_shape == (m, h, w, n_C)]
     if reasons:
         return (f"it looks like {' or '.join(reasons)} in the output-size formula "
                 "n_H = (n_H_prev - f + 2 * pad) // stride + 1")
-    return "use n_H = (n_H_prev - f + 2 * pad) // stride + 1, the same for n_W, and n_C = W.shape[3]"
+    return ("use n_H = (n_H_prev - f + 2 * pad) // stride + 1, the same for n_W, "
+            "and n_C = W.shape[3]")
 
 
 def expect_cache(cache: tuple, items: tuple, function: str, names: tuple[str, ...]) -> None:
@@ -212,23 +220,26 @@ def output_shape_hint(input_shape, n_filters, f, pad, stride, got) -> str:
         "the +1 is missing": lambda n: (n - f + 2 * pad) // stride,
     }
     want_C = n_filters
-    reasons = [reason for reason, size in sizes.items() if got[:2] == (size(n_H_prev), size(n_W_prev))]
+    reasons = [reason for reason, size in sizes.items()
+               if got[:2] == (size(n_H_prev), size(n_W_prev))]
     if got[2] != want_C and got[2] == n_C_prev:
         reasons.append("n_C is the input's channels, not the number of filters")
     if reasons:
         return f"it looks like {' and '.join(reasons)}"
-    return ("n_H = floor((n_H_prev - f + 2 * pad) / stride) + 1, the same for n_W, and n_C = n_filters "
-            "(one output channel per filter)")
+    return ("n_H = floor((n_H_prev - f + 2 * pad) / stride) + 1, the same for n_W, "
+            "and n_C = n_filters (one output channel per filter)")
 
 
 def verify_conv_output_shape(conv_output_shape, input_shape, n_filters, f, pad, stride, want):
-    what = f"conv_output_shape({input_shape}, n_filters={n_filters}, f={f}, pad={pad}, stride={stride})"
-    result = expect_tuple(call_student(conv_output_shape, input_shape, n_filters, f, pad, stride), what, 3,
-                          "(n_H, n_W, n_C)")
+    what = (f"conv_output_shape({input_shape}, n_filters={n_filters}, f={f}, pad={pad}, "
+            f"stride={stride})")
+    result = expect_tuple(call_student(conv_output_shape, input_shape, n_filters, f, pad, stride),
+                          what, 3, "(n_H, n_W, n_C)")
     for name, value in zip(("n_H", "n_W", "n_C"), result, strict=True):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise CheckFailure(f"{what}: {name} is {value!r}, a {type(value).__name__}, expected an integer: "
-                               "use // (floor division), which keeps integers integers.")
+            raise CheckFailure(f"{what}: {name} is {value!r}, a {type(value).__name__}, "
+                               "expected an integer: use // (floor division), which keeps "
+                               "integers integers.")
     got = tuple(int(value) for value in result)
     want = tuple(int(value) for value in np.asarray(want).ravel())
     if got != want:
@@ -244,20 +255,22 @@ def verify_mode_refused(function, args: tuple, mode: str = UNKNOWN_MODE) -> None
     try:
         function(*copy.deepcopy(args), mode=mode)
     except NotImplementedError:
-        raise CheckFailure(f"{name} is not implemented yet: replace `raise NotImplementedError()` with your "
-                           "code.") from None
+        raise CheckFailure(f"{name} is not implemented yet: replace "
+                           "`raise NotImplementedError()` with your code.") from None
     except Exception as error:  # the student's error, or its stand-in from the grading process
         if type(error).__name__ != "ValueError":
-            raise CheckFailure(f"{what} raised {type(error).__name__}, expected a ValueError: before "
-                               "anything else, refuse a mode other than \"max\" and \"average\" with "
-                               "`raise ValueError(...)`.") from None
+            raise CheckFailure(f"{what} raised {type(error).__name__}, expected a ValueError: "
+                               "before anything else, refuse a mode other than \"max\" and "
+                               "\"average\" with `raise ValueError(...)`.") from None
         return
-    raise CheckFailure(f"{what} returned a result, expected a ValueError: a mode other than \"max\" and "
-                       "\"average\" must be refused, or a typo would silently compute something else.")
+    raise CheckFailure(f"{what} returned a result, expected a ValueError: a mode other than "
+                       "\"max\" and \"average\" must be refused, or a typo would silently compute "
+                       "something else.")
 
 
 def verify_conv_forward(conv_forward, A_prev, W, b, hp, label, want):
-    result = expect_tuple(call_student(conv_forward, A_prev, W, b, hp), "conv_forward", 2, "Z, cache")
+    result = expect_tuple(call_student(conv_forward, A_prev, W, b, hp), "conv_forward", 2,
+                          "Z, cache")
     Z, cache = result
     if isinstance(Z, np.ndarray) and Z.shape != want.shape:
         raise CheckFailure(f"Z has shape {Z.shape}, expected {want.shape} ({label}): "
@@ -272,7 +285,8 @@ def verify_conv_forward(conv_forward, A_prev, W, b, hp, label, want):
 
 def verify_pool_forward(pool_forward, A_prev, hp, mode, want):
     label = f"mode={mode!r}, f {hp['f']}, stride {hp['stride']}"
-    A, cache = expect_tuple(call_student(pool_forward, A_prev, hp, mode=mode), "pool_forward", 2, "A, cache")
+    A, cache = expect_tuple(call_student(pool_forward, A_prev, hp, mode=mode), "pool_forward", 2,
+                            "A, cache")
     A = expect_array(A, f"A ({label})", want.shape, hint=POOL_SHAPE_HINT)
     cache = expect_tuple(cache, "pool_forward's cache", 2, "(A_prev, hparameters)")
     expect_cache(cache, (A_prev, hp), "pool_forward", ("A_prev", "hparameters"))
@@ -284,25 +298,30 @@ def verify_pool_forward(pool_forward, A_prev, hp, mode, want):
 
 def verify_conv_backward(conv_backward, dZ, cache, want, label):
     A_prev, W, b, _ = cache
-    grads = expect_tuple(call_student(conv_backward, dZ, cache), "conv_backward", 3, "dA_prev, dW, db")
+    grads = expect_tuple(call_student(conv_backward, dZ, cache), "conv_backward", 3,
+                         "dA_prev, dW, db")
     names = ("dA_prev", "dW", "db")
     hints = (
         "Each window of the padded dA_prev accumulates W[:, :, :, c] * dZ[i, h, w, c]; "
         "then strip the padding with [pad:pad + n_H_prev, pad:pad + n_W_prev]",
-        "Each dW[:, :, :, c] accumulates a_slice * dZ[i, h, w, c], where a_slice is the window of the padded A_prev",
+        "Each dW[:, :, :, c] accumulates a_slice * dZ[i, h, w, c], "
+        "where a_slice is the window of the padded A_prev",
         "Each db[:, :, :, c] accumulates dZ[i, h, w, c] over every example and position",
     )
     shapes = (A_prev.shape, W.shape, b.shape)
     out = []
-    for value, name, shape, expected_value, hint in zip(grads, names, shapes, want, hints, strict=True):
-        value = expect_array(value, f"{name} ({label})", shape, hint=f"{name} has the shape of {name[1:]}")
+    for value, name, shape, expected_value, hint in zip(grads, names, shapes, want, hints,
+                                                        strict=True):
+        value = expect_array(value, f"{name} ({label})", shape,
+                             hint=f"{name} has the shape of {name[1:]}")
         expect_close(value, expected_value, f"{name} ({label})", hint, atol=1e-6, rtol=1e-5)
         out.append(value)
     return out
 
 
 def verify_create_mask_from_window(create_mask_from_window, x, want):
-    mask = expect_array(call_student(create_mask_from_window, x), f"mask for x = {x.tolist()}", x.shape, "bool")
+    mask = expect_array(call_student(create_mask_from_window, x), f"mask for x = {x.tolist()}",
+                        x.shape, "bool")
     if mask.dtype != np.bool_:
         raise CheckFailure(f"mask for x = {x.tolist()} has dtype {mask.dtype}, expected a boolean "
                            "array (True/False): a comparison such as x == value gives one, keep it "
@@ -315,7 +334,8 @@ def verify_create_mask_from_window(create_mask_from_window, x, want):
 
 
 def verify_distribute_value(distribute_value, dz, shape, want, show=False):
-    a = expect_array(call_student(distribute_value, dz, shape), f"distribute_value({dz}, {shape})", shape)
+    a = expect_array(call_student(distribute_value, dz, shape), f"distribute_value({dz}, {shape})",
+                     shape)
     if show:
         print(f"distribute_value({dz}, {shape}) =\n", a)
     expect_close(a, want, f"distribute_value({dz}, {shape})",
@@ -328,8 +348,9 @@ def verify_pool_backward(pool_backward, dA, cache, mode, want):
     label = f"mode={mode!r}, f {hp['f']}, stride {hp['stride']}"
     dA_prev = expect_array(call_student(pool_backward, dA, cache, mode=mode), f"dA_prev ({label})",
                            A_prev.shape, hint="dA_prev has the shape of A_prev")
-    hint = ("In max mode each output's gradient goes to the max of its window (mask * dA[i, h, w, c]); "
-            "in average mode it is spread with distribute_value; overlapping windows add up (+=)")
+    hint = ("In max mode each output's gradient goes to the max of its window "
+            "(mask * dA[i, h, w, c]); in average mode it is spread with distribute_value; "
+            "overlapping windows add up (+=)")
     expect_close(dA_prev, want, f"dA_prev ({label})", hint, atol=1e-6, rtol=1e-5)
     return dA_prev
 
@@ -349,17 +370,19 @@ def check_zero_pad(zero_pad: Callable) -> None:
 def check_conv_output_shape(conv_output_shape: Callable) -> None:
     """conv_output_shape returns (n_H, n_W, n_C) of a convolution layer's output, as integers."""
     for case, (args, _) in visible_cases()["conv_output_shape"].items():
-        got = verify_conv_output_shape(conv_output_shape, *args, _expected("conv_output_shape", case))
+        got = verify_conv_output_shape(conv_output_shape, *args,
+                                       _expected("conv_output_shape", case))
         input_shape, n_filters, f, pad, stride = args
-        print(f"conv_output_shape({input_shape}, n_filters={n_filters}, f={f}, pad={pad}, stride={stride}) "
-              f"= {got}")
+        print(f"conv_output_shape({input_shape}, n_filters={n_filters}, f={f}, pad={pad}, "
+              f"stride={stride}) = {got}")
     print("All tests passed.")
 
 
 def check_conv_single_step(conv_single_step: Callable) -> None:
     """conv_single_step returns the scalar sum(a_slice_prev * W) + b."""
     (a, W, b), _ = visible_cases()["conv_single_step"]["visible"]
-    verify_conv_single_step(conv_single_step, a, W, b, _expected("conv_single_step", "visible"), show=True)
+    verify_conv_single_step(conv_single_step, a, W, b, _expected("conv_single_step", "visible"),
+                            show=True)
     print("All tests passed.")
 
 
@@ -368,7 +391,8 @@ def check_conv_forward(conv_forward: Callable) -> None:
     cases = visible_cases()["conv_forward"]
     for case, (label, _) in CONV_FORWARD_CASES.items():
         (A_prev, W, b, hp), _ = cases[case]
-        Z = verify_conv_forward(conv_forward, A_prev, W, b, hp, label, _expected("conv_forward", case))
+        Z = verify_conv_forward(conv_forward, A_prev, W, b, hp, label,
+                                _expected("conv_forward", case))
         if case == "visible":
             print("Z.shape =", Z.shape, "  Z's mean =", round(float(Z.mean()), 6))
             print("Z[0, 2, 1] =", np.round(Z[0, 2, 1], 6))
@@ -394,7 +418,8 @@ def check_conv_backward(conv_backward: Callable) -> None:
     grads = verify_conv_backward(conv_backward, dZ, cache, want, "stride 2, pad 1")
     for name, value, expected_value in zip(("dA_prev", "dW", "db"), grads, want, strict=True):
         print(f"{name}: shape {value.shape}, mean {value.mean():.6f}, "
-              f"relative error vs expected gradient {error_text(value, expected_value)} (expect < 1e-7)")
+              f"relative error vs expected gradient {error_text(value, expected_value)} "
+              "(expect < 1e-7)")
     print("All tests passed.")
 
 
@@ -405,7 +430,8 @@ def check_create_mask_from_window(create_mask_from_window: Callable) -> None:
     mask = expect_array(call_student(create_mask_from_window, x), "mask", x.shape, "bool")
     print("x =\n", x, "\nmask =\n", mask)
     for case, ((x,), _) in cases.items():
-        verify_create_mask_from_window(create_mask_from_window, x, _expected("create_mask_from_window", case))
+        verify_create_mask_from_window(create_mask_from_window, x,
+                                       _expected("create_mask_from_window", case))
     print("All tests passed.")
 
 

@@ -60,7 +60,8 @@ def anchor_case(name, image_shape, grid_shape, n_anchors=5):
 
 
 def centre_case(name, shape):
-    """Box centres (x, y) in [0, 1] and sizes (w, h) in [0.01, 0.5], each of shape ``shape + (2,)``."""
+    """Box centres (x, y) in [0, 1] and sizes (w, h) in [0.01, 0.5], each of shape
+    ``shape + (2,)``."""
     rng = rng_for(ASSIGNMENT_ID, "centre", name)
     return rng.uniform(0, 1, shape + (2,)), rng.uniform(0.01, 0.5, shape + (2,))
 
@@ -91,9 +92,11 @@ def filter_case(name, lead_shape, n_classes, ties=0):
 
 
 def nms_case(name, n, identical=False, separated=False):
-    """scores (n,), boxes (n, 4) (y_min, x_min, y_max, x_max) in pixels, classes (n,), float32/int64."""
+    """scores (n,), boxes (n, 4) (y_min, x_min, y_max, x_max) in pixels, classes (n,),
+    float32/int64."""
     rng = rng_for(ASSIGNMENT_ID, "nms", name)
-    scores = ((rng.permutation(n) + 1) / (n + 1)).astype(np.float32)  # distinct: no ties in the order
+    # distinct: no ties in the order
+    scores = ((rng.permutation(n) + 1) / (n + 1)).astype(np.float32)
     if separated:  # a diagonal of boxes that never overlap
         corner = np.arange(n)[:, None] * 50.0 + rng.uniform(0, 5, (n, 2))
         boxes = np.concatenate([corner, corner + 40.0], axis=1)
@@ -108,7 +111,8 @@ def nms_case(name, n, identical=False, separated=False):
 
 
 def greedy_case(name, n, **kwargs):
-    """The boxes of :func:`nms_case` as (x1, y1, x2, y2) float64 rows, and their scores (float64)."""
+    """The boxes of :func:`nms_case` as (x1, y1, x2, y2) float64 rows, and their scores
+    (float64)."""
     scores, boxes, _ = nms_case(name, n, **kwargs)
     return boxes[:, [1, 0, 3, 2]].astype(np.float64), scores.astype(np.float64)
 
@@ -152,7 +156,8 @@ CLIP_BOXES = ((-10.0, -20.0, 100.0, 1300.0), (700.0, 5.0, 750.0, 40.0), (10.0, 1
 SWAPPED = ", height and width swapped"  # hint cases: the same boxes clipped to (width, height)
 FILTER_MAIN = "19x19x5x80, threshold 0.6"
 WITHOUT_CONFIDENCE = ", without box_confidence"  # hint case: box_confidence replaced by ones
-FILTER_TIES = {"5 boxes score exactly 0.5, threshold 0.5": 5}  # case: slots scoring exactly the threshold
+# case: slots scoring exactly the threshold
+FILTER_TIES = {"5 boxes score exactly 0.5, threshold 0.5": 5}
 
 
 def _anchor_cases():
@@ -176,27 +181,32 @@ def _clip_cases():
 
 def _filter_cases():
     return {FILTER_MAIN: (filter_case("visible", (19, 19, 5), 80), {"threshold": 0.6}),
-            "5 boxes score exactly 0.5, threshold 0.5": (filter_case("visible_ties", (19, 19, 5), 80, ties=5),
-                                                         {"threshold": 0.5}),
-            "no box above threshold 1.01": (filter_case("visible", (19, 19, 5), 80), {"threshold": 1.01})}
+            "5 boxes score exactly 0.5, threshold 0.5":
+                (filter_case("visible_ties", (19, 19, 5), 80, ties=5), {"threshold": 0.5}),
+            "no box above threshold 1.01":
+                (filter_case("visible", (19, 19, 5), 80), {"threshold": 1.01})}
 
 
 def _greedy_cases():
-    return {"54 random boxes": (greedy_case("visible", 54), {"max_boxes": 10, "iou_threshold": 0.5}),
-            "54 random boxes, fewer kept": (greedy_case("visible", 54), {"max_boxes": 4, "iou_threshold": 0.3})}
+    return {"54 random boxes":
+                (greedy_case("visible", 54), {"max_boxes": 10, "iou_threshold": 0.5}),
+            "54 random boxes, fewer kept":
+                (greedy_case("visible", 54), {"max_boxes": 4, "iou_threshold": 0.3})}
 
 
 def _nms_cases():
     return {"54 random boxes": (nms_case("visible", 54), {"max_boxes": 10, "iou_threshold": 0.5}),
-            "54 random boxes, threshold 0.3": (nms_case("visible", 54), {"max_boxes": 15, "iou_threshold": 0.3}),
+            "54 random boxes, threshold 0.3":
+                (nms_case("visible", 54), {"max_boxes": 15, "iou_threshold": 0.3}),
             "5 separate boxes, max_boxes 10": (nms_case("visible_sep", 5, separated=True),
                                                {"max_boxes": 10, "iou_threshold": 0.5})}
 
 
 def _eval_cases():
     return {"19x19x5x80 in 720x1280": ((eval_case("visible", (19, 19, 5)), (720, 1280)), {}),
-            "thresholds 0.3 and 0.2, 20 boxes": ((eval_case("visible", (19, 19, 5)), (720, 1280)),
-                                                 {"max_boxes": 20, "score_threshold": 0.3, "iou_threshold": 0.2})}
+            "thresholds 0.3 and 0.2, 20 boxes":
+                ((eval_case("visible", (19, 19, 5)), (720, 1280)),
+                 {"max_boxes": 20, "score_threshold": 0.3, "iou_threshold": 0.2})}
 
 
 def visible_cases():
@@ -235,9 +245,11 @@ def to_numpy(value, what: str) -> np.ndarray:
         try:
             value = np.asarray(value)
         except ValueError:
-            raise CheckFailure(f"{what} must be an array or a tensor, got a ragged {type(value).__name__}.") from None
+            raise CheckFailure(f"{what} must be an array or a tensor, got a ragged "
+                               f"{type(value).__name__}.") from None
     if not isinstance(value, np.ndarray | np.generic):
-        raise CheckFailure(f"{what} must be a numpy array or a TensorFlow tensor, got {type(value).__name__}.")
+        raise CheckFailure(f"{what} must be a numpy array or a TensorFlow tensor, got "
+                           f"{type(value).__name__}.")
     return np.asarray(value)
 
 
@@ -321,21 +333,25 @@ def compare_corners(corners: np.ndarray, want: np.ndarray, case: str) -> None:
     if corners.shape != want.shape:
         raise CheckFailure(f"corners ({case}) has shape {corners.shape}, expected {want.shape}: "
                            "keep the leading axes and put the 4 corners on the last axis.")
-    hint = "Corners are (y_min, x_min, y_max, x_max): y first, and half the width/height on each side"
+    hint = ("Corners are (y_min, x_min, y_max, x_max): y first, and half the width/height on "
+            "each side")
     low, high = want[..., :2], want[..., 2:]
     if np.allclose(corners, want[..., [1, 0, 3, 2]]):
         hint = "It looks like x and y are swapped: the order is (y_min, x_min, y_max, x_max)"
-    elif np.allclose(corners, np.concatenate([low - (high - low) / 2, high + (high - low) / 2], axis=-1)):
+    elif np.allclose(corners, np.concatenate([low - (high - low) / 2, high + (high - low) / 2],
+                                             axis=-1)):
         hint = "It looks like the whole width/height is used on each side: use half of it"
     expect_close(corners, want, f"corners ({case})", hint)
 
 
-def compare_clipped(clipped: np.ndarray, boxes: np.ndarray, want: np.ndarray, want_swapped: np.ndarray,
-                    case: str) -> None:
-    """clipped against the expected boxes; ``want_swapped`` is what swapped height and width give."""
+def compare_clipped(clipped: np.ndarray, boxes: np.ndarray, want: np.ndarray,
+                    want_swapped: np.ndarray, case: str) -> None:
+    """clipped against the expected boxes; ``want_swapped`` is what swapped height and width
+    give."""
     if clipped.shape != boxes.shape:
         raise CheckFailure(f"clipped ({case}) has shape {clipped.shape}, expected {boxes.shape}.")
-    hint = "Clip every y (columns 0 and 2) into [0, height] and every x (columns 1 and 3) into [0, width]"
+    hint = ("Clip every y (columns 0 and 2) into [0, height] and every x (columns 1 and 3) into "
+            "[0, width]")
     if np.allclose(clipped, want_swapped):
         hint = "It looks like height and width are swapped: image_shape is (height, width)"
     expect_close(clipped, want, f"clipped ({case})", hint)
@@ -343,9 +359,10 @@ def compare_clipped(clipped: np.ndarray, boxes: np.ndarray, want: np.ndarray, wa
 
 def filter_result(yolo_filter_boxes: Callable, args, threshold, case):
     """The student's (scores, boxes, classes) as numpy arrays."""
-    result = expect_tuple(call_student(yolo_filter_boxes, *args, threshold=threshold), "yolo_filter_boxes", 3,
-                          "scores, boxes, classes")
-    return tuple(to_numpy(r, f"{n} ({case})") for r, n in zip(result, ("scores", "boxes", "classes"), strict=True))
+    result = expect_tuple(call_student(yolo_filter_boxes, *args, threshold=threshold),
+                          "yolo_filter_boxes", 3, "scores, boxes, classes")
+    return tuple(to_numpy(r, f"{n} ({case})")
+                 for r, n in zip(result, ("scores", "boxes", "classes"), strict=True))
 
 
 def compare_filter(result, want, threshold, case, n_strict=None, n_without_confidence=None) -> None:
@@ -358,35 +375,42 @@ def compare_filter(result, want, threshold, case, n_strict=None, n_without_confi
     want_scores, want_boxes, want_classes = want
     k = len(want_scores)
     if scores.shape != (k,) or boxes.shape != (k, 4) or classes.shape != (k,):
-        hint = "keep a box when its best class score is >= threshold, and apply the same mask to all three"
+        hint = ("keep a box when its best class score is >= threshold, and apply the same mask to "
+                "all three")
         if scores.ndim == 1 and len(scores) == n_strict != k:
-            hint = "it looks like `>` is used: a box whose score equals the threshold must be kept (>=)"
+            hint = ("it looks like `>` is used: a box whose score equals the threshold must be "
+                    "kept (>=)")
         elif scores.ndim == 1 and len(scores) == n_without_confidence != k:
-            hint = "it looks like the scores ignore box_confidence: box_scores = box_confidence * box_class_probs"
-        raise CheckFailure(f"with threshold {threshold} ({case}) you return scores {scores.shape}, boxes "
-                           f"{boxes.shape} and classes {classes.shape}; expected ({k},), ({k}, 4) and ({k},): {hint}.")
+            hint = ("it looks like the scores ignore box_confidence: box_scores = box_confidence * "
+                    "box_class_probs")
+        raise CheckFailure(f"with threshold {threshold} ({case}) you return scores {scores.shape}, "
+                           f"boxes {boxes.shape} and classes {classes.shape}; expected ({k},), "
+                           f"({k}, 4) and ({k},): {hint}.")
     expect_close(scores, want_scores, f"scores ({case})",
-                 "Each score is the largest of box_confidence * box_class_probs over the classes", atol=1e-6)
-    expect_close(boxes, want_boxes, f"boxes ({case})", "Mask the boxes with the same filtering_mask", atol=1e-6)
+                 "Each score is the largest of box_confidence * box_class_probs over the classes",
+                 atol=1e-6)
+    expect_close(boxes, want_boxes, f"boxes ({case})",
+                 "Mask the boxes with the same filtering_mask", atol=1e-6)
     if not np.array_equal(classes.astype(np.int64), np.asarray(want_classes).astype(np.int64)):
-        raise CheckFailure(f"classes ({case}) are wrong: each class is the argmax of the box scores over the "
-                           "last axis (tf.math.argmax(box_scores, axis=-1)).")
+        raise CheckFailure(f"classes ({case}) are wrong: each class is the argmax of the box "
+                           "scores over the last axis (tf.math.argmax(box_scores, axis=-1)).")
 
 
 IOU_HINTS = {
-    "disjoint": "boxes that do not overlap have IoU 0: clip the intersection's width and height at 0 "
-                "(max(xi2 - xi1, 0))",
+    "disjoint": "boxes that do not overlap have IoU 0: clip the intersection's width and height at "
+                "0 (max(xi2 - xi1, 0))",
     "vertex_touch": "boxes that only touch have IoU 0",
     "edge_touch": "boxes that only share an edge have IoU 0",
     "identical": "a box with itself has IoU 1: union = area1 + area2 - intersection",
-    "nested": "the intersection of nested boxes is the small box; union = area1 + area2 - intersection",
+    "nested": "the intersection of nested boxes is the small box; union = area1 + area2 - "
+              "intersection",
 }
 
 
 def compare_iou(value: float, want: float, box1, box2, case: str) -> None:
     if not np.isclose(value, want, atol=1e-9):
-        hint = IOU_HINTS.get(case, "intersection: from (max x1, max y1) to (min x2, min y2), width and height "
-                                   "at least 0; union = area1 + area2 - intersection")
+        hint = IOU_HINTS.get(case, "intersection: from (max x1, max y1) to (min x2, min y2), width "
+                                   "and height at least 0; union = area1 + area2 - intersection")
         raise CheckFailure(f"iou({box1}, {box2}) = {value:.6f}, expected {want:.6f}: {hint}.")
 
 
@@ -395,50 +419,56 @@ def compare_keep(keep, want, max_boxes, iou_threshold, case) -> np.ndarray:
     keep = to_numpy(keep, f"keep ({case})")
     want = np.asarray(want).astype(np.int64)
     if keep.ndim != 1 or (keep.size and not np.issubdtype(keep.dtype, np.integer)):
-        raise CheckFailure(f"keep ({case}) must be a 1-D array of integer indices, got shape {keep.shape} and "
-                           f"dtype {keep.dtype}: return np.array(keep, dtype=int).")
+        raise CheckFailure(f"keep ({case}) must be a 1-D array of integer indices, got shape "
+                           f"{keep.shape} and dtype {keep.dtype}: return "
+                           "np.array(keep, dtype=int).")
     if not np.array_equal(keep, want):
-        hint = ("sort by decreasing score, keep the best box left, remove the boxes whose IoU with it is "
-                "> iou_threshold, and stop after max_boxes boxes")
+        hint = ("sort by decreasing score, keep the best box left, remove the boxes whose IoU with "
+                "it is > iou_threshold, and stop after max_boxes boxes")
         if len(keep) > max_boxes:
             hint = f"it keeps {len(keep)} boxes but max_boxes is {max_boxes}"
         elif len(keep) and len(want) and keep[0] != want[0]:
             hint = "the first box kept must be the one with the highest score (np.argsort(-scores))"
-        raise CheckFailure(f"greedy_nms ({case}, max_boxes={max_boxes}, iou_threshold={iou_threshold}) keeps "
-                           f"{keep.tolist()}, TensorFlow's NMS keeps {want.tolist()}: {hint}.")
+        raise CheckFailure(f"greedy_nms ({case}, max_boxes={max_boxes}, "
+                           f"iou_threshold={iou_threshold}) keeps {keep.tolist()}, "
+                           f"TensorFlow's NMS keeps {want.tolist()}: {hint}.")
     return keep
 
 
 def compare_triplet(name, result, want, case, scale_hint=""):
     """A student's (scores, boxes, classes) after NMS against the expected ones, with sentences."""
-    scores, boxes, classes = (to_numpy(r, f"{n} ({case})") for r, n in zip(result, ("scores", "boxes", "classes"),
-                                                                            strict=True))
+    scores, boxes, classes = (to_numpy(r, f"{n} ({case})")
+                              for r, n in zip(result, ("scores", "boxes", "classes"), strict=True))
     want_scores, want_boxes, want_classes = want
     k = len(want_scores)
     if scores.shape != (k,):
-        raise CheckFailure(f"{name} ({case}) returns {scores.shape[0] if scores.ndim else scores.shape} scores, "
+        raise CheckFailure(f"{name} ({case}) returns "
+                           f"{scores.shape[0] if scores.ndim else scores.shape} scores, "
                            f"expected {k}: keep the boxes chosen by tf.image.non_max_suppression "
                            "(at most max_boxes) and gather their scores.")
     if boxes.shape != (k, 4):
-        raise CheckFailure(f"boxes ({case}) has shape {boxes.shape}, expected ({k}, 4): gather the boxes with "
-                           "the same indices as the scores.")
+        raise CheckFailure(f"boxes ({case}) has shape {boxes.shape}, expected ({k}, 4): gather the "
+                           "boxes with the same indices as the scores.")
     if classes.shape != (k,):
-        raise CheckFailure(f"classes ({case}) has shape {classes.shape}, expected ({k},): gather the classes with "
-                           "the same indices as the scores and boxes (tf.gather(classes, nms_indices)).")
+        raise CheckFailure(f"classes ({case}) has shape {classes.shape}, expected ({k},): gather "
+                           "the classes with the same indices as the scores and boxes "
+                           "(tf.gather(classes, nms_indices)).")
     expect_close(scores, want_scores, f"scores ({case})",
                  "Keep the boxes chosen by NMS, in its order (best first)", atol=1e-6)
     hint = "Gather the boxes with the indices NMS returns" + scale_hint
     if scale_hint and k and np.abs(boxes).max() < 3 and np.abs(want_boxes).max() > 3:
-        hint = "The boxes look like fractions of the image: scale them to pixels with scale_boxes(boxes, image_shape)"
+        hint = ("The boxes look like fractions of the image: scale them to pixels with "
+                "scale_boxes(boxes, image_shape)")
     expect_close(boxes, want_boxes, f"boxes ({case})", hint, atol=1e-3, rtol=1e-5)
     if not np.array_equal(classes.astype(np.int64), np.asarray(want_classes).astype(np.int64)):
-        raise CheckFailure(f"classes ({case}) are wrong: gather them with the same indices as the scores and boxes.")
+        raise CheckFailure(f"classes ({case}) are wrong: gather them with the same indices as the "
+                           "scores and boxes.")
     return scores, boxes, classes
 
 
 def nms_result(yolo_non_max_suppression: Callable, args, kwargs):
-    return expect_tuple(call_student(yolo_non_max_suppression, *args, **kwargs), "yolo_non_max_suppression", 3,
-                        "scores, boxes, classes")
+    return expect_tuple(call_student(yolo_non_max_suppression, *args, **kwargs),
+                        "yolo_non_max_suppression", 3, "scores, boxes, classes")
 
 
 EVAL_ORDER_HINT = ("yolo_outputs is (box_xy, box_wh, box_confidence, box_class_probs), in this "
@@ -468,7 +498,8 @@ def check_assign_anchor(assign_anchor: Callable) -> None:
 
 
 def check_box_center_to_corners(box_center_to_corners: Callable) -> None:
-    """box_center_to_corners: (y_min, x_min, y_max, x_max) = (y - h/2, x - w/2, y + h/2, x + w/2)."""
+    """box_center_to_corners: (y_min, x_min, y_max, x_max) =
+    (y - h/2, x - w/2, y + h/2, x + w/2)."""
     for case, ((box_xy, box_wh), _) in _corner_cases().items():
         corners = to_numpy(call_student(box_center_to_corners, box_xy, box_wh), f"corners ({case})")
         compare_corners(corners, _expected("box_center_to_corners", case), case)
@@ -482,7 +513,8 @@ def check_clip_boxes(clip_boxes: Callable) -> None:
     """clip_boxes: y into [0, height], x into [0, width], a new float array, input unchanged."""
     for case, ((boxes, image_shape), _) in _clip_cases().items():
         clipped = to_numpy(call_student(clip_boxes, boxes, image_shape), f"clipped ({case})")
-        compare_clipped(clipped, boxes, _expected("clip_boxes", case), _expected("clip_boxes", case + SWAPPED), case)
+        compare_clipped(clipped, boxes, _expected("clip_boxes", case),
+                        _expected("clip_boxes", case + SWAPPED), case)
         if case.startswith("3 boxes"):
             print(f"boxes =\n{boxes}\nclipped to {image_shape} =\n{clipped}")
     _done()
@@ -494,16 +526,19 @@ def check_yolo_filter_boxes(yolo_filter_boxes: Callable) -> None:
         threshold = kwargs["threshold"]
         result = filter_result(yolo_filter_boxes, args, threshold, case)
         want = _triplet("yolo_filter_boxes", case)
-        n_without = (len(_expected("yolo_filter_boxes", case + WITHOUT_CONFIDENCE)) if case == FILTER_MAIN
-                     else None)
-        compare_filter(result, want, threshold, case, n_strict=len(want[0]) - FILTER_TIES.get(case, 0),
+        n_without = (len(_expected("yolo_filter_boxes", case + WITHOUT_CONFIDENCE))
+                     if case == FILTER_MAIN else None)
+        compare_filter(result, want, threshold, case,
+                       n_strict=len(want[0]) - FILTER_TIES.get(case, 0),
                        n_without_confidence=n_without)
         if case == FILTER_MAIN:
             scores, boxes, classes = result
             print(f"kept {len(scores)} of 1805 boxes; scores[2] = {scores[2]:.6f}, boxes[2] = "
                   f"{np.round(boxes[2].astype(float), 6).tolist()}, classes[2] = {classes[2]}")
-            print(f"scores.shape = {scores.shape}, boxes.shape = {boxes.shape}, classes.shape = {classes.shape}")
-    print("boxes scoring exactly the threshold are kept; no box above the threshold gives empty outputs")
+            print(f"scores.shape = {scores.shape}, boxes.shape = {boxes.shape}, "
+                  f"classes.shape = {classes.shape}")
+    print("boxes scoring exactly the threshold are kept; no box above the threshold gives empty "
+          "outputs")
     _done()
 
 
@@ -520,21 +555,26 @@ def check_greedy_nms(greedy_nms: Callable) -> None:
     """greedy_nms keeps the same boxes, in the same order, as TensorFlow's NMS."""
     for case, ((boxes, scores), kwargs) in _greedy_cases().items():
         keep = call_student(greedy_nms, boxes, scores, **kwargs)
-        keep = compare_keep(keep, _expected("greedy_nms", case), kwargs["max_boxes"], kwargs["iou_threshold"], case)
+        keep = compare_keep(keep, _expected("greedy_nms", case), kwargs["max_boxes"],
+                            kwargs["iou_threshold"], case)
         if case == "54 random boxes":
             print(f"54 random boxes: kept {keep.tolist()} (as TensorFlow's NMS)")
         else:
-            print(f"max_boxes={kwargs['max_boxes']}, iou_threshold={kwargs['iou_threshold']}: kept {keep.tolist()}")
+            print(f"max_boxes={kwargs['max_boxes']}, iou_threshold={kwargs['iou_threshold']}: "
+                  f"kept {keep.tolist()}")
     _done()
 
 
 def check_yolo_non_max_suppression(yolo_non_max_suppression: Callable) -> None:
-    """yolo_non_max_suppression keeps the right boxes and gathers their scores, boxes and classes."""
+    """yolo_non_max_suppression keeps the right boxes and gathers their scores, boxes and
+    classes."""
     for case, (args, kwargs) in _nms_cases().items():
         result = nms_result(yolo_non_max_suppression, args, kwargs)
-        out = compare_triplet("yolo_non_max_suppression", result, _triplet("yolo_non_max_suppression", case),
+        out = compare_triplet("yolo_non_max_suppression", result,
+                              _triplet("yolo_non_max_suppression", case),
                               f"{case}, iou_threshold={kwargs['iou_threshold']}")
-        print(f"{case}: kept {len(out[0])} boxes; scores[:3] = {np.round(out[0][:3].astype(float), 6).tolist()}, "
+        print(f"{case}: kept {len(out[0])} boxes; "
+              f"scores[:3] = {np.round(out[0][:3].astype(float), 6).tolist()}, "
               f"classes[:3] = {out[2][:3].tolist()}")
     _done()
 

@@ -145,18 +145,21 @@ def _expect_ids(mask: np.ndarray, expected_ids: np.ndarray, what: str, hint: str
     wrong = mask.astype(np.int64) != expected_ids.astype(np.int64)
     if wrong.any():
         index = tuple(int(i) for i in np.argwhere(wrong)[0])
-        raise CheckFailure(f"{what} is wrong at {wrong.sum()} of {wrong.size} pixels; first at {index}: "
-                           f"got class {mask[index]:g}, expected {expected_ids[index]:g}. {hint}")
+        raise CheckFailure(f"{what} is wrong at {wrong.sum()} of {wrong.size} pixels; "
+                           f"first at {index}: got class {mask[index]:g}, "
+                           f"expected {expected_ids[index]:g}. {hint}")
 
 
 def _write_png(path: Path, pixels: np.ndarray) -> str:
-    Image.fromarray(pixels.astype(np.uint8)).save(path)  # (H, W): greyscale, (H, W, 3): RGB, (H, W, 4): RGBA
+    # (H, W): greyscale, (H, W, 3): RGB, (H, W, 4): RGBA
+    Image.fromarray(pixels.astype(np.uint8)).save(path)
     return str(path)
 
 
 def _in_dataset(fn: Callable, *args) -> tuple:
     """fn mapped over a one-element tf.data dataset, as the notebook's pipeline calls it."""
-    remote = getattr(fn, "call_in_dataset_map", None)  # a function that runs in another process maps there
+    # a function that runs in another process maps there
+    remote = getattr(fn, "call_in_dataset_map", None)
     if remote is not None:
         return call_unchecked(remote, *args)
     # do_not_convert: functions loaded from a notebook have no source file for AutoGraph to
@@ -172,8 +175,12 @@ def _in_dataset(fn: Callable, *args) -> tuple:
 
 
 # ------------------------------------------------------------------ process_path
-def random_pair(name: str, shape: tuple[int, int]) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
-    """(generator, RGB pixels uint8 (n_H, n_W, 3), class ids uint8 (n_H, n_W)) of a named test pair."""
+def random_pair(name: str,
+                shape: tuple[int, int]) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    """A named test pair.
+
+    Returns (generator, RGB pixels uint8 (n_H, n_W, 3), class ids uint8 (n_H, n_W)).
+    """
     rng = rng_for(ASSIGNMENT_ID, "png", name)
     image = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
     ids = rng.integers(0, N_CLASSES, shape, dtype=np.uint8)
@@ -182,11 +189,16 @@ def random_pair(name: str, shape: tuple[int, int]) -> tuple[np.random.Generator,
 
 def write_pair(folder: Path, name: str, image: np.ndarray, mask: np.ndarray) -> tuple[str, str]:
     """Write an image and a mask as PNG files in ``folder``; returns their paths."""
-    return _write_png(folder / f"{name}_image.png", image), _write_png(folder / f"{name}_mask.png", mask)
+    return (_write_png(folder / f"{name}_image.png", image),
+            _write_png(folder / f"{name}_mask.png", mask))
 
 
-def _spread_pair(name: str, shape: tuple[int, int], folder: Path) -> tuple[str, str, np.ndarray, np.ndarray]:
-    """A pair whose mask holds each pixel's class id in one of its three channels, chosen at random."""
+def _spread_pair(name: str, shape: tuple[int, int],
+                 folder: Path) -> tuple[str, str, np.ndarray, np.ndarray]:
+    """A pair whose mask holds each pixel's class id in one of its three channels.
+
+    The channel is chosen at random.
+    """
     rng, image, ids = random_pair(name, shape)
     mask = np.zeros((*shape, 3), np.uint8)
     np.put_along_axis(mask, rng.integers(0, 3, shape)[..., None], ids[..., None], axis=-1)
@@ -202,17 +214,21 @@ def check_process_path_case(process_path, image_path, mask_path, image, ids, lab
     n_H, n_W = ids.shape
     _expect_shape(img, (n_H, n_W, 3), f"img ({label})", "decode the PNG with 3 channels.")
     if not np.issubdtype(img.dtype, np.floating):
-        raise CheckFailure(f"img ({label}) has dtype {img.dtype}, expected float32 values in [0, 1]: "
-                           "convert the uint8 image with tf.image.convert_image_dtype(img, tf.float32).")
+        raise CheckFailure(f"img ({label}) has dtype {img.dtype}, expected float32 values in "
+                           "[0, 1]: convert the uint8 image with "
+                           "tf.image.convert_image_dtype(img, tf.float32).")
     if img.max() > 1.0:
-        raise CheckFailure(f"img ({label}) has values up to {img.max():g}, expected values in [0, 1]: "
-                           "tf.image.convert_image_dtype scales uint8 to [0, 1], tf.cast does not.")
-    expect_close(img, image / 255.0, f"img ({label})", "img must be the PNG's pixels divided by 255", atol=1e-6)
+        raise CheckFailure(f"img ({label}) has values up to {img.max():g}, expected values in "
+                           "[0, 1]: tf.image.convert_image_dtype scales uint8 to [0, 1], "
+                           "tf.cast does not.")
+    expect_close(img, image / 255.0, f"img ({label})",
+                 "img must be the PNG's pixels divided by 255", atol=1e-6)
     _expect_shape(mask, (n_H, n_W, 1), f"mask ({label})",
-                  "decode the mask with 3 channels and take the max over the channel axis, keeping it "
-                  "(keepdims=True).")
+                  "decode the mask with 3 channels and take the max over the channel axis, "
+                  "keeping it (keepdims=True).")
     _expect_ids(mask, ids[..., None], f"mask ({label})",
-                "The class id of a pixel is the largest value over its channels of a 3-channel decode.")
+                "The class id of a pixel is the largest value over its channels of a "
+                "3-channel decode.")
 
 
 def check_process_path(process_path: Callable) -> None:
@@ -261,7 +277,8 @@ def check_preprocess(preprocess: Callable) -> None:
     print("Resizing a 480x640 image and mask to 96x128 (every 5th pixel, from the 3rd) ...")
     check_preprocess_case(preprocess, image, mask, "480x640", expected_pair)
     print("... and the same inside tf.data's Dataset.map, as the pipeline calls it.")
-    check_preprocess_case(preprocess, image, mask, "480x640 in Dataset.map", expected_pair, in_map=True)
+    check_preprocess_case(preprocess, image, mask, "480x640 in Dataset.map", expected_pair,
+                          in_map=True)
     print("All tests passed.")
 
 
@@ -354,8 +371,10 @@ def check_annotations_to_mask(annotations_to_mask: Callable) -> None:
 
 # ----------------------------------------------------------- layer lists of the U-Net
 def layer_rows(model: keras.Model, what: str) -> list:
-    """summary rows of a model, with the settings the course leaves free blanked out: the initializer
-    of Conv2DTranspose layers, and the padding and initializer of a final 1x1 convolution."""
+    """summary rows of a model, with the settings the course leaves free blanked out.
+
+    Those are the initializer of Conv2DTranspose layers, and the padding and initializer of a
+    final 1x1 convolution."""
     try:
         rows = [list(r) for r in summary(model)]
     except ValueError as error:
@@ -381,8 +400,9 @@ def _model(inputs, outputs, what: str) -> keras.Model:
     try:
         return keras.Model(inputs, outputs)
     except Exception as error:  # Keras raises ValueError for a disconnected graph
-        raise CheckFailure(f"the output of {what} is not computed from its input tensors: build every layer "
-                           f"on the tensors passed as arguments, not on a new keras.Input ({error}).") from None
+        raise CheckFailure(f"the output of {what} is not computed from its input tensors: build "
+                           "every layer on the tensors passed as arguments, not on a new "
+                           f"keras.Input ({error}).") from None
 
 
 def _symbolic(value, what: str, shape: tuple) -> None:
@@ -404,18 +424,25 @@ def check_conv_block_case(conv_block, shape, kwargs, label, expected_rows):
     n_H, n_W = shape[:2]
     _symbolic(skip, f"skip_connection ({label})", (None, n_H, n_W, n_filters))
     if pool and tuple(skip.shape) == tuple(next_layer.shape):
-        raise CheckFailure(f"next_layer ({label}) has the shape of skip_connection: with max_pooling=True, "
-                           "next_layer is the max-pooled output and skip_connection the output before pooling.")
+        raise CheckFailure(f"next_layer ({label}) has the shape of skip_connection: with "
+                           "max_pooling=True, next_layer is the max-pooled output and "
+                           "skip_connection the output before pooling.")
     expected_next = (None, n_H // 2, n_W // 2, n_filters) if pool else (None, n_H, n_W, n_filters)
     _symbolic(next_layer, f"next_layer ({label})", expected_next)
-    expect_same_layers(_model(inputs, [next_layer, skip], "conv_block"), expected_rows, f"conv_block ({label})")
+    expect_same_layers(_model(inputs, [next_layer, skip], "conv_block"), expected_rows,
+                       f"conv_block ({label})")
 
 
 def check_conv_block(conv_block: Callable) -> None:
-    """conv_block: two 3x3 relu convolutions (he_normal), optional dropout, optional 2x2 max pooling."""
-    cases = (((96, 128, 3), {"n_filters": 32}, "input (96, 128, 3), n_filters=32", CONV_BLOCK_ROWS_96x128),
+    """conv_block: two 3x3 relu convolutions (he_normal), optional dropout.
+
+    Then an optional 2x2 max pooling.
+    """
+    cases = (((96, 128, 3), {"n_filters": 32}, "input (96, 128, 3), n_filters=32",
+              CONV_BLOCK_ROWS_96x128),
              ((12, 16, 256), {"n_filters": 512, "dropout_prob": 0.3, "max_pooling": False},
-              "input (12, 16, 256), n_filters=512, dropout_prob=0.3, max_pooling=False", CONV_BLOCK_ROWS_12x16))
+              "input (12, 16, 256), n_filters=512, dropout_prob=0.3, max_pooling=False",
+              CONV_BLOCK_ROWS_12x16))
     for shape, kwargs, label, rows in cases:
         print(f"conv_block on {label} ...")
         check_conv_block_case(conv_block, shape, kwargs, label, rows)
@@ -423,7 +450,8 @@ def check_conv_block(conv_block: Callable) -> None:
 
 
 # -------------------------------------------------------------- upsampling_block
-def check_upsampling_case(upsampling_block, expansive_shape, contractive_shape, kwargs, label, expected_rows):
+def check_upsampling_case(upsampling_block, expansive_shape, contractive_shape, kwargs, label,
+                          expected_rows):
     """upsampling_block on two keras.Inputs: the output shape, then the layer rows."""
     expansive, contractive = keras.Input(expansive_shape), keras.Input(contractive_shape)
     out = call_unchecked(upsampling_block, expansive, contractive, **kwargs)
@@ -435,7 +463,10 @@ def check_upsampling_case(upsampling_block, expansive_shape, contractive_shape, 
 
 
 def check_upsampling_block(upsampling_block: Callable) -> None:
-    """upsampling_block: 3x3 transposed convolution with stride 2, concatenation with the skip, two convs."""
+    """upsampling_block: 3x3 transposed convolution with stride 2.
+
+    Then concatenation with the skip, and two convolutions.
+    """
     label = "expansive (6, 8, 512), contractive (12, 16, 256)"
     print(f"upsampling_block with {label}, n_filters=256 ...")
     check_upsampling_case(upsampling_block, (6, 8, 512), (12, 16, 256), {"n_filters": 256}, label,
@@ -445,7 +476,10 @@ def check_upsampling_block(upsampling_block: Callable) -> None:
 
 # -------------------------------------------------------------------- unet_model
 def check_unet_model(unet_model: Callable) -> None:
-    """unet_model: the U-Net's layers, shapes and parameters; the output holds one logit per class."""
+    """unet_model: the U-Net's layers, shapes and parameters.
+
+    The output holds one logit per class.
+    """
     print("unet_model() with its defaults: input (96, 128, 3), 32 filters, 23 classes ...")
     model = build_model(unet_model)
     expect_params(model, "unet_model()", DEFAULT_PARAMS)
@@ -463,20 +497,29 @@ def small_segmenter(size: int = 8, n_classes: int = 3) -> keras.Model:
 
 
 def compiled_by(compile_unet: Callable, learning_rate: float | None = None) -> keras.Model:
-    """A small segmenter compiled by compile_unet (at ``learning_rate``, or its default), its settings checked."""
+    """A small segmenter compiled by compile_unet, its settings checked.
+
+    Compiled at ``learning_rate``, or compile_unet's default.
+    """
     seed(0)
     model = small_segmenter()
     kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
     result = call_unchecked(compile_unet, model, **kwargs)
     if result is not model:
-        raise CheckFailure("compile_unet must return the model it compiled (end with `return model`).")
-    expect_compiled(model, "the model", "Adam", keras.losses.SparseCategoricalCrossentropy, ["accuracy"],
-                    learning_rate=0.001 if learning_rate is None else learning_rate, from_logits=True)
+        raise CheckFailure("compile_unet must return the model it compiled "
+                           "(end with `return model`).")
+    expect_compiled(model, "the model", "Adam", keras.losses.SparseCategoricalCrossentropy,
+                    ["accuracy"],
+                    learning_rate=0.001 if learning_rate is None else learning_rate,
+                    from_logits=True)
     return model
 
 
 def check_compile_unet(compile_unet: Callable) -> None:
-    """compile_unet: Adam at the default learning rate, sparse categorical cross-entropy on logits, accuracy."""
+    """compile_unet: Adam at the default learning rate.
+
+    Sparse categorical cross-entropy on logits, and accuracy.
+    """
     print("compile_unet on a small model with logits per pixel, default learning rate ...")
     compiled_by(compile_unet)
     print("Adam, SparseCategoricalCrossentropy(from_logits=True), metric accuracy.")

@@ -94,7 +94,8 @@ _NPZ_MEMBER_OVERHEAD = 512
 
 
 class ProtocolError(ValueError):
-    """A message or a file that does not follow the protocol (malformed, too large, not a plain file)."""
+    """A message or a file that does not follow the protocol (malformed, too large, not a plain
+    file)."""
 
 
 class NotSendable(TypeError):
@@ -202,7 +203,8 @@ class Encoder:
         if isinstance(value, dict):
             if not all(type(key) is str for key in value):
                 return self._unsupported(f"{type_name(value)} with keys that are not strings")
-            return {"dict": [[self._string(key), self._encode(item, depth + 1)] for key, item in value.items()]}
+            return {"dict": [[self._string(key), self._encode(item, depth + 1)]
+                             for key, item in value.items()]}
         for base in (bool, int, float, str):  # subclasses (IntEnum, ...) travel as their base type
             if isinstance(value, base):
                 return self._encode(base(value), depth)
@@ -213,9 +215,11 @@ class Encoder:
         return self._encode(value, depth + 1)
 
     def arrays_or_none(self, arrays: list[np.ndarray]) -> list[str] | None:
-        """The names of ``arrays`` added to the message, or None (nothing added) if they do not fit."""
+        """The names of ``arrays`` added to the message, or None (nothing added) if they do not
+        fit."""
         size = sum(np.asarray(a).nbytes + _NPZ_MEMBER_OVERHEAD for a in arrays)
-        if self.nbytes + size > MAX_NPZ_BYTES or any(np.asarray(a).dtype.kind not in ARRAY_KINDS for a in arrays):
+        if self.nbytes + size > MAX_NPZ_BYTES or any(np.asarray(a).dtype.kind not in ARRAY_KINDS
+                                                     for a in arrays):
             return None
         return [self._array("array", a)["array"] for a in arrays]
 
@@ -230,7 +234,8 @@ class Encoder:
         array = np.asarray(array)
         if type(array) is not np.ndarray:
             array = array.view(np.ndarray)
-        if array.dtype.kind not in ARRAY_KINDS or array.dtype.fields is not None or array.ndim > MAX_NDIM:
+        if (array.dtype.kind not in ARRAY_KINDS or array.dtype.fields is not None
+                or array.ndim > MAX_NDIM):
             return self._unsupported(f"{name or type_name(array)} of dtype {array.dtype}")
         self.nbytes += array.nbytes + _NPZ_MEMBER_OVERHEAD
         if self.nbytes > MAX_NPZ_BYTES:
@@ -254,7 +259,8 @@ def decode(tree: Any, arrays: Mapping[str, np.ndarray], *, tensor=None, unsuppor
 
     def member(name: Any) -> np.ndarray:
         if type(name) is not str or name not in arrays:
-            raise ProtocolError(f"a value names the array {str(name)[:40]!r}, which the message does not have")
+            raise ProtocolError(f"a value names the array {str(name)[:40]!r}, "
+                                "which the message does not have")
         if name in used:  # each array stands for one value: copies would multiply the memory sent
             raise ProtocolError(f"two values name the array {name!r}")
         used.add(name)
@@ -283,7 +289,8 @@ def decode(tree: Any, arrays: Mapping[str, np.ndarray], *, tensor=None, unsuppor
             if tag == "dict" and type(body) is list:
                 pairs = {}
                 for pair in body:
-                    if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str or len(pair[0]) > MAX_STRING:
+                    if (type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str
+                            or len(pair[0]) > MAX_STRING):
                         raise ProtocolError("a dict entry that is not a [string key, value] pair")
                     pairs[pair[0]] = walk(pair[1], depth + 1)
                 return pairs
@@ -297,7 +304,8 @@ def decode(tree: Any, arrays: Mapping[str, np.ndarray], *, tensor=None, unsuppor
             if tag == "tensor":
                 array = member(body)
                 return tensor(array) if tensor is not None else array
-            if tag == "unsupported" and type(body) is str and len(body) <= MAX_TYPE_NAME and unsupported is not None:
+            if (tag == "unsupported" and type(body) is str and len(body) <= MAX_TYPE_NAME
+                    and unsupported is not None):
                 return unsupported(body)
             if hooks and tag in hooks:
                 try:
@@ -305,7 +313,8 @@ def decode(tree: Any, arrays: Mapping[str, np.ndarray], *, tensor=None, unsuppor
                 except ProtocolError:
                     raise
                 except Exception as error:  # a hook refusing its body
-                    raise ProtocolError(f"a {tag} value the other side does not accept ({error})") from None
+                    raise ProtocolError(f"a {tag} value the other side does not accept "
+                                        f"({error})") from None
         raise ProtocolError(f"a value outside the protocol's grammar ({kind.__name__})")
 
     return walk(tree, 0)
@@ -315,9 +324,11 @@ def decode(tree: Any, arrays: Mapping[str, np.ndarray], *, tensor=None, unsuppor
 
 
 def read_file(name: str, dir_fd: int | None = None, limit: int = MAX_NPZ_BYTES) -> bytes:
-    """A plain file's bytes: never through a symbolic link, never a FIFO or device, never a hard link, at most ``limit``."""
+    """A plain file's bytes: never through a symbolic link, never a FIFO or device, never a hard
+    link, at most ``limit``."""
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     dir_fd=dir_fd)
     except OSError as error:
         raise ProtocolError(f"cannot open {os.path.basename(name)}: {error.strerror}") from None
     try:
@@ -341,7 +352,8 @@ def read_file(name: str, dir_fd: int | None = None, limit: int = MAX_NPZ_BYTES) 
 
 
 def read_npz(data: bytes) -> dict[str, np.ndarray]:
-    """The arrays of an ``.npz`` sent by the other side, checked member by member, never unpickled."""
+    """The arrays of an ``.npz`` sent by the other side, checked member by member, never
+    unpickled."""
     if len(data) > MAX_NPZ_BYTES:
         raise ProtocolError("the arrays' file is too large")
     arrays: dict[str, np.ndarray] = {}
@@ -352,9 +364,11 @@ def read_npz(data: bytes) -> dict[str, np.ndarray]:
                 raise ProtocolError("too many arrays")
             for info in members:
                 key = info.filename.removesuffix(".npy")
-                if not info.filename.endswith(".npy") or not _ARRAY_NAME.fullmatch(key) or key in arrays:
+                if (not info.filename.endswith(".npy") or not _ARRAY_NAME.fullmatch(key)
+                        or key in arrays):
                     raise ProtocolError("an array with an unexpected name")
-                if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1 or info.file_size > MAX_NPZ_BYTES:
+                if (info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1
+                        or info.file_size > MAX_NPZ_BYTES):
                     raise ProtocolError("a compressed, encrypted or oversized array")
                 arrays[key] = _read_npy(archive.read(info))
     except ProtocolError:
@@ -373,8 +387,10 @@ def _read_npy(raw: bytes) -> np.ndarray:
         shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
     else:
         raise ProtocolError(f"an array in .npy format {version}")
-    if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None or dtype.hasobject:
-        raise ProtocolError(f"an array of dtype {dtype}: only bool, int, uint, float and complex travel")
+    if (dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None
+            or dtype.hasobject):
+        raise ProtocolError(f"an array of dtype {dtype}: "
+                            "only bool, int, uint, float and complex travel")
     if len(shape) > MAX_NDIM or not all(type(n) is int and n >= 0 for n in shape):
         raise ProtocolError("an array with a bad shape")
     count = math.prod(shape)
@@ -434,7 +450,8 @@ class Channel:
 
 
 class _CappedText(io.TextIOBase):
-    """``sys.stdout``/``sys.stderr`` of the student's code: the first characters go to an fd, the rest nowhere."""
+    """``sys.stdout``/``sys.stderr`` of the student's code: the first characters go to an fd, the
+    rest nowhere."""
 
     budget = [OUTPUT_CAP]  # shared by stdout and stderr
 
@@ -488,7 +505,8 @@ def _drain(fd: int, path: str) -> None:
 
 
 def take_over_stdio(folder: str) -> Channel:
-    """Keep fds 0 and 1 for the protocol; the student's stdin is empty, its output goes to a capped file."""
+    """Keep fds 0 and 1 for the protocol; the student's stdin is empty, its output goes to a
+    capped file."""
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             stream.flush()
@@ -512,7 +530,8 @@ def take_over_stdio(folder: str) -> Channel:
 def _has_ipython_syntax(source: str) -> bool:
     for line in source.splitlines():
         stripped = line.strip()
-        if stripped.startswith(("%", "!")) or (stripped.endswith("?") and not stripped.startswith("#")):
+        if stripped.startswith(("%", "!")) or (stripped.endswith("?")
+                                               and not stripped.startswith("#")):
             return True
         if re.search(r"=\s*[!%]", stripped):
             return True
@@ -520,7 +539,8 @@ def _has_ipython_syntax(source: str) -> bool:
 
 
 def python_source(source: str) -> str:
-    """A cell's source as plain Python: IPython's transformer if IPython is here, else magic lines dropped."""
+    """A cell's source as plain Python: IPython's transformer if IPython is here, else magic lines
+    dropped."""
     if not _has_ipython_syntax(source):
         return source
     try:
@@ -529,7 +549,8 @@ def python_source(source: str) -> str:
         lines = []
         for line in source.splitlines():
             body = line.lstrip()
-            lines.append(line[: len(line) - len(body)] + "pass" if body.startswith(("%", "!")) else line)
+            lines.append(line[: len(line) - len(body)] + "pass" if body.startswith(("%", "!"))
+                         else line)
         return "\n".join(lines) + "\n"
     return TransformerManager().transform_cell(source)
 
@@ -545,7 +566,8 @@ class _NoIPython:
 
     def run_cell_magic(self, magic, line, cell):
         if magic in CELL_MAGICS_THAT_RUN_THEIR_BODY:
-            exec(compile(python_source(cell), f"<%%{magic}>", "exec"), self._namespace)  # noqa: S102
+            code = compile(python_source(cell), f"<%%{magic}>", "exec")
+            exec(code, self._namespace)  # noqa: S102
         return None
 
     def system(self, *args, **kwargs):
@@ -571,7 +593,8 @@ def read_cells(path: str) -> list[dict]:
             raise ProtocolError(f"{CELLS_FILE} holds a cell that is neither a string nor an object")
         cell = {"kind": item.get("kind", "graded"), "grade_id": item.get("grade_id") or "",
                 "defines": item.get("defines") or [], "source": item.get("source")}
-        if cell["kind"] not in ("setup", "graded") or not (cell["source"] is None or type(cell["source"]) is str):
+        if cell["kind"] not in ("setup", "graded") or not (cell["source"] is None
+                                                           or type(cell["source"]) is str):
             raise ProtocolError(f"{CELLS_FILE} holds a malformed cell")
         if type(cell["grade_id"]) is not str or type(cell["defines"]) is not list or not all(
                 type(name) is str for name in cell["defines"]):
@@ -581,7 +604,8 @@ def read_cells(path: str) -> list[dict]:
 
 
 def describe(error: BaseException) -> dict:
-    """{"type", "message"} of an exception, both capped; a message that cannot be built is said so."""
+    """{"type", "message"} of an exception, both capped; a message that cannot be built is said
+    so."""
     try:
         message = str(error)
     except BaseException:  # noqa: BLE001 - a student's exception whose __str__ fails
@@ -592,9 +616,11 @@ def describe(error: BaseException) -> dict:
 def _same(a: Any, b: Any) -> bool:
     """Whether an argument is unchanged by a call (the comparison of ``_checking.call_student``)."""
     if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+        return (isinstance(b, np.ndarray) and a.shape == b.shape
+                and bool(np.array_equal(a, b, equal_nan=True)))
     if isinstance(a, tuple | list):
-        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y)
+                                                               for x, y in zip(a, b, strict=True))
     if isinstance(a, Mapping):
         return isinstance(b, Mapping) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return bool(a == b)
@@ -615,7 +641,8 @@ class Session:
         self.pid = os.getpid()
         self.namespace: dict = {"__name__": "__main__"}
         self.namespace["get_ipython"] = lambda: _NoIPython(self.namespace)
-        self.entries: dict[str, tuple[str, Any]] = {}  # name -> ("function", obj) | ("failed", describe(...))
+        # name -> ("function", obj) | ("failed", describe(...))
+        self.entries: dict[str, tuple[str, Any]] = {}
         self.setup_error: dict | None = None
 
     def exit_if_forked(self) -> None:
@@ -625,16 +652,20 @@ class Session:
 
     def load(self) -> None:
         cells = read_cells(os.path.join(self.folder, CELLS_FILE))
-        graded_names = [name for cell in cells if cell["kind"] == "graded" for name in cell["defines"]]
+        graded_names = [name for cell in cells if cell["kind"] == "graded"
+                        for name in cell["defines"]]
         for cell in cells:
             if cell["source"] is None:
                 continue
             graded = cell["kind"] == "graded"
             before = set(self.namespace)
             try:
-                code = compile(python_source(cell["source"]), f"<cell {cell['grade_id'] or 'setup'}>", "exec")
-                exec(code, self.namespace)  # noqa: S102 - running the submission's cells is the point
-            except BaseException as error:  # noqa: BLE001 - anything a student's cell raises, SystemExit included
+                code = compile(python_source(cell["source"]),
+                               f"<cell {cell['grade_id'] or 'setup'}>", "exec")
+                # running the submission's cells is the point
+                exec(code, self.namespace)  # noqa: S102
+            # anything a student's cell raises, SystemExit included
+            except BaseException as error:  # noqa: BLE001
                 self.exit_if_forked()
                 if graded:
                     for name in cell["defines"]:
@@ -651,23 +682,26 @@ class Session:
                     if name in self.namespace:
                         self.entries[name] = ("function", self.namespace[name])
         for name in graded_names:
-            self.entries.setdefault(name, ("failed", {"type": "NameError",
-                                                      "message": f"{name} is not defined in the notebook"}))
+            self.entries.setdefault(name, ("failed", {
+                "type": "NameError", "message": f"{name} is not defined in the notebook"}))
 
     def handle(self, request: dict) -> dict:
         number, name = request.get("id"), request.get("function")
         args, kwargs = request.get("args"), request.get("kwargs")
         in_map, seed = request.get("map", False), request.get("seed", wire.SEED)
-        if (type(number) is not int or type(name) is not str or type(args) is not list or type(kwargs) is not dict
-                or type(in_map) is not bool or type(seed) is not int or not 0 <= seed < 2**32):
+        if (type(number) is not int or type(name) is not str or type(args) is not list
+                or type(kwargs) is not dict or type(in_map) is not bool or type(seed) is not int
+                or not 0 <= seed < 2**32):
             raise ProtocolError("a malformed request")
-        arrays = read_npz(read_file(os.path.join(self.folder, f"req-{number}.npz"))) if request.get("npz") else {}
+        arrays = (read_npz(read_file(os.path.join(self.folder, f"req-{number}.npz")))
+                  if request.get("npz") else {})
         call = _Call(arrays)
         args = [call.decode(item) for item in args]
         kwargs = {key: call.decode(item) for key, item in kwargs.items()}
         entry = self.entries.get(name)
         if entry is None or entry[0] == "failed":
-            reason = entry[1] if entry else {"type": "NameError", "message": f"{name} is not defined in the notebook"}
+            reason = entry[1] if entry else {"type": "NameError",
+                                             "message": f"{name} is not defined in the notebook"}
             return {"id": number, "outcome": "missing", "exception": reason}
         snapshots = call.snapshot(args, kwargs)
         response: dict[str, Any] = {"id": number}
@@ -675,7 +709,8 @@ class Session:
         try:
             wire.seed(seed)
             value = wire.in_dataset_map(entry[1], args) if in_map else entry[1](*args, **kwargs)
-        except BaseException as error:  # noqa: BLE001 - every failure of the student's code is an answer
+        # every failure of the student's code is an answer
+        except BaseException as error:  # noqa: BLE001
             self.exit_if_forked()
             if isinstance(error, NotImplementedError):
                 response["outcome"] = "not_implemented"
@@ -694,7 +729,8 @@ class Session:
 
 
 class _Call:
-    """One call's values on the worker's side: the Keras inputs made for it, and its answer's encoding."""
+    """One call's values on the worker's side: the Keras inputs made for it, and its answer's
+    encoding."""
 
     def __init__(self, arrays: Mapping[str, np.ndarray]):
         self.arrays = arrays
@@ -756,12 +792,15 @@ class _Call:
             return {"symbolic": len(self.symbolic) - 1}
         if wire.is_dataset(value):
             passes = wire.dataset_passes(value)
-            encoded = [[encoder.child(element, depth + 1) for element in elements] for elements in passes]
+            encoded = [[encoder.child(element, depth + 1) for element in elements]
+                       for elements in passes]
             return {"dataset": wire.dataset_body(value, encoded)}
         return wire.string_node(value) or wire.class_node(value)
 
-    def encode_answer(self, response: dict, value: Any, args: list, kwargs: dict, snapshots: dict) -> None:
-        """Fill in the value, the changed arguments and the graph of the returned symbolic tensors."""
+    def encode_answer(self, response: dict, value: Any, args: list, kwargs: dict,
+                      snapshots: dict) -> None:
+        """Fill in the value, the changed arguments and the graph of the returned symbolic
+        tensors."""
         for attempt in range(2):
             self.encoder = Encoder(strict=False, extra=self._extra)
             self.symbolic = []
@@ -771,13 +810,14 @@ class _Call:
             for key, (kind, before) in snapshots.items():
                 now = args[int(key)] if key.isdigit() else kwargs[key]
                 try:
-                    changed = wire.fingerprint(now) != before if kind == "model" else not _unchanged(before, now)
+                    changed = (wire.fingerprint(now) != before if kind == "model"
+                               else not _unchanged(before, now))
                 except Exception:  # a student's object that cannot even be compared has changed
                     changed = True
                 if changed:
                     try:
-                        node = wire.changes_node(now, before, self.encoder) if kind == "model" else self.encoder.encode(
-                            now)
+                        node = (wire.changes_node(now, before, self.encoder) if kind == "model"
+                                else self.encoder.encode(now))
                     except Exception:  # a model that cannot be described travels as its type name
                         node = {"unsupported": type_name(now)}
                     mutated[key] = node
@@ -790,7 +830,8 @@ class _Call:
                 graph = wire.graph_model(self.inputs, self.symbolic)
                 response["graph"] = wire.model_node(graph, self.encoder)
                 return
-            except Exception:  # noqa: S112 - not computed from the inputs: those tensors travel as names
+            # not computed from the inputs: those tensors travel as names
+            except Exception:  # noqa: S112
                 if attempt:
                     raise
                 self.graph_failed = True
@@ -816,16 +857,19 @@ def _fit(response: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnn_course.checks.worker",
-                                     description="Run a submission's cells and answer calls of its functions.")
+                                     description="Run a submission's cells and answer calls of "
+                                                 "its functions.")
     parser.add_argument("folder", help=f"holds {CELLS_FILE} and the arrays of each call")
-    parser.add_argument("--preload", default="", help="comma-separated modules to import before the submission")
+    parser.add_argument("--preload", default="",
+                        help="comma-separated modules to import before the submission")
     options = parser.parse_args(argv)
     folder = os.path.abspath(options.folder)
     channel = take_over_stdio(folder)
     for module in filter(None, options.preload.split(",")):
         try:
             importlib.import_module(module)
-        except BaseException:  # noqa: BLE001, S112 - a name that is not a module; the setup cell will say more
+        # a name that is not a module; the setup cell will say more
+        except BaseException:  # noqa: BLE001, S112
             continue
     channel.send({"event": "booted"})
     command = channel.receive()

@@ -111,7 +111,10 @@ def tf_conv(A_prev, W, b, stride, pad, dZ=None):
 
 
 def tf_output_shape(input_shape, n_filters, f, pad, stride) -> tuple[int, int, int]:
-    """The shape of tf.nn.conv2d's output for one zero-padded input of ``input_shape`` (batch axis dropped)."""
+    """The shape of tf.nn.conv2d's output for one zero-padded input of ``input_shape``.
+
+    The batch axis is dropped.
+    """
     tf = tensorflow()
     n_H_prev, n_W_prev, n_C_prev = input_shape
     x = tf.zeros((1, n_H_prev + 2 * pad, n_W_prev + 2 * pad, n_C_prev))
@@ -148,7 +151,8 @@ HIDDEN_OUTPUT_SHAPE = {
     "one_by_one": ((7, 7, 16), 2, 1, 0, 1),
     "f4_s4_p1": ((15, 20, 2), 3, 4, 1, 4),
 }
-HIDDEN_MODE = "avg"  # a plausible typo of "average", which pool_forward and pool_backward must refuse
+# a plausible typo of "average", which pool_forward and pool_backward must refuse
+HIDDEN_MODE = "avg"
 HIDDEN_POOL = {
     "f2_s2": (2, 6, 6, 3, 2, 2),
     "f3_s1": (1, 5, 7, 2, 3, 1),
@@ -169,16 +173,19 @@ def reference_cases():
     for name, dims in HIDDEN_CONV.items():
         A_prev, W, b, hp = conv_case(name, *dims)
         cases["conv_forward"][name] = ((A_prev, W, b, hp), {})
-        dZ = rng_for(ASSIGNMENT_ID, "dZ", name).standard_normal(oracle_conv_forward(A_prev, W, b, hp["stride"], hp["pad"]).shape)
+        dZ = rng_for(ASSIGNMENT_ID, "dZ", name).standard_normal(
+            oracle_conv_forward(A_prev, W, b, hp["stride"], hp["pad"]).shape)
         cases["conv_backward"][name] = ((dZ, (A_prev, W, b, hp)), {})
     for name, dims in HIDDEN_POOL.items():
         A_prev, hp = pool_case(name, *dims)
         for mode in ("max", "average"):
             cases["pool_forward"][f"{name}_{mode}"] = ((A_prev, hp), {"mode": mode})
-            dA = rng_for(ASSIGNMENT_ID, "dA", name).standard_normal(oracle_pool_forward(A_prev, hp["f"], hp["stride"], mode).shape)
+            dA = rng_for(ASSIGNMENT_ID, "dA", name).standard_normal(
+                oracle_pool_forward(A_prev, hp["f"], hp["stride"], mode).shape)
             cases["pool_backward"][f"{name}_{mode}"] = ((dA, (A_prev, hp)), {"mode": mode})
     for name, shape in (("3x3", (3, 3)), ("2x4", (2, 4))):
-        x = rng_for(ASSIGNMENT_ID, "mask", name).permutation(int(np.prod(shape))).reshape(shape) * 0.5
+        x = (rng_for(ASSIGNMENT_ID, "mask", name).permutation(int(np.prod(shape))).reshape(shape)
+             * 0.5)
         cases["create_mask_from_window"][name] = ((x,), {})
     for name, (dz, shape) in (("3x3", (2.0, (3, 3))), ("2x5", (-1.5, (2, 5)))):
         cases["distribute_value"][name] = ((dz, shape), {})
@@ -217,7 +224,8 @@ def check_conv_output_shape(conv_output_shape: Callable, hidden: bool = False) -
         return visible.check_conv_output_shape(conv_output_shape)
     for case, (args, _) in reference_cases()["conv_output_shape"].items():
         shape = verify_conv_output_shape(conv_output_shape, *args, tf_output_shape(*args))
-        _against_reference("conv_output_shape", case, [np.asarray(shape, dtype=float)], ["the output shape"])
+        _against_reference("conv_output_shape", case, [np.asarray(shape, dtype=float)],
+                           ["the output shape"])
     print("Hidden tests passed.")
 
 
@@ -249,7 +257,8 @@ def check_pool_forward(pool_forward: Callable, hidden: bool = False) -> None:
         return visible.check_pool_forward(pool_forward)
     for case, ((A_prev, hp), kwargs) in reference_cases()["pool_forward"].items():
         mode = kwargs["mode"]
-        A = verify_pool_forward(pool_forward, A_prev, hp, mode, tf_pool(A_prev, hp["f"], hp["stride"], mode))
+        A = verify_pool_forward(pool_forward, A_prev, hp, mode,
+                                tf_pool(A_prev, hp["f"], hp["stride"], mode))
         _against_reference("pool_forward", case, [A], [f"A (mode={mode!r})"])
     (A_prev, hp), _ = next(iter(reference_cases()["pool_forward"].values()))
     verify_mode_refused(pool_forward, (A_prev, hp), HIDDEN_MODE)
@@ -265,7 +274,8 @@ def check_conv_backward(conv_backward: Callable, hidden: bool = False) -> None:
         _, expected = tf_conv(A_prev, W, b, hp["stride"], hp["pad"], dZ)
         label = f"stride {hp['stride']}, pad {hp['pad']}, f {W.shape[0]}"
         grads = verify_conv_backward(conv_backward, dZ, cache, expected, label)
-        _against_reference("conv_backward", case, grads, [f"{n} ({label})" for n in ("dA_prev", "dW", "db")])
+        _against_reference("conv_backward", case, grads,
+                           [f"{n} ({label})" for n in ("dA_prev", "dW", "db")])
     print("Hidden tests passed.")
 
 
@@ -315,7 +325,8 @@ def _m(name, grade_id, description, edits, fails):
 
 
 _PAD = "((0, 0), (pad, pad), (pad, pad), (0, 0))"
-_STRIDE = (("vert_start = h * stride", "vert_start = h"), ("horiz_start = w * stride", "horiz_start = w"))
+_STRIDE = (("vert_start = h * stride", "vert_start = h"),
+           ("horiz_start = w * stride", "horiz_start = w"))
 
 _N_H = "n_H = int(np.floor((n_H_prev + 2 * pad - f) / stride)) + 1"
 _N_W = "n_W = int(np.floor((n_W_prev + 2 * pad - f) / stride)) + 1"
@@ -328,21 +339,27 @@ MUTANTS: tuple[Mutant, ...] = (
        [(_N_H, _N_H.replace("np.floor", "np.ceil")), (_N_W, _N_W.replace("np.floor", "np.ceil"))],
        ["conv_output_shape"]),
     _m("output_shape_pad_once", "conv_output_shape", "counts the padding on one side only",
-       [(_N_H, _N_H.replace("2 * pad", "pad")), (_N_W, _N_W.replace("2 * pad", "pad"))], ["conv_output_shape"]),
+       [(_N_H, _N_H.replace("2 * pad", "pad")), (_N_W, _N_W.replace("2 * pad", "pad"))],
+       ["conv_output_shape"]),
     _m("output_shape_stride_ignored", "conv_output_shape", "ignores the stride",
        [(_N_H, _N_H.replace(" / stride", "")), (_N_W, _N_W.replace(" / stride", ""))],
        ["conv_output_shape"]),
-    _m("output_shape_input_channels", "conv_output_shape", "keeps the input's channels instead of n_filters",
+    _m("output_shape_input_channels", "conv_output_shape",
+       "keeps the input's channels instead of n_filters",
        [("n_C = n_filters", "n_C = n_C_prev")], ["conv_output_shape"]),
-    _m("pool_forward_any_mode", "pool_forward", "averages for any mode other than \"max\" instead of refusing it",
+    _m("pool_forward_any_mode", "pool_forward",
+       "averages for any mode other than \"max\" instead of refusing it",
        [(_REFUSE, "")], ["pool_forward"]),
-    _m("pool_backward_any_mode", "pool_backward", "spreads the gradient for any mode other than \"max\"",
+    _m("pool_backward_any_mode", "pool_backward",
+       "spreads the gradient for any mode other than \"max\"",
        [(_REFUSE, "")], ["pool_backward"]),
     # zero_pad is used by conv_forward and conv_backward, so their tests fail too.
     _m("zero_pad_pads_channels", "zero_pad", "pads the channel axis as well",
-       [(_PAD, "((0, 0), (pad, pad), (pad, pad), (pad, pad))")], ["zero_pad", "conv_forward", "conv_backward"]),
+       [(_PAD, "((0, 0), (pad, pad), (pad, pad), (pad, pad))")],
+       ["zero_pad", "conv_forward", "conv_backward"]),
     _m("zero_pad_one_side", "zero_pad", "puts all 2 * pad zeros before the image",
-       [(_PAD, "((0, 0), (2 * pad, 0), (2 * pad, 0), (0, 0))")], ["zero_pad", "conv_forward", "conv_backward"]),
+       [(_PAD, "((0, 0), (2 * pad, 0), (2 * pad, 0), (0, 0))")],
+       ["zero_pad", "conv_forward", "conv_backward"]),
     # conv_single_step is used by conv_forward only.
     _m("single_step_no_bias", "conv_single_step", "forgets the bias",
        [("Z = Z + b.item()", "Z = Z")], ["conv_single_step", "conv_forward"]),
@@ -361,37 +378,51 @@ MUTANTS: tuple[Mutant, ...] = (
        ["conv_forward"]),
     _m("pool_forward_cache_order", "pool_forward", "caches (hparameters, A_prev)",
        [("cache = (A_prev, hparameters)", "cache = (hparameters, A_prev)")], ["pool_forward"]),
-    _m("conv_forward_stride_ignored", "conv_forward", "moves the window one pixel at a time whatever the stride",
+    _m("conv_forward_stride_ignored", "conv_forward",
+       "moves the window one pixel at a time whatever the stride",
        _STRIDE, ["conv_forward"]),
-    _m("conv_forward_bias_once", "conv_forward", "adds the bias once per image instead of at every position",
+    _m("conv_forward_bias_once", "conv_forward",
+       "adds the bias once per image instead of at every position",
        [("Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])",
-         "Z[i, h, w, c] = np.sum(a_slice_prev * W[:, :, :, c]) + (b[0, 0, 0, c] if h == w == 0 else 0)")],
+         "Z[i, h, w, c] = np.sum(a_slice_prev * W[:, :, :, c]) "
+         "+ (b[0, 0, 0, c] if h == w == 0 else 0)")],
        ["conv_forward"]),
     _m("conv_forward_no_plus_one", "conv_forward", "drops the +1 of the output-size formula",
-       [("n_H = (n_H_prev - f + 2 * pad) // stride + 1", "n_H = (n_H_prev - f + 2 * pad) // stride"),
-        ("n_W = (n_W_prev - f + 2 * pad) // stride + 1", "n_W = (n_W_prev - f + 2 * pad) // stride")],
+       [("n_H = (n_H_prev - f + 2 * pad) // stride + 1",
+         "n_H = (n_H_prev - f + 2 * pad) // stride"),
+        ("n_W = (n_W_prev - f + 2 * pad) // stride + 1",
+         "n_W = (n_W_prev - f + 2 * pad) // stride")],
        ["conv_forward"]),
     _m("conv_forward_pad_once", "conv_forward", "counts the padding on one side only",
        [("n_H = (n_H_prev - f + 2 * pad)", "n_H = (n_H_prev - f + pad)"),
         ("n_W = (n_W_prev - f + 2 * pad)", "n_W = (n_W_prev - f + pad)")], ["conv_forward"]),
     _m("pool_average_uses_max", "pool_forward", "average pooling takes the max",
-       [("A[i, h, w, c] = np.mean(a_prev_slice)", "A[i, h, w, c] = np.max(a_prev_slice)")], ["pool_forward"]),
-    _m("pool_forward_stride_ignored", "pool_forward", "ignores the stride", _STRIDE, ["pool_forward"]),
+       [("A[i, h, w, c] = np.mean(a_prev_slice)", "A[i, h, w, c] = np.max(a_prev_slice)")],
+       ["pool_forward"]),
+    _m("pool_forward_stride_ignored", "pool_forward", "ignores the stride", _STRIDE,
+       ["pool_forward"]),
     _m("conv_backward_padding_not_stripped", "conv_backward",
        "strips the padding from the wrong side of dA_prev",
-       [("da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]", "da_prev_pad[:n_H_prev, :n_W_prev, :]")],
+       [("da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]",
+         "da_prev_pad[:n_H_prev, :n_W_prev, :]")],
        ["conv_backward"]),
-    _m("conv_backward_dW_uses_W", "conv_backward", "multiplies dZ by W instead of the input slice for dW",
-       [("dW[:, :, :, c] += a_slice * dZ[i, h, w, c]", "dW[:, :, :, c] += W[:, :, :, c] * dZ[i, h, w, c]")],
+    _m("conv_backward_dW_uses_W", "conv_backward",
+       "multiplies dZ by W instead of the input slice for dW",
+       [("dW[:, :, :, c] += a_slice * dZ[i, h, w, c]",
+         "dW[:, :, :, c] += W[:, :, :, c] * dZ[i, h, w, c]")],
        ["conv_backward"]),
     _m("conv_backward_db_overwritten", "conv_backward", "overwrites db instead of accumulating it",
-       [("db[:, :, :, c] += dZ[i, h, w, c]", "db[:, :, :, c] = dZ[i, h, w, c]")], ["conv_backward"]),
-    _m("conv_backward_stride_ignored", "conv_backward", "ignores the stride", _STRIDE, ["conv_backward"]),
+       [("db[:, :, :, c] += dZ[i, h, w, c]", "db[:, :, :, c] = dZ[i, h, w, c]")],
+       ["conv_backward"]),
+    _m("conv_backward_stride_ignored", "conv_backward", "ignores the stride", _STRIDE,
+       ["conv_backward"]),
     # create_mask_from_window is used by pool_backward's max mode.
     _m("mask_of_min", "create_mask_from_window", "marks the minimum",
-       [("mask = x == np.max(x)", "mask = x == np.min(x)")], ["create_mask_from_window", "pool_backward"]),
+       [("mask = x == np.max(x)", "mask = x == np.min(x)")],
+       ["create_mask_from_window", "pool_backward"]),
     # Differs only on ties; pool_backward's checks use tie-free inputs, so only its own test fails.
-    _m("mask_first_max_only", "create_mask_from_window", "marks only the first maximum when there are ties",
+    _m("mask_first_max_only", "create_mask_from_window",
+       "marks only the first maximum when there are ties",
        [("mask = x == np.max(x)", "mask = np.arange(x.size).reshape(x.shape) == np.argmax(x)")],
        ["create_mask_from_window"]),
     # A float mask gives pool_backward the same values: only its own test fails.
@@ -399,13 +430,17 @@ MUTANTS: tuple[Mutant, ...] = (
        [("mask = x == np.max(x)", "mask = (x == np.max(x)).astype(float)")],
        ["create_mask_from_window"]),
     # distribute_value is used by pool_backward's average mode.
-    _m("distribute_not_averaged", "distribute_value", "copies dz to every position instead of dz / (n_H * n_W)",
+    _m("distribute_not_averaged", "distribute_value",
+       "copies dz to every position instead of dz / (n_H * n_W)",
        [("average = dz / (n_H * n_W)", "average = dz")], ["distribute_value", "pool_backward"]),
     _m("distribute_by_height", "distribute_value", "divides by n_H only",
-       [("average = dz / (n_H * n_W)", "average = dz / n_H")], ["distribute_value", "pool_backward"]),
+       [("average = dz / (n_H * n_W)", "average = dz / n_H")],
+       ["distribute_value", "pool_backward"]),
     _m("pool_backward_mask_unscaled", "pool_backward", "adds the mask without multiplying by dA",
        [("+= mask * dA[i, h, w, c]", "+= mask")], ["pool_backward"]),
-    _m("pool_backward_overwrites", "pool_backward", "overwrites overlapping windows instead of adding",
+    _m("pool_backward_overwrites", "pool_backward",
+       "overwrites overlapping windows instead of adding",
        [("+= distribute_value(da, (f, f))", "= distribute_value(da, (f, f))")], ["pool_backward"]),
-    _m("pool_backward_stride_ignored", "pool_backward", "ignores the stride", _STRIDE, ["pool_backward"]),
+    _m("pool_backward_stride_ignored", "pool_backward", "ignores the stride", _STRIDE,
+       ["pool_backward"]),
 )

@@ -178,8 +178,8 @@ MUTANTS: tuple[Mutant, ...] = (
        [(_ADD, "X = Activation(\"relu\")(X)")], ["identity_block", "ResNet50"]),
     _m("identity_unseeded_initializer", "identity_block",
        "creates the first convolution's initializer without seed",
-       [("X = Conv2D(F1, kernel_size=1, strides=1, padding=\"valid\", "
-         "kernel_initializer=initializer(seed=0))(X)",
+       [("X = Conv2D(F1, kernel_size=1, strides=1, padding=\"valid\",\n"
+         "               kernel_initializer=initializer(seed=0))(X)",
          "X = Conv2D(F1, kernel_size=1, strides=1, padding=\"valid\", "
          "kernel_initializer=initializer())(X)")],
        ["identity_block"]),

@@ -107,7 +107,8 @@ def oracle_clip(boxes, image_shape):
 
 
 def oracle_filter(boxes, box_confidence, box_class_probs, threshold):
-    """Flattened, row-major: scores (k,), boxes (k, 4), classes (k,) of the boxes scoring >= threshold."""
+    """Flattened, row-major: scores (k,), boxes (k, 4), classes (k,) of the boxes scoring
+    >= threshold."""
     box_scores = (box_confidence * box_class_probs).reshape(-1, box_class_probs.shape[-1])
     best = box_scores.argmax(axis=1)
     best_score = box_scores[np.arange(len(box_scores)), best]
@@ -116,7 +117,8 @@ def oracle_filter(boxes, box_confidence, box_class_probs, threshold):
 
 
 def iou_matrix(a, b):
-    """IoU of every row of a (n, 4) with every row of b (m, 4); corners in (x1, y1, x2, y2) order."""
+    """IoU of every row of a (n, 4) with every row of b (m, 4); corners in (x1, y1, x2, y2)
+    order."""
     a, b = np.asarray(a, dtype=np.float64)[:, None], np.asarray(b, dtype=np.float64)[None]
     inter_w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
     inter_h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
@@ -128,7 +130,8 @@ def iou_matrix(a, b):
 
 def oracle_nms(boxes, scores, max_boxes, iou_threshold):
     """Indices kept by greedy NMS (any corner order: IoU is the same with x and y swapped)."""
-    boxes, scores = np.asarray(boxes, dtype=np.float64).reshape(-1, 4), np.asarray(scores).reshape(-1)
+    boxes, scores = (np.asarray(boxes, dtype=np.float64).reshape(-1, 4),
+                     np.asarray(scores).reshape(-1))
     if len(boxes) == 0:
         return np.zeros(0, dtype=int)
     overlaps = iou_matrix(boxes, boxes)
@@ -216,10 +219,12 @@ def reference_cases():
         cases["assign_anchor"][name] = ((box, border_anchors, grid_shape, image_shape), {})
     for name, shape in (("n3", (3,)), ("batch_13x13x5", (2, 13, 13, 5))):
         cases["box_center_to_corners"][name] = (centre_case(name, shape), {})
-    for name, (n, image_shape) in (("480x640", (20, (480, 640))), ("tall_300x200", (15, (300, 200)))):
+    for name, (n, image_shape) in (("480x640", (20, (480, 640))),
+                                   ("tall_300x200", (15, (300, 200)))):
         cases["clip_boxes"][name] = ((box_case(name, n, image_shape), image_shape), {})
     for name, (lead, n_classes, ties, threshold) in HIDDEN_FILTER.items():
-        cases["yolo_filter_boxes"][name] = (filter_case(name, lead, n_classes, ties), {"threshold": threshold})
+        cases["yolo_filter_boxes"][name] = (filter_case(name, lead, n_classes, ties),
+                                            {"threshold": threshold})
     for name, pair in _iou_random_pairs().items():
         cases["iou"][name] = (pair, {})
     for name, (n, identical, separated, max_boxes, threshold) in HIDDEN_NMS.items():
@@ -227,11 +232,12 @@ def reference_cases():
         xyxy = boxes[:, [1, 0, 3, 2]].astype(np.float64)
         cases["greedy_nms"][name] = ((xyxy, scores.astype(np.float64)),
                                      {"max_boxes": max_boxes, "iou_threshold": threshold})
-        cases["yolo_non_max_suppression"][name] = ((scores, boxes, classes),
-                                                   {"max_boxes": max_boxes, "iou_threshold": threshold})
+        cases["yolo_non_max_suppression"][name] = (
+            (scores, boxes, classes), {"max_boxes": max_boxes, "iou_threshold": threshold})
     for name, (lead, image_shape, max_boxes, score_t, iou_t) in HIDDEN_EVAL.items():
         cases["yolo_eval"][name] = ((eval_case(name, lead), image_shape),
-                                    {"max_boxes": max_boxes, "score_threshold": score_t, "iou_threshold": iou_t})
+                                    {"max_boxes": max_boxes, "score_threshold": score_t,
+                                     "iou_threshold": iou_t})
     return cases
 
 
@@ -270,7 +276,8 @@ def check_assign_anchor(assign_anchor: Callable, hidden: bool = False) -> None:
 
 
 def check_box_center_to_corners(box_center_to_corners: Callable, hidden: bool = False) -> None:
-    """box_center_to_corners: (y_min, x_min, y_max, x_max) = (y - h/2, x - w/2, y + h/2, x + w/2)."""
+    """box_center_to_corners: (y_min, x_min, y_max, x_max) =
+    (y - h/2, x - w/2, y + h/2, x + w/2)."""
     if not hidden:
         return visible.check_box_center_to_corners(box_center_to_corners)
     for case, ((box_xy, box_wh), _) in reference_cases()["box_center_to_corners"].items():
@@ -286,7 +293,8 @@ def check_clip_boxes(clip_boxes: Callable, hidden: bool = False) -> None:
         return visible.check_clip_boxes(clip_boxes)
     for case, ((boxes, image_shape), _) in reference_cases()["clip_boxes"].items():
         clipped = to_numpy(call_student(clip_boxes, boxes, image_shape), f"clipped ({case})")
-        compare_clipped(clipped, boxes, oracle_clip(boxes, image_shape), oracle_clip(boxes, image_shape[::-1]), case)
+        compare_clipped(clipped, boxes, oracle_clip(boxes, image_shape),
+                        oracle_clip(boxes, image_shape[::-1]), case)
         _against_reference("clip_boxes", case, [clipped], ["clipped"])
     _done()
 
@@ -301,9 +309,12 @@ def check_yolo_filter_boxes(yolo_filter_boxes: Callable, hidden: bool = False) -
         result = filter_result(yolo_filter_boxes, args, threshold, case)
         want = oracle_filter(boxes, confidence, probs, np.float32(threshold))
         n_strict = int((oracle_filter(boxes, confidence, probs, -np.inf)[0] > threshold).sum())
-        n_without = len(oracle_filter(boxes, np.ones_like(confidence), probs, np.float32(threshold))[0])
-        compare_filter(result, want, threshold, case, n_strict=n_strict, n_without_confidence=n_without)
-        _against_reference("yolo_filter_boxes", case, list(result), ["scores", "boxes", "classes"], atol=1e-6)
+        n_without = len(oracle_filter(boxes, np.ones_like(confidence), probs,
+                                      np.float32(threshold))[0])
+        compare_filter(result, want, threshold, case, n_strict=n_strict,
+                       n_without_confidence=n_without)
+        _against_reference("yolo_filter_boxes", case, list(result),
+                           ["scores", "boxes", "classes"], atol=1e-6)
     _done()
 
 
@@ -327,24 +338,30 @@ def check_greedy_nms(greedy_nms: Callable, hidden: bool = False) -> None:
         want = oracle_nms(boxes, scores, max_boxes, iou_threshold)
         if len(boxes):
             theirs = tf_nms(boxes, scores, max_boxes, iou_threshold)
-            assert np.array_equal(want, theirs), f"grader's oracle and TensorFlow disagree on {case}"
-        keep = call_student(greedy_nms, boxes, scores, max_boxes=max_boxes, iou_threshold=iou_threshold)
+            assert np.array_equal(want, theirs), (
+                f"grader's oracle and TensorFlow disagree on {case}")
+        keep = call_student(greedy_nms, boxes, scores, max_boxes=max_boxes,
+                            iou_threshold=iou_threshold)
         keep = compare_keep(keep, want, max_boxes, iou_threshold, case)
         _against_reference("greedy_nms", case, [keep], ["keep"])
     _done()
 
 
-def check_yolo_non_max_suppression(yolo_non_max_suppression: Callable, hidden: bool = False) -> None:
-    """yolo_non_max_suppression keeps the right boxes and gathers their scores, boxes and classes."""
+def check_yolo_non_max_suppression(yolo_non_max_suppression: Callable,
+                                   hidden: bool = False) -> None:
+    """yolo_non_max_suppression keeps the right boxes and gathers their scores, boxes and
+    classes."""
     if not hidden:
         return visible.check_yolo_non_max_suppression(yolo_non_max_suppression)
     for case, (args, kwargs) in reference_cases()["yolo_non_max_suppression"].items():
         scores, boxes, classes = args
         result = nms_result(yolo_non_max_suppression, args, kwargs)
         keep = oracle_nms(boxes, scores, kwargs["max_boxes"], kwargs["iou_threshold"])
-        out = compare_triplet("yolo_non_max_suppression", result, (scores[keep], boxes[keep], classes[keep]),
+        out = compare_triplet("yolo_non_max_suppression", result,
+                              (scores[keep], boxes[keep], classes[keep]),
                               f"{case}, iou_threshold={kwargs['iou_threshold']}")
-        _against_reference("yolo_non_max_suppression", case, list(out), ["scores", "boxes", "classes"], atol=1e-5)
+        _against_reference("yolo_non_max_suppression", case, list(out),
+                           ["scores", "boxes", "classes"], atol=1e-5)
     _done()
 
 
@@ -354,9 +371,10 @@ def check_yolo_eval(yolo_eval: Callable, hidden: bool = False) -> None:
         return visible.check_yolo_eval(yolo_eval)
     for case, ((outputs, image_shape), kwargs) in reference_cases()["yolo_eval"].items():
         result = eval_result(yolo_eval, (outputs, image_shape), kwargs)
-        want = oracle_eval(outputs, image_shape, **{"max_boxes": 10, "score_threshold": 0.6, "iou_threshold": 0.5,
-                                                    **kwargs})
-        out = compare_triplet("yolo_eval", result, want, case, scale_hint=" (after scaling them to the image)")
+        want = oracle_eval(outputs, image_shape, **{"max_boxes": 10, "score_threshold": 0.6,
+                                                    "iou_threshold": 0.5, **kwargs})
+        out = compare_triplet("yolo_eval", result, want, case,
+                              scale_hint=" (after scaling them to the image)")
         _against_reference("yolo_eval", case, list(out), ["scores", "boxes", "classes"], atol=1e-3)
     _done()
 
@@ -368,9 +386,9 @@ CHECKS = {name: globals()[f"check_{name}"] for name in GRADED_FUNCTIONS}
 # (see cnn_course.graders.authoring.mutants). yolo_eval calls yolo_filter_boxes and
 # yolo_non_max_suppression; greedy_nms calls iou.
 #
-# MUTANTS is built on first access (module __getattr__): cnn_course.graders.authoring.mutants imports
-# nbformat and jsonschema, seconds that the notebook's setup cell, which imports this module,
-# should not pay (nbgrader gives a cell 30 s).
+# MUTANTS is built on first access (module __getattr__): cnn_course.graders.authoring.mutants
+# imports nbformat and jsonschema, seconds that the notebook's setup cell, which imports this
+# module, should not pay (nbgrader gives a cell 30 s).
 
 def _m(name, grade_id, description, edits, fails):
     from cnn_course.graders.authoring.mutants import mutant
@@ -401,35 +419,46 @@ def _mutants() -> tuple:
            [("row, col = int(y // cell_h), int(x // cell_w)",
              "row, col = int(np.ceil(y / cell_h)) - 1, int(np.ceil(x / cell_w)) - 1")],
            ["assign_anchor"]),
-        _m("corners_full_size", "box_center_to_corners", "uses the whole width and height on each side",
-           [("box_wh[..., 0] / 2, box_wh[..., 1] / 2", "box_wh[..., 0], box_wh[..., 1]")], ["box_center_to_corners"]),
+        _m("corners_full_size", "box_center_to_corners",
+           "uses the whole width and height on each side",
+           [("box_wh[..., 0] / 2, box_wh[..., 1] / 2", "box_wh[..., 0], box_wh[..., 1]")],
+           ["box_center_to_corners"]),
         _m("corners_x_first", "box_center_to_corners", "returns (x_min, y_min, x_max, y_max)",
-           [("[y - half_h, x - half_w, y + half_h, x + half_w]", "[x - half_w, y - half_h, x + half_w, y + half_h]")],
+           [("[y - half_h, x - half_w, y + half_h, x + half_w]",
+             "[x - half_w, y - half_h, x + half_w, y + half_h]")],
            ["box_center_to_corners"]),
         _m("clip_height_width_swapped", "clip_boxes", "clips y to the width and x to the height",
            [("height, width = image_shape", "width, height = image_shape")], ["clip_boxes"]),
         _m("clip_in_place", "clip_boxes", "clips the input array in place instead of a copy",
            [("clipped = np.array(boxes, dtype=float)", "clipped = boxes")], ["clip_boxes"]),
         _m("filter_strict_threshold", "yolo_filter_boxes", "uses > instead of >= for the threshold",
-           [("box_class_scores >= threshold", "box_class_scores > threshold")], ["yolo_filter_boxes"]),
-        _m("filter_without_confidence", "yolo_filter_boxes", "scores the boxes by class probability only",
+           [("box_class_scores >= threshold", "box_class_scores > threshold")],
+           ["yolo_filter_boxes"]),
+        _m("filter_without_confidence", "yolo_filter_boxes",
+           "scores the boxes by class probability only",
            [("box_scores = box_confidence * box_class_probs", "box_scores = box_class_probs")],
            ["yolo_filter_boxes", "yolo_eval"]),
-        _m("iou_union_keeps_intersection", "iou", "does not subtract the intersection from the union",
-           [("union_area = box1_area + box2_area - inter_area", "union_area = box1_area + box2_area")],
+        _m("iou_union_keeps_intersection", "iou",
+           "does not subtract the intersection from the union",
+           [("union_area = box1_area + box2_area - inter_area",
+             "union_area = box1_area + box2_area")],
            ["iou", "greedy_nms"]),
         _m("iou_negative_overlap", "iou", "does not clip the intersection's width and height at 0",
            [("inter_width = max(xi2 - xi1, 0)", "inter_width = xi2 - xi1"),
-            ("inter_height = max(yi2 - yi1, 0)", "inter_height = yi2 - yi1")], ["iou", "greedy_nms"]),
+            ("inter_height = max(yi2 - yi1, 0)", "inter_height = yi2 - yi1")],
+           ["iou", "greedy_nms"]),
         _m("greedy_nms_ascending", "greedy_nms", "starts from the lowest score",
            [("np.argsort(-scores", "np.argsort(scores")], ["greedy_nms"]),
         _m("greedy_nms_no_max_boxes", "greedy_nms", "ignores max_boxes",
            [("while order and len(keep) < max_boxes:", "while order:")], ["greedy_nms"]),
-        _m("nms_classes_not_gathered", "yolo_non_max_suppression", "returns the classes without gathering them",
+        _m("nms_classes_not_gathered", "yolo_non_max_suppression",
+           "returns the classes without gathering them",
            [("classes = tf.gather(classes, nms_indices)", "classes = classes")],
            ["yolo_non_max_suppression", "yolo_eval"]),
-        _m("nms_threshold_ignored", "yolo_non_max_suppression", "ignores iou_threshold (TensorFlow's default 0.5)",
-           [("max_boxes, iou_threshold=iou_threshold)", "max_boxes)")], ["yolo_non_max_suppression", "yolo_eval"]),
+        _m("nms_threshold_ignored", "yolo_non_max_suppression",
+           "ignores iou_threshold (TensorFlow's default 0.5)",
+           [("max_boxes, iou_threshold=iou_threshold)", "max_boxes)")],
+           ["yolo_non_max_suppression", "yolo_eval"]),
         _m("eval_boxes_not_scaled", "yolo_eval", "does not scale the boxes to the image",
            [("    boxes = scale_boxes(boxes, image_shape)\n", "")], ["yolo_eval"]),
         _m("eval_score_threshold_ignored", "yolo_eval", "filters with the default threshold 0.6",

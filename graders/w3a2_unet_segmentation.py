@@ -61,7 +61,8 @@ NBGRADER_MUTANTS = False  # TensorFlow: mutants are graded at function level onl
 HIDDEN_PNG = (("rgba", (7, 5), "rgba"), ("grey", (9, 12), "grey"), ("red", (16, 8), "red"))
 
 
-def _hidden_pair(name: str, shape: tuple[int, int], folder: Path, mask_kind: str) -> tuple[str, str, dict]:
+def _hidden_pair(name: str, shape: tuple[int, int], folder: Path,
+                 mask_kind: str) -> tuple[str, str, dict]:
     """An RGB image and a mask PNG: the class id in the red channel ("red"), in the red channel of
     an opaque RGBA file ("rgba"), or filling a greyscale file ("grey")."""
     _, image, ids = random_pair(name, shape)
@@ -83,8 +84,10 @@ def check_process_path(process_path: Callable, hidden: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name, shape, kind in HIDDEN_PNG:
             image_path, mask_path, truth = _hidden_pair(name, shape, Path(tmp), kind)
-            check_process_path_case(process_path, image_path, mask_path, truth["image"], truth["ids"],
-                                    f"hidden case: {kind} mask {shape[0]}x{shape[1]}, inside Dataset.map",
+            check_process_path_case(process_path, image_path, mask_path, truth["image"],
+                                    truth["ids"],
+                                    f"hidden case: {kind} mask {shape[0]}x{shape[1]}, "
+                                    "inside Dataset.map",
                                     in_map=True)
     print("Hidden tests passed.")
 
@@ -211,7 +214,8 @@ def check_annotations_to_mask(annotations_to_mask: Callable, hidden: bool = Fals
 # not imported): the hidden checks compare students' layer lists with these, and the
 # graders' tests compare the visible module's layer rows with them.
 def _conv(x, n_filters):
-    return layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(x)
+    return layers.Conv2D(n_filters, 3, activation="relu", padding="same",
+                         kernel_initializer="he_normal")(x)
 
 
 def _encoder(x, n_filters, dropout_prob=0.0, max_pooling=True):
@@ -252,7 +256,10 @@ def expected_unet_rows(input_size, n_filters, n_classes) -> list:
 
 
 def expected_conv_block_rows(shape, n_filters=32, dropout_prob=0, max_pooling=True) -> list:
-    """The rows of the expected encoder block on a keras.Input of ``shape`` (outputs: next, skip)."""
+    """The rows of the expected encoder block on a keras.Input of ``shape``.
+
+    Its outputs are (next, skip).
+    """
     inputs = keras.Input(shape)
     next_layer, skip = _encoder(inputs, n_filters, dropout_prob, max_pooling)
     return layer_rows(keras.Model(inputs, [next_layer, skip]), "the expected model")
@@ -266,27 +273,37 @@ def expected_upsampling_rows(expansive_shape, contractive_shape, n_filters=32) -
 
 
 # -------------------------------------------------------------------- conv_block
-HIDDEN_CONV_BLOCK = (((32, 48, 8), {"n_filters": 16, "dropout_prob": 0.1}, "hidden: (32, 48, 8), 16 filters, dropout"),
-                     ((10, 6, 1), {"n_filters": 4, "max_pooling": False}, "hidden: (10, 6, 1), 4 filters, no pooling"),
+HIDDEN_CONV_BLOCK = (((32, 48, 8), {"n_filters": 16, "dropout_prob": 0.1},
+                      "hidden: (32, 48, 8), 16 filters, dropout"),
+                     ((10, 6, 1), {"n_filters": 4, "max_pooling": False},
+                      "hidden: (10, 6, 1), 4 filters, no pooling"),
                      ((8, 8, 2), {}, "hidden: the default arguments"))
 
 
 def check_conv_block(conv_block: Callable, hidden: bool = False) -> None:
-    """conv_block: two 3x3 relu convolutions (he_normal), optional dropout, optional 2x2 max pooling."""
+    """conv_block: two 3x3 relu convolutions (he_normal), optional dropout.
+
+    Then an optional 2x2 max pooling.
+    """
     if not hidden:
         return visible.check_conv_block(conv_block)
     for shape, kwargs, label in HIDDEN_CONV_BLOCK:
-        check_conv_block_case(conv_block, shape, kwargs, label, expected_conv_block_rows(shape, **kwargs))
+        check_conv_block_case(conv_block, shape, kwargs, label,
+                              expected_conv_block_rows(shape, **kwargs))
     print("Hidden tests passed.")
 
 
 # -------------------------------------------------------------- upsampling_block
-HIDDEN_UPSAMPLING = (((5, 7, 12), (10, 14, 6), {"n_filters": 6}, "hidden: expansive (5, 7, 12), contractive (10, 14, 6)"),
+HIDDEN_UPSAMPLING = (((5, 7, 12), (10, 14, 6), {"n_filters": 6},
+                      "hidden: expansive (5, 7, 12), contractive (10, 14, 6)"),
                      ((3, 4, 8), (6, 8, 3), {}, "hidden: the default n_filters"))
 
 
 def check_upsampling_block(upsampling_block: Callable, hidden: bool = False) -> None:
-    """upsampling_block: 3x3 transposed convolution with stride 2, concatenation with the skip, two convs."""
+    """upsampling_block: 3x3 transposed convolution with stride 2.
+
+    Then concatenation with the skip, and two convolutions.
+    """
     if not hidden:
         return visible.check_upsampling_block(upsampling_block)
     for expansive, contractive, kwargs, label in HIDDEN_UPSAMPLING:
@@ -300,13 +317,17 @@ HIDDEN_UNET = {"64x96_f8_c5": ((64, 96, 3), 8, 5), "32x48x1_f4_c3": ((32, 48, 1)
 
 
 def check_unet_model(unet_model: Callable, hidden: bool = False) -> None:
-    """unet_model: the U-Net's layers, shapes and parameters; the output holds one logit per class."""
+    """unet_model: the U-Net's layers, shapes and parameters.
+
+    The output holds one logit per class.
+    """
     if not hidden:
         return visible.check_unet_model(unet_model)
     stored = reference.load(ASSIGNMENT_ID)
     for case, (input_size, n_filters, n_classes) in HIDDEN_UNET.items():
         what = f"unet_model(input_size={input_size}, n_filters={n_filters}, n_classes={n_classes})"
-        model = build_model(unet_model, input_size=input_size, n_filters=n_filters, n_classes=n_classes)
+        model = build_model(unet_model, input_size=input_size, n_filters=n_filters,
+                            n_classes=n_classes)
         expect_params(model, what, int(stored[f"unet_model/{case}/0"].item()))
         expect_same_layers(model, expected_unet_rows(input_size, n_filters, n_classes), what)
     print("Hidden tests passed.")
@@ -341,7 +362,8 @@ def reference_cases():
     for name, shape in HIDDEN_PREPROCESS.items():
         cases["preprocess"][name] = (preprocess_case(name, shape), {})
     for name, (input_size, n_filters, n_classes) in HIDDEN_UNET.items():
-        cases["unet_model"][name] = ((), {"input_size": input_size, "n_filters": n_filters, "n_classes": n_classes})
+        cases["unet_model"][name] = ((), {"input_size": input_size, "n_filters": n_filters,
+                                          "n_classes": n_classes})
     return cases
 
 
@@ -361,8 +383,10 @@ _REDUCE = "tf.math.reduce_max(mask, axis=-1, keepdims=True)"
 
 MUTANTS: tuple[Mutant, ...] = (
     _m("image_not_scaled", "process_path", "casts the image to float without scaling it to [0, 1]",
-       [("tf.image.convert_image_dtype(img, tf.float32)", "tf.cast(img, tf.float32)")], ["process_path"]),
-    _m("mask_red_channel_only", "process_path", "keeps the first channel instead of the max over channels",
+       [("tf.image.convert_image_dtype(img, tf.float32)", "tf.cast(img, tf.float32)")],
+       ["process_path"]),
+    _m("mask_red_channel_only", "process_path",
+       "keeps the first channel instead of the max over channels",
        [(_REDUCE, "mask[..., :1]")], ["process_path"]),
     _m("mask_bilinear", "preprocess", "resizes the mask with bilinear interpolation",
        [('mask, IMG_SIZE, method="nearest"', 'mask, IMG_SIZE, method="bilinear"')], ["preprocess"]),
@@ -399,16 +423,19 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("dropout_ignored", "conv_block", "never adds the Dropout layer",
        [("if dropout_prob > 0:", "if False:")], ["conv_block", "unet_model"]),
     _m("skip_not_concatenated", "upsampling_block", "ignores the skip connection",
-       [("layers.concatenate([up, contractive_input], axis=3)", "up")], ["upsampling_block", "unet_model"]),
+       [("layers.concatenate([up, contractive_input], axis=3)", "up")],
+       ["upsampling_block", "unet_model"]),
     _m("transpose_stride_1", "upsampling_block", "uses stride 1 in the transposed convolution",
        [("strides=(2, 2)", "strides=(1, 1)")], ["upsampling_block", "unet_model"]),
-    _m("softmax_logits", "unet_model", "puts a softmax on the output although the loss expects logits",
-       [("layers.Conv2D(n_classes, 1, padding=\"same\")", "layers.Conv2D(n_classes, 1, padding=\"same\", "
-         "activation=\"softmax\")")], ["unet_model"]),
+    _m("softmax_logits", "unet_model",
+       "puts a softmax on the output although the loss expects logits",
+       [("layers.Conv2D(n_classes, 1, padding=\"same\")",
+         "layers.Conv2D(n_classes, 1, padding=\"same\", activation=\"softmax\")")], ["unet_model"]),
     _m("no_dropout_in_bottleneck", "unet_model", "forgets the dropout of the bottleneck block",
        [("n_filters * 16, dropout_prob=0.3", "n_filters * 16, dropout_prob=0")], ["unet_model"]),
     _m("loss_on_probabilities", "compile_unet", "compiles the loss with from_logits=False",
        [("from_logits=True", "from_logits=False")], ["compile_unet"]),
-    _m("categorical_loss", "compile_unet", "uses CategoricalCrossentropy, which expects one-hot masks",
+    _m("categorical_loss", "compile_unet",
+       "uses CategoricalCrossentropy, which expects one-hot masks",
        [("SparseCategoricalCrossentropy", "CategoricalCrossentropy")], ["compile_unet"]),
 )

@@ -24,7 +24,8 @@ def test_seed_rows_report_the_worst_seed_against_a_goal_and_the_median_without_o
 
     time_row = rows["notebook, full mode (s, worst seed)"]
     assert (time_row["value"], time_row["met"]) == (130.0, False)
-    assert (rows["accuracy (worst seed)"]["value"], rows["accuracy (worst seed)"]["met"]) == (0.94, False)
+    assert (rows["accuracy (worst seed)"]["value"],
+            rows["accuracy (worst seed)"]["met"]) == (0.94, False)
     assert (rows["loss (worst seed)"]["value"], rows["loss (worst seed)"]["met"]) == (0.30, False)
     median = rows["iou (median seed)"]
     assert (median["value"], median["met"], median["goal"]) == (0.31, None, "")
@@ -40,7 +41,8 @@ def test_seed_rows_meet_a_goal_only_when_every_seed_does_and_no_run_had_problems
     runs[1].problems = ["cell 7 raised ValueError"]
     rows = {r["measure"]: r for r in seed_rows("w0", runs, {}, 120, (0, 1))}
     assert rows["notebook, full mode (s, worst seed)"]["met"] is False
-    assert "seed 1: ['cell 7 raised ValueError']" in rows["notebook, full mode (s, worst seed)"]["note"]
+    assert ("seed 1: ['cell 7 raised ValueError']"
+            in rows["notebook, full mode (s, worst seed)"]["note"])
 
 
 def test_the_results_page_keeps_one_section_per_part_and_replaces_it_on_a_rerun(tmp_path):
@@ -49,8 +51,10 @@ def test_the_results_page_keeps_one_section_per_part_and_replaces_it_on_a_rerun(
     page = tmp_path / "docs" / "results.md"
     row = {"assignment": "w1a1", "measure": "m", "value": 1, "goal": "", "met": None}
     update_results_page(page, "results-grading", to_markdown([row], "# Benchmarks (first run)"))
-    update_results_page(page, "results-w2a1", to_markdown([{**row, "value": 2}], "# Benchmarks (other part)"))
-    update_results_page(page, "results-grading", to_markdown([{**row, "value": 3}], "# Benchmarks (rerun)"))
+    update_results_page(page, "results-w2a1",
+                        to_markdown([{**row, "value": 2}], "# Benchmarks (other part)"))
+    update_results_page(page, "results-grading",
+                        to_markdown([{**row, "value": 3}], "# Benchmarks (rerun)"))
     text = page.read_text()
     assert text.startswith("# Measured results")
     assert text.count("<!-- bench:results-grading -->") == 1 and "first run" not in text
@@ -67,14 +71,16 @@ def test_median_goals_lessons_and_the_median_time():
         run.metrics["gap"] = round(run.metrics["fine"] - run.metrics["scratch"], 4)
     lessons = {"fine beats frozen beats scratch": lambda m: m["fine"] > m["frozen"] > m["scratch"],
                "needs a metric no run has": lambda m: m["absent"] > 0}
-    rows = {r["measure"]: r for r in seed_rows("w0", runs, goals, 120, (0, 1, 2), lessons, "median")}
+    rows = {r["measure"]: r
+            for r in seed_rows("w0", runs, goals, 120, (0, 1, 2), lessons, "median")}
 
     assert (rows["notebook, full mode (s, median seed)"]["value"],
             rows["notebook, full mode (s, median seed)"]["met"]) == (110.0, True)
     assert (rows["fine (median seed)"]["value"], rows["fine (median seed)"]["met"]) == (0.88, True)
     assert (rows["gap (worst seed)"]["value"], rows["gap (worst seed)"]["met"]) == (0.12, False)
     lesson = rows["lesson: fine beats frozen beats scratch"]
-    assert (lesson["value"], lesson["met"], lesson["note"]) == ("2 of 3 seeds", False, "fails on seed 1")
+    assert (lesson["value"], lesson["met"], lesson["note"]) == ("2 of 3 seeds", False,
+                                                                "fails on seed 1")
     missing = rows["lesson: needs a metric no run has"]
     assert (missing["value"], missing["met"]) == ("0 of 3 seeds", False)
 

@@ -143,7 +143,8 @@ def _darknet_forward(image_chw, values):
             biases = values[at:at + filters]
             at += filters
             if bn:
-                scales, means, variances = (values[at + k * filters:at + (k + 1) * filters] for k in range(3))
+                scales, means, variances = (values[at + k * filters:at + (k + 1) * filters]
+                                            for k in range(3))
                 at += 3 * filters
             count = filters * x.shape[0] * size * size
             weights = values[at:at + count].reshape(filters, x.shape[0], size, size)
@@ -185,7 +186,8 @@ def test_every_stored_value_lands_where_darknet_puts_it(files):
     darknet = dn.load_darknet(folder / "tiny.cfg", folder / "tiny.weights")
     image = np.random.default_rng(1).uniform(0, 1, (8, 8, 3)).astype(np.float32)
     found = np.asarray(darknet.model(image[None]))[0].transpose(2, 0, 1)  # to Darknet's (C, H, W)
-    expected = _darknet_forward(image.transpose(2, 0, 1).astype(np.float64), values.astype(np.float64))
+    expected = _darknet_forward(image.transpose(2, 0, 1).astype(np.float64),
+                                values.astype(np.float64))
     assert found.shape == expected.shape == (16, 2, 2)
     assert np.allclose(found, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
     assert darknet.classes == 3 and np.array_equal(darknet.anchors, [[0.5, 1.0], [2.0, 1.5]])
@@ -198,7 +200,8 @@ def test_darknet_reorg_is_its_own_permutation_not_space_to_depth():
     ours = np.asarray(dn.DarknetReorg(2)(x))
     reference = _reorg(x[0].transpose(2, 0, 1), 2).transpose(1, 2, 0)
     assert np.array_equal(ours[0], reference)
-    assert ours.shape == (1, 2, 2, 32) and not np.array_equal(ours, tf.nn.space_to_depth(x, 2).numpy())
+    assert ours.shape == (1, 2, 2, 32)
+    assert not np.array_equal(ours, tf.nn.space_to_depth(x, 2).numpy())
 
 
 def test_the_model_saves_and_loads_without_python_code(files, tmp_path):
@@ -214,12 +217,14 @@ def test_the_model_saves_and_loads_without_python_code(files, tmp_path):
 
 
 @pytest.mark.parametrize("change, found", [(-1, "found 2"), (+1, "found 2")])
-def test_a_weights_file_of_the_wrong_size_is_refused_with_both_counts(files, tmp_path, change, found):
+def test_a_weights_file_of_the_wrong_size_is_refused_with_both_counts(files, tmp_path, change,
+                                                                        found):
     folder, values = files
     darknet = dn.load_darknet(folder / "tiny.cfg")
     wrong = values[:change] if change < 0 else np.concatenate([values, np.ones(change, np.float32)])
     dn.write_weights(tmp_path / "wrong.weights", darknet, wrong)
-    with pytest.raises(dn.DarknetError, match=rf"expected {len(values):,} values .* found {len(wrong):,}"):
+    with pytest.raises(dn.DarknetError,
+                       match=rf"expected {len(values):,} values .* found {len(wrong):,}"):
         dn.load_weights(darknet, (tmp_path / "wrong.weights").read_bytes())
 
 

@@ -1,4 +1,5 @@
-"""The "Expected output" block under every visible test: generated from the solution, never stale."""
+"""The "Expected output" block under every visible test: generated from the solution, never
+stale."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def test_every_visible_test_of_every_built_notebook_is_followed_by_its_block(bui
         tests = [nbgrader_meta(c)["grade_id"] for c in nb.cells if is_test(c)]
         assert sorted(stored) == sorted(tests), f"{assignment_id}: {REGENERATE}"
         shown = expected_output.blocks(nb)
-        assert shown == {grade_id: text.rstrip() + "\n" for grade_id, text in stored.items()}, assignment_id
+        assert shown == {grade_id: text.rstrip() + "\n"
+                         for grade_id, text in stored.items()}, assignment_id
         blocks = [c for c in nb.cells if expected_output.TAG in tags(c)]
         assert len(blocks) == len(tests)
         for block in blocks:
@@ -33,7 +35,8 @@ def test_stored_blocks_are_what_the_solution_prints_now(assignment_id):
     fresh = expected_output.compute(assignment_id)
     stored = expected_output.stored(assignment_id)
     changed = sorted(k for k in fresh.keys() | stored.keys()
-                     if k not in fresh or k not in stored or not expected_output.agree(fresh[k], stored[k]))
+                     if k not in fresh or k not in stored
+                     or not expected_output.agree(fresh[k], stored[k]))
     assert not changed, f"{assignment_id}: the blocks of {changed} are stale; {REGENERATE}"
     for grade_id, text in fresh.items():
         assert text.strip(), f"{assignment_id}: {grade_id}'s visible checks print nothing"
@@ -51,7 +54,8 @@ def test_a_block_is_a_fenced_text_after_its_test_cell():
     nb = nbformat.v4.new_notebook()
     test = nbformat.v4.new_code_cell('"""Doc."""\nchecks.check_f(f)\n### BEGIN HIDDEN TESTS\nx\n'
                                      "### END HIDDEN TESTS")
-    test.metadata["nbgrader"] = {"grade": True, "grade_id": "f_tests", "solution": False, "points": 1}
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "f_tests", "solution": False,
+                                 "points": 1}
     nb.cells = [nbformat.v4.new_markdown_cell("intro"), test, nbformat.v4.new_markdown_cell("next")]
     expected_output.insert(nb, {"f_tests": "a = 1\n```odd```\nAll tests passed.\n", "g_tests": "x"})
     assert [c.source for c in nb.cells][2].endswith("````")
@@ -73,7 +77,8 @@ def test_the_release_keeps_the_blocks(tmp_path):
 
 def test_texts_agree_up_to_the_last_printed_digit():
     agree = expected_output.agree
-    assert agree("Z = 0.123457, shape (2, 3)\n[ 1.5 -0.25]", "Z = 0.123456, shape (2, 3)\n[ 1.5 -0.25]")
+    assert agree("Z = 0.123457, shape (2, 3)\n[ 1.5 -0.25]",
+                 "Z = 0.123456, shape (2, 3)\n[ 1.5 -0.25]")
     assert agree("[ 0.1  0.2]", "[0.1 0.2]") and agree("error 1.2e-07", "error 1.3e-07")
     assert not agree("Z = 0.123459", "Z = 0.123456")
     assert not agree("shape (2, 3)", "shape (2, 4)") and not agree("kept 3 boxes", "kept 3 box")

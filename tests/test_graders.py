@@ -53,7 +53,8 @@ def _visible(function):
     """[(case, args, kwargs, [expected arrays])] of one function's visible cases."""
     cases = checks.visible_cases()[function]
     stored = expected.load(AID)
-    return [(case, args, kwargs, [stored[f"{function}/{case}/{k}"] for k in range(3) if f"{function}/{case}/{k}" in stored])
+    return [(case, args, kwargs, [stored[f"{function}/{case}/{k}"] for k in range(3)
+                                  if f"{function}/{case}/{k}" in stored])
             for case, (args, kwargs) in cases.items()]
 
 
@@ -72,22 +73,28 @@ def test_expected_forward_outputs_agree_with_independent_oracles():
         assert tuple(want.astype(int)) == grader.tf_output_shape(*args), case
         n_H_prev, _, _ = args[0]
         f, pad, stride = args[2:]
-        assert want[0] == len(range(0, n_H_prev + 2 * pad - f + 1, stride)), case  # window positions, counted
+        # window positions, counted
+        assert want[0] == len(range(0, n_H_prev + 2 * pad - f + 1, stride)), case
     for case, (a, W, b), _, (want,) in _visible("conv_single_step"):
-        np.testing.assert_allclose(want, grader.oracle_single_step(a, W, b), rtol=1e-12, err_msg=case)
-    for case, (A_prev, W, b, hp), _, (want,) in _visible("conv_forward"):
-        np.testing.assert_allclose(want, grader.tf_conv(A_prev, W, b, hp["stride"], hp["pad"]), atol=1e-10,
+        np.testing.assert_allclose(want, grader.oracle_single_step(a, W, b), rtol=1e-12,
                                    err_msg=case)
-        np.testing.assert_allclose(want, grader.oracle_conv_forward(A_prev, W, b, hp["stride"], hp["pad"]),
+    for case, (A_prev, W, b, hp), _, (want,) in _visible("conv_forward"):
+        np.testing.assert_allclose(want, grader.tf_conv(A_prev, W, b, hp["stride"], hp["pad"]),
                                    atol=1e-10, err_msg=case)
+        np.testing.assert_allclose(
+            want, grader.oracle_conv_forward(A_prev, W, b, hp["stride"], hp["pad"]),
+            atol=1e-10, err_msg=case)
     for case, (A_prev, hp), kwargs, (want,) in _visible("pool_forward"):
-        np.testing.assert_allclose(want, grader.tf_pool(A_prev, hp["f"], hp["stride"], kwargs["mode"]),
+        np.testing.assert_allclose(want,
+                                   grader.tf_pool(A_prev, hp["f"], hp["stride"], kwargs["mode"]),
                                    atol=1e-12, err_msg=case)
     for case, (x,), _, (want,) in _visible("create_mask_from_window"):
         np.testing.assert_array_equal(want.astype(bool), grader.oracle_mask(x), err_msg=case)
-    assert expected.get(AID, "create_mask_from_window", "tie").sum() == 2, "the tie case marks both maxima"
+    assert expected.get(AID, "create_mask_from_window", "tie").sum() == 2, (
+        "the tie case marks both maxima")
     for case, (dz, shape), _, (want,) in _visible("distribute_value"):
-        np.testing.assert_allclose(want, grader.oracle_distribute(dz, shape), rtol=1e-12, err_msg=case)
+        np.testing.assert_allclose(want, grader.oracle_distribute(dz, shape), rtol=1e-12,
+                                   err_msg=case)
         assert np.isclose(want.sum(), dz)
 
 
@@ -95,18 +102,23 @@ def test_expected_gradients_agree_with_numerical_gradients_and_tensorflow():
     [(_, (dZ, (A_prev, W, b, hp)), _, want)] = _visible("conv_backward")
     s, p = hp["stride"], hp["pad"]
     numeric = (
-        eval_numerical_gradient_array(lambda x: grader.oracle_conv_forward(x, W, b, s, p), A_prev.copy(), dZ),
-        eval_numerical_gradient_array(lambda x: grader.oracle_conv_forward(A_prev, x, b, s, p), W.copy(), dZ),
-        eval_numerical_gradient_array(lambda x: grader.oracle_conv_forward(A_prev, W, x, s, p), b.copy(), dZ),
+        eval_numerical_gradient_array(lambda x: grader.oracle_conv_forward(x, W, b, s, p),
+                                      A_prev.copy(), dZ),
+        eval_numerical_gradient_array(lambda x: grader.oracle_conv_forward(A_prev, x, b, s, p),
+                                      W.copy(), dZ),
+        eval_numerical_gradient_array(lambda x: grader.oracle_conv_forward(A_prev, W, x, s, p),
+                                      b.copy(), dZ),
     )
     _, autodiff = grader.tf_conv(A_prev, W, b, s, p, dZ)
-    for name, got, num, tf_value in zip(("dA_prev", "dW", "db"), want, numeric, autodiff, strict=True):
+    for name, got, num, tf_value in zip(("dA_prev", "dW", "db"), want, numeric, autodiff,
+                                        strict=True):
         assert rel_error(got, num) < 1e-7, name
         np.testing.assert_allclose(got, tf_value, atol=1e-10, err_msg=name)
     for case, (dA, (A_prev, hp)), kwargs, (want,) in _visible("pool_backward"):
         mode = kwargs["mode"]
         num = eval_numerical_gradient_array(
-            lambda x, mode=mode, hp=hp: grader.oracle_pool_forward(x, hp["f"], hp["stride"], mode), A_prev.copy(), dA)
+            lambda x, mode=mode, hp=hp: grader.oracle_pool_forward(x, hp["f"], hp["stride"], mode),
+            A_prev.copy(), dA)
         assert rel_error(want, num) < 1e-7, case
         _, tf_value = grader.tf_pool(A_prev, hp["f"], hp["stride"], mode, dA)
         np.testing.assert_allclose(want, tf_value, atol=1e-10, err_msg=case)
@@ -123,34 +135,42 @@ def test_the_visible_module_holds_no_oracle_and_no_grader_import():
 
 def test_conv_output_shape_names_the_wrong_term(solution):
     def as_floats(input_shape, n_filters, f, pad, stride):
-        return tuple(float(n) for n in solution.conv_output_shape(input_shape, n_filters, f, pad, stride))
+        return tuple(float(n)
+                     for n in solution.conv_output_shape(input_shape, n_filters, f, pad, stride))
 
     def ceil(input_shape, n_filters, f, pad, stride):
         n_H_prev, n_W_prev, _ = input_shape
-        return (-(-(n_H_prev - f + 2 * pad) // stride) + 1, -(-(n_W_prev - f + 2 * pad) // stride) + 1, n_filters)
+        return (-(-(n_H_prev - f + 2 * pad) // stride) + 1,
+                -(-(n_W_prev - f + 2 * pad) // stride) + 1, n_filters)
 
     def input_channels(input_shape, n_filters, f, pad, stride):
-        return solution.conv_output_shape(input_shape, n_filters, f, pad, stride)[:2] + (input_shape[2],)
+        return (solution.conv_output_shape(input_shape, n_filters, f, pad, stride)[:2]
+                + (input_shape[2],))
 
     as_floats.__name__ = ceil.__name__ = input_channels.__name__ = "conv_output_shape"
-    _raises(grader.check_conv_output_shape, as_floats, "a float, expected an integer", "floor division")
+    _raises(grader.check_conv_output_shape, as_floats, "a float, expected an integer",
+            "floor division")
     _raises(grader.check_conv_output_shape, ceil, "(4, 4, 8), expected (3, 4, 8)", "rounds up")
-    _raises(grader.check_conv_output_shape, input_channels, "input's channels, not the number of filters")
+    _raises(grader.check_conv_output_shape, input_channels,
+            "input's channels, not the number of filters")
     _raises(grader.check_conv_output_shape, as_floats, "a float", hidden=True)
 
 
 def test_an_unknown_pool_mode_must_raise_a_value_error_and_no_other_error(solution):
     def pool_forward(A_prev, hparameters, mode="max"):
-        return solution.pool_forward(A_prev, hparameters, "average" if mode not in ("max",) else mode)
+        return solution.pool_forward(A_prev, hparameters,
+                                     "average" if mode not in ("max",) else mode)
 
     def pool_backward(dA, cache, mode="max"):
         if mode not in ("max", "average"):
             raise KeyError(mode)
         return solution.pool_backward(dA, cache, mode)
 
-    _raises(grader.check_pool_forward, pool_forward, "mode='min') returned a result, expected a ValueError")
+    _raises(grader.check_pool_forward, pool_forward,
+            "mode='min') returned a result, expected a ValueError")
     _raises(grader.check_pool_forward, pool_forward, "mode='avg') returned a result", hidden=True)
-    _raises(grader.check_pool_backward, pool_backward, "mode='min') raised KeyError, expected a ValueError")
+    _raises(grader.check_pool_backward, pool_backward,
+            "mode='min') raised KeyError, expected a ValueError")
 
 
 def test_a_value_error_from_the_grading_process_counts_as_a_value_error(solution):
@@ -163,7 +183,8 @@ def test_a_value_error_from_the_grading_process_counts_as_a_value_error(solution
         return solution.pool_forward(A_prev, hparameters, mode)
 
     grader.check_pool_forward(pool_forward, hidden=True)
-    checks.verify_mode_refused(pool_forward, checks.visible_cases()["pool_forward"]["visible_max"][0])
+    checks.verify_mode_refused(pool_forward,
+                               checks.visible_cases()["pool_forward"]["visible_max"][0])
 
 
 def test_manual_question_is_graded_by_hand_and_its_rubric_stays_in_the_source():
@@ -172,12 +193,15 @@ def test_manual_question_is_graded_by_hand_and_its_rubric_stays_in_the_source():
     cells = {nbgrader_meta(c).get("grade_id"): c for c in read_notebook(source_path(AID)).cells}
     answer = cells["answer_padding_stride_filter"]
     meta = nbgrader_meta(answer)
-    assert answer.cell_type == "markdown" and meta["grade"] and meta["solution"] and meta["points"] == 2
+    assert (answer.cell_type == "markdown" and meta["grade"] and meta["solution"]
+            and meta["points"] == 2)
     assert not meta["locked"] and "Rubric" in answer.source
-    assert answer.source.strip().startswith("### BEGIN SOLUTION") and answer.source.strip().endswith(
-        "### END SOLUTION"), "the whole answer, rubric included, is replaced in the release"
+    assert (answer.source.strip().startswith("### BEGIN SOLUTION")
+            and answer.source.strip().endswith("### END SOLUTION")), (
+        "the whole answer, rubric included, is replaced in the release")
     ids = list(cells)
-    assert ids.index("question_padding_stride_filter") == ids.index("answer_padding_stride_filter") - 1
+    assert (ids.index("question_padding_stride_filter")
+            == ids.index("answer_padding_stride_filter") - 1)
     assert ids.index("conv_output_shape_tests") < ids.index("conv_forward")
 
 
@@ -207,7 +231,8 @@ def test_wrong_shape_names_the_formula(solution):
         Z, cache = solution.conv_forward(A_prev, W, b, {"stride": 1, "pad": hparameters["pad"]})
         return Z, cache
 
-    _raises(grader.check_conv_forward, conv_forward, "Z has shape (2, 5, 7, 8), expected (2, 3, 4, 8)", "stride")
+    _raises(grader.check_conv_forward, conv_forward,
+            "Z has shape (2, 5, 7, 8), expected (2, 3, 4, 8)", "stride")
 
 
 def test_integer_dtype_is_reported(solution):
@@ -242,7 +267,10 @@ def test_wrong_values_point_at_the_first_mismatch(solution):
 
 @pytest.mark.parametrize("hidden", [False, True])
 def test_a_scalar_kept_as_a_one_element_array_is_refused(solution, hidden):
-    """The text asks conv_single_step for a number: Z + b, with b of shape (1, 1, 1), is an array."""
+    """The text asks conv_single_step for a number.
+
+    Z + b, with b of shape (1, 1, 1), is an array.
+    """
     def conv_single_step(a_slice_prev, W, b):
         return np.sum(a_slice_prev * W) + b
 
@@ -264,7 +292,8 @@ def test_a_pad_that_changes_the_dtype_is_refused(solution, hidden):
     def zero_pad(X, pad):
         return solution.zero_pad(X, pad).astype(np.float32)
 
-    _raises(grader.check_zero_pad, zero_pad, "dtype float32, expected X's dtype float64", hidden=hidden)
+    _raises(grader.check_zero_pad, zero_pad, "dtype float32, expected X's dtype float64",
+            hidden=hidden)
 
 
 @pytest.mark.parametrize("hidden", [False, True])
@@ -291,8 +320,9 @@ def test_hidden_checks_use_the_references():
 
 
 def test_the_listed_mutants_exist():
-    for name in ("conv_forward_stride_ignored", "conv_backward_padding_not_stripped", "pool_average_uses_max",
-                 "conv_forward_bias_once", "output_shape_ceil", "output_shape_pad_once", "output_shape_stride_ignored",
+    for name in ("conv_forward_stride_ignored", "conv_backward_padding_not_stripped",
+                 "pool_average_uses_max", "conv_forward_bias_once", "output_shape_ceil",
+                 "output_shape_pad_once", "output_shape_stride_ignored",
                  "output_shape_input_channels", "pool_forward_any_mode", "pool_backward_any_mode"):
         assert by_name(name).assignment_id == AID
     assert len({m.name for m in mutants()}) == len(mutants())

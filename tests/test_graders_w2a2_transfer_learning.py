@@ -28,10 +28,15 @@ def solution():
 
 
 def test_the_visible_checks_hand_out_no_answer():
-    """The augmentation and the model the visible checks build are not data_augmenter's or alpaca_model's."""
+    """The augmentation and the model the visible checks build.
+
+    They are not data_augmenter's or alpaca_model's.
+    """
     augmentation = checks.check_augmentation()
-    assert [type(layer).__name__ for layer in augmentation.layers] != ["RandomFlip", "RandomRotation"]
-    _raises(checks.check_data_augmenter, checks.check_augmentation, "expected ['RandomFlip', 'RandomRotation']")
+    assert ([type(layer).__name__ for layer in augmentation.layers]
+            != ["RandomFlip", "RandomRotation"])
+    _raises(checks.check_data_augmenter, checks.check_augmentation,
+            "expected ['RandomFlip', 'RandomRotation']")
 
     def alpaca_model(image_shape=(160, 160), data_augmentation=None):
         return checks.fine_tune_model()
@@ -42,7 +47,8 @@ def test_the_visible_checks_hand_out_no_answer():
 def test_the_forward_pass_oracle_is_keras_preprocessing():
     """The visible check's `pixels / 127.5 - 1` is what mobilenet_v2.preprocess_input computes."""
     x = checks.images("alpaca_model", (8, 8))
-    np.testing.assert_allclose(x / 127.5 - 1.0, keras.applications.mobilenet_v2.preprocess_input(x.copy()),
+    np.testing.assert_allclose(x / 127.5 - 1.0,
+                               keras.applications.mobilenet_v2.preprocess_input(x.copy()),
                                rtol=1e-6, atol=1e-6)
 
 
@@ -56,13 +62,16 @@ def test_the_grader_delegates_to_the_visible_check(solution, capsys):
 
 
 def test_create_datasets_split_is_compared_with_keras_own_in_the_hidden_check(solution):
-    """A seed that is not the argument passes the visible case (seed 42) and fails the hidden one."""
+    """A seed that is not the argument passes the visible case (seed 42).
+
+    It fails the hidden one.
+    """
     def create_datasets(directory, image_size=(160, 160), batch_size=32, seed=42):
         return solution.create_datasets(directory, image_size, batch_size, 42)
 
     checks.check_create_datasets(create_datasets)
-    _raises(grader.check_create_datasets, create_datasets, "does not split the photos as", "Pass the seed",
-            hidden=True)
+    _raises(grader.check_create_datasets, create_datasets, "does not split the photos as",
+            "Pass the seed", hidden=True)
 
 
 def test_create_datasets_must_keep_the_class_names_and_the_pairs(solution):
@@ -90,9 +99,10 @@ def test_create_datasets_must_keep_the_class_names_and_the_pairs(solution):
 def test_the_generated_photos_say_which_file_they_are(tmp_path):
     labels = checks.image_folder(tmp_path / "photos", {"b": 2, "a": 3})
     assert labels == {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}
-    assert sorted(p.parent.name for p in (tmp_path / "photos").rglob("*.png")) == ["a"] * 3 + ["b"] * 2
-    dataset = keras.utils.image_dataset_from_directory(tmp_path / "photos", image_size=(9, 7), batch_size=5,
-                                                       shuffle=False, verbose=False)
+    assert (sorted(p.parent.name for p in (tmp_path / "photos").rglob("*.png"))
+            == ["a"] * 3 + ["b"] * 2)
+    dataset = keras.utils.image_dataset_from_directory(tmp_path / "photos", image_size=(9, 7),
+                                                       batch_size=5, shuffle=False, verbose=False)
     images, found = next(iter(dataset))
     assert sorted(int(round(float(v))) for v in images[:, 4, 3, 0]) == [1, 2, 3, 4, 5]
     assert found.numpy().tolist() == [0, 0, 0, 1, 1]
@@ -100,7 +110,8 @@ def test_the_generated_photos_say_which_file_they_are(tmp_path):
 
 def test_data_augmenter_wrong_order_or_type():
     def swapped():
-        return keras.Sequential([keras.layers.RandomRotation(0.2), keras.layers.RandomFlip("horizontal")])
+        return keras.Sequential([keras.layers.RandomRotation(0.2),
+                                 keras.layers.RandomFlip("horizontal")])
 
     def as_list():
         return [keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.2)]
@@ -113,7 +124,8 @@ def test_data_augmenter_wrong_order_or_type():
 
 
 def test_data_augmenter_shared_object_is_caught_by_the_hidden_check():
-    shared = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.2)])
+    shared = keras.Sequential([keras.layers.RandomFlip("horizontal"),
+                               keras.layers.RandomRotation(0.2)])
 
     def data_augmenter():
         return shared
@@ -187,4 +199,5 @@ def test_mutants_cover_the_issue_list():
     assert {"base_left_trainable", "sigmoid_output_with_logits_loss", "fine_tune_at_ignored",
             "preprocess_missing"} <= names
     assert {"datasets_seeds_differ", "datasets_split_tenth", "datasets_image_size_ignored",
-            "datasets_batch_size_ignored", "datasets_subsets_swapped", "datasets_not_shuffled"} <= names
+            "datasets_batch_size_ignored", "datasets_subsets_swapped",
+            "datasets_not_shuffled"} <= names

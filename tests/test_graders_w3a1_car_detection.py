@@ -38,14 +38,17 @@ def test_the_nms_oracle_is_tensorflows_nms(name):
     for n, max_boxes, threshold in ((54, 10, 0.5), (120, 30, 0.3), (120, 200, 0.7)):
         scores, boxes, _ = visible.nms_case(f"{name}-{n}", n, identical=name == "identical",
                                            separated=name == "max_boxes_above_n")
-        expected = tf.image.non_max_suppression(boxes, scores, max_boxes, iou_threshold=threshold).numpy()
-        np.testing.assert_array_equal(grader.oracle_nms(boxes, scores, max_boxes, threshold), expected)
+        expected = tf.image.non_max_suppression(boxes, scores, max_boxes,
+                                                iou_threshold=threshold).numpy()
+        np.testing.assert_array_equal(grader.oracle_nms(boxes, scores, max_boxes, threshold),
+                                      expected)
 
 
 def test_the_iou_oracle_on_hand_computed_pairs():
     assert grader.iou_matrix([(2, 1, 4, 3)], [(1, 2, 3, 4)])[0, 0] == pytest.approx(1 / 7)
     for name in ("disjoint", "vertex_touch", "edge_touch"):
-        assert grader.iou_matrix([visible.IOU_PAIRS[name][0]], [visible.IOU_PAIRS[name][1]])[0, 0] == 0
+        assert grader.iou_matrix([visible.IOU_PAIRS[name][0]],
+                                 [visible.IOU_PAIRS[name][1]])[0, 0] == 0
     assert grader.iou_matrix([(0, 0, 10, 8)], [(2, 2, 5, 4)])[0, 0] == pytest.approx(6 / 80)
 
 
@@ -55,7 +58,8 @@ def test_the_filter_cases_hold_what_the_edge_cases_need():
     assert (best == np.float32(0.5)).sum() == 5, "five slots score exactly the threshold 0.5"
     assert 10 < (best >= 0.6).sum() < 1805, "some boxes, not all, pass the visible threshold"
     assert (best >= 1.01).sum() == 0
-    scores, _, _ = grader.oracle_eval(visible.eval_case("none_above", (7, 7, 5)), (720, 1280), 10, 1.01, 0.5)
+    scores, _, _ = grader.oracle_eval(visible.eval_case("none_above", (7, 7, 5)), (720, 1280), 10,
+                                      1.01, 0.5)
     assert len(scores) == 0
 
 
@@ -85,7 +89,8 @@ def test_solution_handles_yolo_head_output_with_a_batch_axis(solution):
 
 def test_visible_checks_print_values_and_end_with_all_tests_passed(solution, capsys):
     for name in grader.GRADED_FUNCTIONS:
-        for check in (getattr(visible, f"check_{name}"), grader.CHECKS[name]):  # the grader's delegates
+        # the grader's delegates
+        for check in (getattr(visible, f"check_{name}"), grader.CHECKS[name]):
             check(getattr(solution, name))
             out = capsys.readouterr().out
             assert out.strip().endswith("All tests passed."), name
@@ -97,27 +102,34 @@ def _stored(function, case, k=0):
 
 
 def test_stored_visible_outputs_agree_with_the_oracles_and_tensorflow():
-    """checks/expected holds what the independent oracles (and tf.image.non_max_suppression) give."""
+    """checks/expected holds what the independent oracles (and tf.image.non_max_suppression)
+    give."""
     cases = visible.visible_cases()
     assert set(cases) == set(grader.GRADED_FUNCTIONS)
     assert set(expected.load(grader.ASSIGNMENT_ID)) == {
-        f"{function}/{case}/{k}" for function, function_cases in cases.items() for case in function_cases
-        for k in range(3 if function in ("yolo_filter_boxes", "yolo_non_max_suppression", "yolo_eval") else 1)}
+        f"{function}/{case}/{k}" for function, function_cases in cases.items()
+        for case in function_cases
+        for k in range(3 if function in ("yolo_filter_boxes", "yolo_non_max_suppression",
+                                         "yolo_eval") else 1)}
     for case, ((box, anchors, grid, image), _) in cases["assign_anchor"].items():
         want = grader.oracle_assign(box, anchors, grid, image)
         np.testing.assert_array_equal(_stored("assign_anchor", case), want)
     for case, ((xy, wh), _) in cases["box_center_to_corners"].items():
-        np.testing.assert_allclose(_stored("box_center_to_corners", case), grader.oracle_corners(xy, wh), atol=1e-12)
+        np.testing.assert_allclose(_stored("box_center_to_corners", case),
+                                   grader.oracle_corners(xy, wh), atol=1e-12)
     for case, ((boxes, image_shape), _) in cases["clip_boxes"].items():
-        np.testing.assert_allclose(_stored("clip_boxes", case), grader.oracle_clip(boxes, image_shape), atol=1e-12)
+        np.testing.assert_allclose(_stored("clip_boxes", case),
+                                   grader.oracle_clip(boxes, image_shape), atol=1e-12)
     for case, ((boxes, confidence, probs), kwargs) in cases["yolo_filter_boxes"].items():
         want = grader.oracle_filter(boxes, confidence, probs, np.float32(kwargs["threshold"]))
         for k in range(3):
-            np.testing.assert_allclose(_stored("yolo_filter_boxes", case, k), want[k], atol=1e-6, err_msg=case)
+            np.testing.assert_allclose(_stored("yolo_filter_boxes", case, k), want[k], atol=1e-6,
+                                       err_msg=case)
     for case, ((box1, box2), _) in cases["iou"].items():
-        assert float(_stored("iou", case)) == pytest.approx(grader.iou_matrix([box1], [box2])[0, 0], abs=1e-12)
-    assert [float(_stored("iou", c)) for c in ("overlap", "disjoint", "nested", "identical")] == pytest.approx(
-        [1 / 7, 0.0, 6 / 80, 1.0])
+        assert float(_stored("iou", case)) == pytest.approx(
+            grader.iou_matrix([box1], [box2])[0, 0], abs=1e-12)
+    assert [float(_stored("iou", c)) for c in ("overlap", "disjoint", "nested", "identical")] == (
+        pytest.approx([1 / 7, 0.0, 6 / 80, 1.0]))
     for case, ((boxes, scores), kwargs) in cases["greedy_nms"].items():
         keep = grader.tf_nms(boxes, scores, kwargs["max_boxes"], kwargs["iou_threshold"])
         np.testing.assert_array_equal(_stored("greedy_nms", case), keep)
@@ -125,29 +137,35 @@ def test_stored_visible_outputs_agree_with_the_oracles_and_tensorflow():
     for case, ((scores, boxes, classes), kwargs) in cases["yolo_non_max_suppression"].items():
         keep = grader.tf_nms(boxes, scores, kwargs["max_boxes"], kwargs["iou_threshold"])
         for k, want in enumerate((scores[keep], boxes[keep], classes[keep])):
-            np.testing.assert_allclose(_stored("yolo_non_max_suppression", case, k), want, atol=1e-6, err_msg=case)
+            np.testing.assert_allclose(_stored("yolo_non_max_suppression", case, k), want,
+                                       atol=1e-6, err_msg=case)
     for case, ((outputs, image_shape), kwargs) in cases["yolo_eval"].items():
         settings = {"max_boxes": 10, "score_threshold": 0.6, "iou_threshold": 0.5, **kwargs}
         want = grader.oracle_eval(outputs, image_shape, **settings)
         assert len(want[0]) >= 3, "the visible check prints the third box"
         for k, atol in enumerate((1e-6, 1e-3, 0)):
-            np.testing.assert_allclose(_stored("yolo_eval", case, k), want[k], atol=atol, err_msg=case)
+            np.testing.assert_allclose(_stored("yolo_eval", case, k), want[k], atol=atol,
+                                       err_msg=case)
 
 
 def test_the_visible_module_holds_no_oracle_and_no_instructor_import():
-    """The student package computes no corners, clipping, filtering, IoU or NMS: it compares with stored data."""
+    """The student package computes no corners, clipping, filtering, IoU or NMS: it compares with
+    stored data."""
     import ast
     import inspect
 
     source = inspect.getsource(visible)
     assert "cnn_course.graders" not in source and "tensorflow" not in source
-    assert not any(hasattr(visible, name) for name in ("oracle_corners", "oracle_clip", "oracle_filter", "iou_matrix",
+    assert not any(hasattr(visible, name) for name in ("oracle_corners", "oracle_clip",
+                                                      "oracle_filter", "iou_matrix",
                                                       "oracle_nms", "tf_nms", "oracle_eval",
                                                       "reference_cases", "oracle_assign",
                                                       "nearest_area_anchor"))
-    called = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+    called = {node.func.attr if isinstance(node.func, ast.Attribute)
+              else getattr(node.func, "id", "")
               for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)}
-    answers = {"non_max_suppression", "clip", "minimum", "maximum", "argmax", "argsort", "boolean_mask"}
+    answers = {"non_max_suppression", "clip", "minimum", "maximum", "argmax", "argsort",
+               "boolean_mask"}
     assert not called & answers, f"the visible checks compute {called & answers}"
 
 
@@ -164,7 +182,8 @@ def test_hints_name_the_mistake_in_visible_and_hidden_checks(solution, hidden):
     _raises(grader.check_box_center_to_corners, whole_size, "whole width/height", hidden=hidden)
 
     def no_confidence(boxes, box_confidence, box_class_probs, threshold=.6):
-        return solution.yolo_filter_boxes(boxes, np.ones_like(box_confidence), box_class_probs, threshold)
+        return solution.yolo_filter_boxes(boxes, np.ones_like(box_confidence), box_class_probs,
+                                          threshold)
 
     _raises(grader.check_yolo_filter_boxes, no_confidence, "ignore box_confidence", hidden=hidden)
 
@@ -180,7 +199,8 @@ def test_a_strict_threshold_is_told_to_use_greater_or_equal(solution):
     def strict(boxes, box_confidence, box_class_probs, threshold=.6):
         box_scores = box_confidence * box_class_probs
         mask = tf.reduce_max(box_scores, axis=-1) > threshold
-        return (tf.boolean_mask(tf.reduce_max(box_scores, axis=-1), mask), tf.boolean_mask(boxes, mask),
+        return (tf.boolean_mask(tf.reduce_max(box_scores, axis=-1), mask),
+                tf.boolean_mask(boxes, mask),
                 tf.boolean_mask(tf.argmax(box_scores, axis=-1), mask))
 
     _raises(grader.check_yolo_filter_boxes, strict, "(>=)", "exactly 0.5")
@@ -199,7 +219,8 @@ def test_a_numpy_filter_is_accepted(solution):
 
 def test_iou_messages_name_the_mistake():
     def no_clip(box1, box2):
-        inter = (min(box1[2], box2[2]) - max(box1[0], box2[0])) * (min(box1[3], box2[3]) - max(box1[1], box2[1]))
+        inter = ((min(box1[2], box2[2]) - max(box1[0], box2[0]))
+                 * (min(box1[3], box2[3]) - max(box1[1], box2[1])))
         area = (box1[2] - box1[0]) * (box1[3] - box1[1]) + (box2[2] - box2[0]) * (box2[3] - box2[1])
         return inter / (area - inter)
 
@@ -232,11 +253,14 @@ def test_nms_without_gathered_classes_is_told_to_gather_them():
 
 
 def test_unscaled_boxes_are_told_to_use_scale_boxes(solution):
-    def unscaled(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_threshold=.6, iou_threshold=.5):
+    def unscaled(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_threshold=.6,
+                 iou_threshold=.5):
         xy, wh, confidence, probs = yolo_outputs
         boxes = yolo_boxes_to_corners(xy, wh)
-        scores, boxes, classes = solution.yolo_filter_boxes(boxes, confidence, probs, score_threshold)
-        return solution.yolo_non_max_suppression(scores, boxes, classes, max_boxes, iou_threshold)
+        scores, boxes, classes = solution.yolo_filter_boxes(boxes, confidence, probs,
+                                                            score_threshold)
+        return solution.yolo_non_max_suppression(scores, boxes, classes, max_boxes,
+                                                 iou_threshold)
 
     _raises(grader.check_yolo_eval, unscaled, "scale_boxes(boxes, image_shape)")
 
@@ -376,13 +400,15 @@ def test_corner_and_clip_messages(solution):
 def test_empty_inputs_are_handled_by_the_solution(solution):
     keep = solution.greedy_nms(np.zeros((0, 4)), np.zeros(0))
     assert keep.shape == (0,)
-    scores, boxes, classes = solution.yolo_non_max_suppression(np.zeros(0, np.float32), np.zeros((0, 4), np.float32),
+    scores, boxes, classes = solution.yolo_non_max_suppression(np.zeros(0, np.float32),
+                                                               np.zeros((0, 4), np.float32),
                                                                np.zeros(0, np.int64))
     assert scores.shape == (0,) and boxes.shape == (0, 4) and classes.shape == (0,)
 
 
 def test_a_perfect_detectors_features_come_back_as_the_true_boxes(solution):
-    """The detector's target encoding, decoded by yolo_head and the solution's yolo_eval, gives the boxes back."""
+    """The detector's target encoding, decoded by yolo_head and the solution's yolo_eval, gives the
+    boxes back."""
     yolo_model = pytest.importorskip("cnn_course.utils.yolo_model")
     truth = np.array([[0.10, 0.40, 0.30, 0.60], [0.45, 0.42, 0.55, 0.50], [0.70, 0.20, 0.74, 0.60]])
     classes = np.array([2, 7, 0])  # car, truck, person; (x_min, y_min, x_max, y_max) fractions
@@ -392,6 +418,7 @@ def test_a_perfect_detectors_features_come_back_as_the_true_boxes(solution):
     scores, boxes, out_classes = solution.yolo_eval(yolo_head(feats, anchors, 80), (720, 1280))
     order = np.argsort(np.asarray(boxes)[:, 1])  # left to right, as `truth`
     np.testing.assert_array_equal(np.asarray(out_classes)[order], classes)
-    expected = truth[:, [1, 0, 3, 2]] * [720, 1280, 720, 1280]  # -> (y_min, x_min, y_max, x_max) pixels
+    # -> (y_min, x_min, y_max, x_max) pixels
+    expected = truth[:, [1, 0, 3, 2]] * [720, 1280, 720, 1280]
     np.testing.assert_allclose(np.asarray(boxes)[order], expected, atol=0.05)
     assert np.all(np.asarray(scores) > 0.99)

@@ -55,12 +55,15 @@ def _same_rows(found, expected):
 
 
 def test_the_visible_layer_rows_are_the_graders_independent_construction():
-    """The rows written as data in the student package are those of the U-Net built in the grader."""
+    """The rows written as data in the student package are those of the U-Net built in the
+    grader."""
     assert _same_rows(checks.UNET_ROWS, grader.expected_unet_rows((96, 128, 3), 32, 23))
-    assert _same_rows(checks.CONV_BLOCK_ROWS_96x128, grader.expected_conv_block_rows((96, 128, 3), n_filters=32))
+    assert _same_rows(checks.CONV_BLOCK_ROWS_96x128,
+                      grader.expected_conv_block_rows((96, 128, 3), n_filters=32))
     assert _same_rows(checks.CONV_BLOCK_ROWS_12x16, grader.expected_conv_block_rows(
         (12, 16, 256), n_filters=512, dropout_prob=0.3, max_pooling=False))
-    assert _same_rows(checks.UPSAMPLING_BLOCK_ROWS, grader.expected_upsampling_rows((6, 8, 512), (12, 16, 256), 256))
+    assert _same_rows(checks.UPSAMPLING_BLOCK_ROWS,
+                      grader.expected_upsampling_rows((6, 8, 512), (12, 16, 256), 256))
     assert sum(row[2] for row in checks.UNET_ROWS) == checks.DEFAULT_PARAMS
 
 
@@ -99,11 +102,13 @@ def test_nearest_neighbour_oracle_is_every_fifth_pixel_from_the_third():
 
 def test_a_mask_read_from_the_red_channel_only_is_told_about_the_max():
     def process_path(image_path, mask_path):
-        img = tf.image.convert_image_dtype(tf.image.decode_png(tf.io.read_file(image_path), channels=3), tf.float32)
+        img = tf.image.convert_image_dtype(
+            tf.image.decode_png(tf.io.read_file(image_path), channels=3), tf.float32)
         mask = tf.image.decode_png(tf.io.read_file(mask_path), channels=3)[..., :1]
         return img, mask
 
-    _raises(grader.check_process_path, process_path, "mask (6x10 pair)", "largest value over its channels")
+    _raises(grader.check_process_path, process_path, "mask (6x10 pair)",
+            "largest value over its channels")
 
 
 def test_an_unscaled_image_is_told_about_convert_image_dtype():
@@ -135,7 +140,8 @@ def test_a_bilinear_mask_is_told_about_nearest():
 def test_a_python_side_effect_that_needs_eager_tensors_fails_in_the_map():
     def preprocess(image, mask):
         size = (int(image.numpy().shape[0] // 5), 128)  # .numpy() does not exist inside tf.data
-        return tf.image.resize(image, size, method="nearest"), tf.image.resize(mask, size, method="nearest")
+        return (tf.image.resize(image, size, method="nearest"),
+                tf.image.resize(mask, size, method="nearest"))
 
     _raises(grader.check_preprocess, preprocess, "inside Dataset.map")
 
@@ -145,7 +151,8 @@ def test_a_missing_dropout_names_the_layer_count():
         conv = _conv(_conv(inputs, n_filters), n_filters)
         return (layers.MaxPooling2D(2)(conv) if max_pooling else conv), conv
 
-    _raises(grader.check_conv_block, conv_block, "conv_block (input (12, 16, 256)", "expected layers")
+    _raises(grader.check_conv_block, conv_block, "conv_block (input (12, 16, 256)",
+            "expected layers")
 
 
 def test_the_wrong_initializer_is_named():
@@ -187,8 +194,8 @@ def test_a_softmax_output_is_named(solution):
 
 def test_a_compile_with_a_string_loss_is_told_about_from_logits():
     def compile_unet(model, learning_rate=0.001):
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
 
     _raises(grader.check_compile_unet, compile_unet, "SparseCategoricalCrossentropy")
@@ -197,7 +204,8 @@ def test_a_compile_with_a_string_loss_is_told_about_from_logits():
 def test_a_compile_that_returns_nothing_is_told_to_return_the_model():
     def compile_unet(model, learning_rate=0.001):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"])
 
     _raises(grader.check_compile_unet, compile_unet, "return model")
 

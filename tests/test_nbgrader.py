@@ -27,7 +27,8 @@ ASSIGNMENTS = assignments()
 
 
 def _validate(path, invert=False) -> str:
-    """nbgrader validate with the course's configuration (cell timeout, IgnorePattern), as instructors run it."""
+    """nbgrader validate with the course's configuration (cell timeout, IgnorePattern), as
+    instructors run it."""
     import tempfile
     from pathlib import Path
 
@@ -70,27 +71,33 @@ def test_cohort_scores_as_expected(cohorts, assignment_id):
     assert sum(s for s, _ in reference.values()) == sum(m for _, m in reference.values()) > 0
     assert sum(s for s, _ in table["blank"].values()) == 0
     mutants = [s for s in cohort.students if s.name.startswith("mutant-")]
-    if not ct.nbgrader_grades_mutants(assignment_id):  # graded at function level and by the fast grader
+    # graded at function level and by the fast grader
+    if not ct.nbgrader_grades_mutants(assignment_id):
         assert not mutants
         return
-    assert mutants and all(sum(s for s, _ in table[m.name].values()) < sum(m_ for _, m_ in reference.values())
+    assert mutants and all(sum(s for s, _ in table[m.name].values())
+                           < sum(m_ for _, m_ in reference.values())
                            for m in mutants)
 
 
-@pytest.mark.parametrize("assignment_id", ["w1a1_conv_step_by_step"])  # its cohort grades the mutants
+# its cohort grades the mutants
+@pytest.mark.parametrize("assignment_id", ["w1a1_conv_step_by_step"])
 def test_feedback_hides_hidden_tests_also_in_tracebacks(cohorts, assignment_id):
     cohort, _ = cohorts[assignment_id]
     ct.run_nbgrader(cohort.course, "generate_feedback", assignment_id, "--force")
     # pool_backward's visible checks use stride 1, so this mutant fails a hidden check only.
-    html = next((cohort.course / "feedback" / "mutant-pool-backward-stride-ignored").rglob("*.html")).read_text()
+    feedback = cohort.course / "feedback" / "mutant-pool-backward-stride-ignored"
+    html = next(feedback.rglob("*.html")).read_text()
     assert "hidden=True" not in html and "BEGIN HIDDEN TESTS" not in html
     assert "A hidden test failed" in html
     assert "pool_backward" in html
 
 
-@pytest.mark.parametrize("assignment_id", ["w1a1_conv_step_by_step"])  # its cohort grades the mutants
+# its cohort grades the mutants
+@pytest.mark.parametrize("assignment_id", ["w1a1_conv_step_by_step"])
 def test_autograded_failures_show_the_sentence_without_the_checks_internals(cohorts, assignment_id):
-    """What nbgrader stores (and feedback shows) for a failed check: the sentence under a few lines."""
+    """What nbgrader stores (and feedback shows) for a failed check: the sentence under a few
+    lines."""
     cohort, _ = cohorts[assignment_id]
     ansi = re.compile(r"\x1b\[[0-9;]*m")
     internal_frame = re.compile(r"^\s*File .*(/checks/|/graders/|cnn_course/)", re.M)
@@ -123,18 +130,22 @@ def test_deleted_test_cell_is_restored_and_graded(tmp_path):
 
 
 def test_stderr_in_a_test_cell_fails_but_tensorflow_logs_are_ignored(tmp_path):
-    """nbgrader fails a test cell that writes to stderr; our IgnorePattern drops TF's log lines only."""
+    """nbgrader fails a test cell that writes to stderr; our IgnorePattern drops TF's log lines
+    only."""
     assignment_id = "w1a1_conv_step_by_step"
     course = ct.make_course(tmp_path / "course")
     released = ct.release(course, assignment_id)
-    lines = {"tf-logger": "2026-01-01 12:00:00.000001: I tensorflow/core/util/port.cc:153] oneDNN custom ops",
+    lines = {"tf-logger": "2026-01-01 12:00:00.000001: I tensorflow/core/util/port.cc:153] "
+                          "oneDNN custom ops",
              "warner": "UserWarning: something the student should see"}
     for student, line in lines.items():
         nb = ct.fill_release(released)
         for cell in nb.cells:
             if nbgrader_meta(cell).get("grade_id") == "zero_pad":
-                cell.source += ("\n\n_zero_pad = zero_pad\n\n\ndef zero_pad(X, pad):\n    import sys\n\n"
-                                f"    sys.stderr.write({line + chr(10)!r})\n    return _zero_pad(X, pad)\n")
+                cell.source += ("\n\n_zero_pad = zero_pad\n\n\n"
+                                "def zero_pad(X, pad):\n    import sys\n\n"
+                                f"    sys.stderr.write({line + chr(10)!r})\n"
+                                "    return _zero_pad(X, pad)\n")
         ct.submit(course, student, assignment_id, nb)
     ct.autograde(course, assignment_id)
     table = ct.scores(course, assignment_id)
@@ -152,7 +163,8 @@ def test_notebook_runs_clean_in_smoke_mode(cohorts, assignment_id):
     same notebooks with CNN_COURSE_SMOKE=1 outside nbgrader.
     """
     cohort, _ = cohorts[assignment_id]
-    path = cohort.course / "autograded" / "reference" / assignment_id / f"{ct.notebook_name(assignment_id)}.ipynb"
+    path = (cohort.course / "autograded" / "reference" / assignment_id
+            / f"{ct.notebook_name(assignment_id)}.ipynb")
     nb = nbformat.read(path, as_version=4)
     problems = []
     for cell in nb.cells:
@@ -161,7 +173,8 @@ def test_notebook_runs_clean_in_smoke_mode(cohorts, assignment_id):
                 problems.append(f"{nbgrader_meta(cell).get('grade_id')}: {str(output)[:300]}")
     assert not problems, "\n".join(problems)
     executed = [c for c in nb.cells if c.cell_type == "code" and c.get("execution_count")]
-    assert len(executed) == len([c for c in nb.cells if c.cell_type == "code"]), "every code cell ran"
+    assert len(executed) == len([c for c in nb.cells if c.cell_type == "code"]), \
+        "every code cell ran"
     released = nbformat.read(cohort.course / "release" / assignment_id / path.name, as_version=4)
     assert len(nb.cells) == len(released.cells), "the cell applying the smoke settings is taken out"
 
@@ -176,7 +189,8 @@ def test_test_cells_print_their_expected_output_in_the_kernel(cohorts, assignmen
     from cnn_course.graders.authoring import expected_output
 
     cohort, _ = cohorts[assignment_id]
-    path = cohort.course / "autograded" / "reference" / assignment_id / f"{ct.notebook_name(assignment_id)}.ipynb"
+    path = (cohort.course / "autograded" / "reference" / assignment_id
+            / f"{ct.notebook_name(assignment_id)}.ipynb")
     stored = expected_output.stored(assignment_id)
     for cell in nbformat.read(path, as_version=4).cells:
         if not is_test(cell):
@@ -185,7 +199,8 @@ def test_test_cells_print_their_expected_output_in_the_kernel(cohorts, assignmen
         printed = "".join(o.get("text", "") for o in cell.outputs
                           if o.get("output_type") == "stream" and o.get("name") == "stdout")
         head = "".join(printed.splitlines(keepends=True)[:want.count("\n")])
-        assert expected_output.agree(head, want), f"{nbgrader_meta(cell)['grade_id']}:\n{head}\n---\n{want}"
+        assert expected_output.agree(head, want), \
+            f"{nbgrader_meta(cell)['grade_id']}:\n{head}\n---\n{want}"
 
 
 def test_every_test_cell_of_the_built_notebooks_is_graded(built):
@@ -194,7 +209,8 @@ def test_every_test_cell_of_the_built_notebooks_is_graded(built):
         tests = [c for c in nb.cells if is_test(c)]
         points = [nbgrader_meta(c)["points"] for c in tests]
         assert tests and all(p > 0 for p in points), assignment_id
-        assert all(re.match(r"^[A-Za-z][A-Za-z0-9_]*_tests$", nbgrader_meta(c)["grade_id"]) for c in tests)
+        assert all(re.match(r"^[A-Za-z][A-Za-z0-9_]*_tests$", nbgrader_meta(c)["grade_id"])
+                   for c in tests)
 
 
 def test_make_release_target_writes_release_folder(repo):

@@ -29,13 +29,15 @@ def _grade_ids() -> set[str]:
 
 
 def _graded_functions() -> dict[str, tuple[str, ...]]:
-    return {a: tuple(importlib.import_module(f"cnn_course.graders.{a}").GRADED_FUNCTIONS) for a in assignments()}
+    return {a: tuple(importlib.import_module(f"cnn_course.graders.{a}").GRADED_FUNCTIONS)
+            for a in assignments()}
 
 
 def test_the_readme_is_short_and_holds_no_dated_measurements():
     text = README.read_text()
     assert len(text.splitlines()) <= 250
-    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), "dates belong in docs/results.md or the git history"
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), \
+        "dates belong in docs/results.md or the git history"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -43,7 +45,8 @@ def test_every_relative_link_points_to_a_file_that_exists(page):
     for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
         if "://" in target or target.startswith("mailto:"):
             continue
-        assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"
+        assert (page.parent / target).exists(), \
+            f"{page.name} links to {target}, which does not exist"
 
 
 def test_the_course_map_names_every_graded_function_of_every_assignment():
@@ -52,7 +55,8 @@ def test_the_course_map_names_every_graded_function_of_every_assignment():
         row = next((line for line in course_map.splitlines() if f"`{assignment_id}`" in line), None)
         assert row is not None, f"the course map has no row for {assignment_id}"
         for name in functions:
-            assert f"`{name}`" in row, f"the course map's row of {assignment_id} does not name {name}"
+            assert f"`{name}`" in row, \
+                f"the course map's row of {assignment_id} does not name {name}"
 
 
 def test_every_objective_names_an_exercise_and_a_test_cell_that_exist():
@@ -62,11 +66,14 @@ def test_every_objective_names_an_exercise_and_a_test_cell_that_exist():
     grade_ids = _grade_ids()
     functions = {name for names in _graded_functions().values() for name in names}
     for row in rows:
-        number, objective, where, exercise, test = (cell.strip() for cell in row.strip("|").split("|"))
+        number, objective, where, exercise, test = (cell.strip()
+                                                    for cell in row.strip("|").split("|"))
         assert re.match(r"W[123]A[12] §", where), f"objective {number}: no section in {where!r}"
         named = re.findall(r"`([A-Za-z_0-9]+)`", exercise)
-        assert named or "question" in exercise, f"objective {number} ({objective}) names no exercise"
-        assert all(name in functions for name in named), f"objective {number}: unknown function in {exercise}"
+        assert named or "question" in exercise, \
+            f"objective {number} ({objective}) names no exercise"
+        assert all(name in functions for name in named), \
+            f"objective {number}: unknown function in {exercise}"
         tests = re.findall(r"`([A-Za-z_0-9]+)`", test)
         if "their `*_tests`" in test:
             tests = [f"{name}_tests" for name in named]

@@ -64,11 +64,13 @@ def failed(results: dict) -> set[str]:
 def in_process(assignment_id, nb, path) -> dict[str, str]:
     """{test: message} from today's in-process grader (function level)."""
     nbformat.write(nb, path)
-    return {t: r.message for t, r in grade_functions(assignment_id, load_functions(assignment_id, path)).items()}
+    results = grade_functions(assignment_id, load_functions(assignment_id, path))
+    return {t: r.message for t, r in results.items()}
 
 
 class _Graded(dict):
-    """{assignment_id: (solution, blank, [(mutant, remote results, in-process messages)])}, graded on first use."""
+    """{assignment_id: (solution, blank, [(mutant, remote results, in-process messages)])},
+    graded on first use."""
 
     def __init__(self, folder):
         super().__init__()
@@ -78,9 +80,11 @@ class _Graded(dict):
         source = read_notebook(source_path(assignment_id))
         found = mutants(assignment_id)
         variants = [apply(m, source) for m in found]
-        submissions = [remote.cells_of(assignment_id), remote.cells_of(assignment_id, blank_release(source))]
+        submissions = [remote.cells_of(assignment_id),
+                       remote.cells_of(assignment_id, blank_release(source))]
         submissions += [remote.cells_of(assignment_id, nb) for nb in variants]
-        solution, blank, *graded = remote.grade_many(assignment_id, submissions, ahead=2, deadline_s=60)
+        solution, blank, *graded = remote.grade_many(assignment_id, submissions, ahead=2,
+                                                     deadline_s=60)
         rows = [(m, r, in_process(assignment_id, nb, self.folder / f"{m.name}.ipynb"))
                 for m, r, nb in zip(found, graded, variants, strict=True)]
         self[assignment_id] = (solution, blank, rows)
@@ -103,7 +107,8 @@ def test_the_source_solution_passes_every_test(graded, assignment_id):
 def test_the_blank_release_fails_every_test_as_not_implemented(graded, assignment_id):
     _, blank, _ = graded[assignment_id]
     assert failed(blank) == set(blank)
-    assert all(NOT_IMPLEMENTED in r["message"] and r["phase"] == "visible" for r in blank.values()), blank
+    assert all(NOT_IMPLEMENTED in r["message"] and r["phase"] == "visible"
+               for r in blank.values()), blank
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
@@ -144,7 +149,8 @@ def zero_pad(X, pad):
 PATCH_CODE = WRONG_ZERO_PAD + """
 import cnn_course.checks._checking as _checking
 
-_checking.expect_close.__code__ = (lambda actual, expected, what, hint="", atol=1e-7, rtol=1e-6: None).__code__
+_checking.expect_close.__code__ = (lambda actual, expected, what, hint="", atol=1e-7,
+                                   rtol=1e-6: None).__code__
 """
 PATCH_NUMPY = WRONG_ZERO_PAD + """
 np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)
@@ -177,7 +183,8 @@ def zero_pad(X, pad):
 JUNK_ON_FD_1_2 = """
 import os as _os
 
-_FORGED = b'{"id": 1, "outcome": "returned", "value": 0}\\n{"event": "ready", "setup_error": null}\\n'
+_FORGED = (b'{"id": 1, "outcome": "returned", "value": 0}\\n'
+           b'{"event": "ready", "setup_error": null}\\n')
 _os.write(1, _FORGED * 20000)
 _os.write(2, b"\\x00\\xffnot json\\n" * 100000)
 
@@ -213,7 +220,8 @@ import os as _os
 def conv_single_step(a_slice_prev, W, b):
     _os._exit(0)
 """
-WRONG = {"zero_pad_tests", "conv_forward_tests", "conv_backward_tests"}  # zero_pad is used by both convolutions
+# zero_pad is used by both convolutions
+WRONG = {"zero_pad_tests", "conv_forward_tests", "conv_backward_tests"}
 ATTACK_DEADLINE_S = 5
 
 
@@ -241,10 +249,12 @@ ATTACKS = {
 
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory):
-    """{attack: remote results}, plus the in-process messages of a notebook without its distribute_value cell."""
+    """{attack: remote results}, plus the in-process messages of a notebook without its
+    distribute_value cell."""
     source = read_notebook(source_path(W1A1))
     deleted = copy.deepcopy(source)
-    deleted.cells = [c for c in deleted.cells if nbgrader_meta(c).get("grade_id") != "distribute_value"]
+    deleted.cells = [c for c in deleted.cells
+                     if nbgrader_meta(c).get("grade_id") != "distribute_value"]
     names = [*ATTACKS, "deleted cell"]
     results = remote.grade_many(W1A1, [*ATTACKS.values(), remote.cells_of(W1A1, deleted)], ahead=2,
                                 deadline_s=ATTACK_DEADLINE_S)
@@ -275,13 +285,15 @@ def test_a_function_that_never_returns_fails_its_test_only(attacked):
     results, _ = attacked
     assert failed(results["sleep forever"]) == {"pool_forward_tests"}
     result = results["sleep forever"]["pool_forward_tests"]
-    assert result["phase"] == "run" and f"did not answer within {ATTACK_DEADLINE_S} s" in result["message"]
+    assert (result["phase"] == "run"
+            and f"did not answer within {ATTACK_DEADLINE_S} s" in result["message"])
 
 
 def test_os_exit_during_a_call_fails_the_tests_that_call_it(attacked):
     results, _ = attacked
     assert failed(results["os._exit"]) == {"conv_single_step_tests", "conv_forward_tests"}
-    assert all("exit status 0" in results["os._exit"][t]["message"] for t in failed(results["os._exit"]))
+    assert all("exit status 0" in results["os._exit"][t]["message"]
+               for t in failed(results["os._exit"]))
 
 
 def test_cells_that_fail_or_are_missing_fail_like_in_process(attacked):
@@ -299,7 +311,8 @@ def test_cells_that_fail_or_are_missing_fail_like_in_process(attacked):
 def test_the_worker_imports_nothing_of_the_instructor_package():
     code = ("import sys, cnn_course.checks.worker\n"
             "print(sorted(m for m in sys.modules if m.startswith('cnn_course.graders')))")
-    run = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True)
+    run = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+                         check=True)
     assert run.stdout.strip() == "[]", run.stdout
 
 
@@ -316,9 +329,10 @@ def _round_trip(value, strict=True):
 def test_values_travel_with_their_types_and_dtypes():
     import tensorflow as tf
 
-    value = (None, True, 3, 2.5, "text", [1, (2, 3)], {"stride": 2, "W": np.arange(6.0).reshape(2, 3)},
-             np.float32(1.5), np.int64(-7), np.bool_(True), np.zeros((2, 0), np.int32), np.array([1 + 2j]),
-             np.arange(4, dtype=np.uint8), tf.constant([1.0, 2.0], tf.float64))
+    value = (None, True, 3, 2.5, "text", [1, (2, 3)],
+             {"stride": 2, "W": np.arange(6.0).reshape(2, 3)},
+             np.float32(1.5), np.int64(-7), np.bool_(True), np.zeros((2, 0), np.int32),
+             np.array([1 + 2j]), np.arange(4, dtype=np.uint8), tf.constant([1.0, 2.0], tf.float64))
     back = _round_trip(value)
     assert type(back) is tuple and back[:6] == value[:6] and type(back[5][1]) is tuple
     assert back[6]["stride"] == 2 and np.array_equal(back[6]["W"], value[6]["W"])
@@ -331,7 +345,8 @@ def test_values_travel_with_their_types_and_dtypes():
 
 def test_values_that_cannot_travel_become_named_placeholders():
     back = _round_trip([(x for x in range(3)), lambda: 1, np.array(["a"]), object()], strict=False)
-    assert [type(v).__name__ for v in back] == ["generator", "function", "ndarray of dtype <U1", "object"]
+    assert [type(v).__name__ for v in back] == ["generator", "function", "ndarray of dtype <U1",
+                                                "object"]
     assert all(isinstance(v, remote.Unsupported) for v in back)
     with pytest.raises(protocol.NotSendable):
         protocol.Encoder(strict=True).encode(lambda: 1)
@@ -346,14 +361,16 @@ def test_a_student_exception_keeps_its_type_name_in_the_checks_sentence():
         raise remote.student_error("ValueError", "operands could not be broadcast")
 
     fn.__name__ = "conv_forward"
-    with pytest.raises(AssertionError, match=r"conv_forward raised ValueError: operands could not be broadcast\."):
+    with pytest.raises(AssertionError,
+                       match=r"conv_forward raised ValueError: operands could not be broadcast\."):
         call_student(fn, np.zeros(2))
 
 
 def test_arguments_changed_in_the_worker_are_changed_here_in_place():
     A_prev, W = np.zeros((2, 3)), np.ones(4)
     cache = (A_prev, W, {"stride": 1}, [np.zeros(1)])
-    remote._write_back(cache, (np.full((2, 3), 5.0), W.copy(), {"stride": 2, "pad": 1}, [np.ones(1), 7]))
+    remote._write_back(cache, (np.full((2, 3), 5.0), W.copy(), {"stride": 2, "pad": 1},
+                               [np.ones(1), 7]))
     assert cache[0] is A_prev and (A_prev == 5).all()
     assert cache[2] == {"stride": 2, "pad": 1} and cache[3][0][0] == 1 and cache[3][1] == 7
 
@@ -365,8 +382,11 @@ def _keras_round_trip(value, worker_side=True):
     """``value`` encoded as the worker encodes answers, decoded as the trusted side does."""
     inputs: list = []
     call = protocol._Call({})
-    encoder = protocol.Encoder(strict=False, extra=call._extra) if worker_side else protocol.Encoder(
-        strict=True, extra=lambda enc, v, depth: remote._argument_node(enc, v, inputs))
+    if worker_side:
+        encoder = protocol.Encoder(strict=False, extra=call._extra)
+    else:
+        encoder = protocol.Encoder(
+            strict=True, extra=lambda enc, v, depth: remote._argument_node(enc, v, inputs))
     tree = encoder.encode(value)
     buffer = io.BytesIO()
     protocol.write_npz(buffer, encoder.arrays)
@@ -381,8 +401,8 @@ def _small_model(keras):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu"),
                               keras.layers.Dropout(0.5), keras.layers.Dense(1)], name="small")
     model.layers[0].trainable = False
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss=keras.losses.BinaryCrossentropy(from_logits=True), metrics=["accuracy"])
     return model
 
 
@@ -399,7 +419,8 @@ def test_a_model_travels_as_its_config_weights_flags_and_compile_settings():
         assert np.array_equal(mine, theirs)
     assert type(back.optimizer).__name__ == "Adam"
     assert np.isclose(float(back.optimizer.learning_rate), 0.01)
-    assert isinstance(back.loss, keras.losses.BinaryCrossentropy) and back.loss.get_config()["from_logits"]
+    assert (isinstance(back.loss, keras.losses.BinaryCrossentropy)
+            and back.loss.get_config()["from_logits"])
     x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
     assert np.allclose(model(x), back(x))
 
@@ -419,7 +440,8 @@ def test_a_changed_model_argument_is_written_into_the_checks_model():
     buffer = io.BytesIO()
     protocol.write_npz(buffer, encoder.arrays)
     arrays = protocol.read_npz(buffer.getvalue())
-    back = protocol.decode(json.loads(json.dumps(tree)), arrays, hooks=remote._answer_hooks(arrays, [], [], None))
+    back = protocol.decode(json.loads(json.dumps(tree)), arrays,
+                           hooks=remote._answer_hooks(arrays, [], [], None))
     remote._write_back(target, back)
     assert [layer.trainable for layer in target.layers] == [True, True, False]
     assert np.array_equal(target.get_weights()[0], changed.get_weights()[0])
@@ -430,13 +452,15 @@ def test_a_dataset_travels_as_the_elements_of_its_first_passes():
     import tensorflow as tf
 
     def pipeline():
-        return tf.data.Dataset.from_tensor_slices((np.arange(6.0), np.arange(6))).shuffle(6, seed=3).batch(4)
+        return tf.data.Dataset.from_tensor_slices((np.arange(6.0), np.arange(6))).shuffle(
+            6, seed=3).batch(4)
 
     back = _keras_round_trip(pipeline())
     assert isinstance(back, tf.data.Dataset)
     passes = [[(x.numpy().tolist(), y.numpy().tolist()) for x, y in back] for _ in range(2)]
     again = pipeline()
-    assert passes == [[(x.numpy().tolist(), y.numpy().tolist()) for x, y in again] for _ in range(2)]
+    assert passes == [[(x.numpy().tolist(), y.numpy().tolist()) for x, y in again]
+                      for _ in range(2)]
     assert passes[0] != passes[1]  # reshuffled each pass, as the student's pipeline does
 
 
@@ -456,9 +480,11 @@ def test_a_dataset_keeps_its_class_names_and_a_forged_list_is_refused():
             protocol.decode({"dataset": body}, {}, hooks=hooks)
 
 
-@pytest.mark.parametrize("module, name", [("os", "system"), ("builtins", "eval"), ("keras.src.utils", "get_file"),
+@pytest.mark.parametrize("module, name", [("os", "system"), ("builtins", "eval"),
+                                          ("keras.src.utils", "get_file"),
                                           ("keras.layers", "Lambda"), ("keras.layers", "TFSMLayer"),
-                                          ("keras", "src"), ("keras.layers", "..Dense"), ("numpy", "load")])
+                                          ("keras", "src"), ("keras.layers", "..Dense"),
+                                          ("numpy", "load")])
 def test_a_forged_model_config_is_refused_before_keras_reads_it(module, name):
     from cnn_course.checks import _keras_wire as wire
 
@@ -482,10 +508,12 @@ def test_a_model_with_python_code_inside_is_not_rebuilt_and_the_check_says_why()
 
 @pytest.mark.parametrize("marker", [{"class_name": "__bytes__", "config": {"value": "x"}},
                                     {"class_name": "__typespec__", "config": {}},
-                                    {"class_name": "__numpy__", "config": {"value": "x", "dtype": "U500000000"}},
+                                    {"class_name": "__numpy__",
+                                     "config": {"value": "x", "dtype": "U500000000"}},
                                     {"class_name": "__numpy__", "config": {"value": [0] * 200_000,
                                                                            "dtype": "float32"}},
-                                    {"class_name": "__lambda__", "config": {"code": "", "defaults": None}}])
+                                    {"class_name": "__lambda__",
+                                     "config": {"code": "", "defaults": None}}])
 def test_keras_markers_that_run_code_or_allocate_are_refused(marker):
     from cnn_course.checks import _keras_wire as wire
 
@@ -501,7 +529,8 @@ def test_a_registered_name_cannot_stand_for_another_class():
 
     keras = wire._keras()
     config = json.loads(json.dumps(keras.saving.serialize_keras_object(_small_model(keras))))
-    config["config"]["layers"][1]["registered_name"] = "cnn_course>LearntStatisticsBatchNormalization"
+    config["config"]["layers"][1]["registered_name"] = (
+        "cnn_course>LearntStatisticsBatchNormalization")
     with pytest.raises(wire.NotRebuilt, match="registered name"):
         wire.check_config(config)
 
@@ -518,7 +547,8 @@ small = keras.Sequential([keras.Input((10,)), keras.layers.Dense(10)])
 config = keras.saving.serialize_keras_object(small)
 config["config"]["layers"][0]["config"]["batch_shape"] = [None, 40000]
 config["config"]["layers"][1]["config"]["units"] = 40000
-body = {"config": json.dumps(config), "weights": None, "shapes": [[10, 10], [10]], "trainable": [True, True]}
+body = {"config": json.dumps(config), "weights": None, "shapes": [[10, 10], [10]],
+        "trainable": [True, True]}
 try:
     wire.rebuild(body, {})
 except wire.NotRebuilt as reason:
@@ -527,7 +557,8 @@ print("alive", float(keras.ops.sum(keras.ops.ones((2, 2)))))
 """
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "refused: Keras could not rebuild it" in run.stdout and "alive 4.0" in run.stdout, run.stdout
+    assert "refused: Keras could not rebuild it" in run.stdout and "alive 4.0" in run.stdout, \
+        run.stdout
 
 
 def test_an_array_named_twice_in_an_answer_is_refused():
@@ -549,7 +580,8 @@ def test_a_path_argument_is_copied_without_following_the_students_links(tmp_path
     victim.chmod(0o600)
     folder = tmp_path / "worker"
     folder.mkdir()
-    for name in ("inputs", "0-image.png", "1-image.png"):  # what a student could plant, guessing names
+    # what a student could plant, guessing names
+    for name in ("inputs", "0-image.png", "1-image.png"):
         os.symlink(victim, folder / name)
     worker = remote.Worker(folder)
     worker._dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -557,7 +589,8 @@ def test_a_path_argument_is_copied_without_following_the_students_links(tmp_path
         copy = worker._readable(str(source))
     finally:
         os.close(worker._dir_fd)
-    assert open(copy, "rb").read() == b"pixels" and os.path.dirname(os.path.dirname(copy)) == str(folder)
+    assert (open(copy, "rb").read() == b"pixels"
+            and os.path.dirname(os.path.dirname(copy)) == str(folder))
     assert victim.read_text() == "precious" and (victim.stat().st_mode & 0o777) == 0o600
 
 
@@ -575,7 +608,8 @@ def test_a_folder_argument_is_copied_with_its_sub_folders_and_without_links(tmp_
     worker._dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         copy = worker._readable(str(source))
-        assert worker._readable(str(victim.parent / "nothing-here")) == str(victim.parent / "nothing-here")
+        missing = str(victim.parent / "nothing-here")
+        assert worker._readable(missing) == missing
     finally:
         os.close(worker._dir_fd)
     found = sorted(str(p.relative_to(copy)) for p in Path(copy).rglob("*"))
@@ -620,8 +654,8 @@ def test_the_readers_refuse_what_a_worker_could_plant_in_its_folder(tmp_path):
     lying = io.BytesIO()  # a header that claims more data than the member holds
     with zipfile.ZipFile(lying, "w") as archive:
         archive.writestr("a0.npy", header.getvalue().replace(b"(4,)", b"(9,)"))
-    for data in (compressed.getvalue(), strings, objects.getvalue(), npz(other=np.zeros(1)), lying.getvalue(),
-                 b"not a zip"):
+    for data in (compressed.getvalue(), strings, objects.getvalue(), npz(other=np.zeros(1)),
+                 lying.getvalue(), b"not a zip"):
         with pytest.raises(protocol.ProtocolError):
             protocol.read_npz(data)
     assert protocol.read_npz(npz(a0=np.zeros(4)))["a0"].shape == (4,)
@@ -633,14 +667,16 @@ def test_the_grading_sandbox_sees_only_the_student_package(tmp_path):
     from cnn_course.graders.engine import fast, isolation
 
     python = fast.student_python()
-    assert python.parent.parent.name == "student", f"the sandbox would run {python}, not .venv/student"
+    assert python.parent.parent.name == "student", \
+        f"the sandbox would run {python}, not .venv/student"
     work = tmp_path / "private" / "work"
     work.mkdir(parents=True)
     work.parent.chmod(0o700)
     probe = ("import importlib.util as u\n"
-             "print([n for n in ('cnn_course.graders', 'nbgrader', 'jupyterlab') if u.find_spec(n)],"
+             "print([n for n in ('cnn_course.graders', 'nbgrader', 'jupyterlab') "
+             "if u.find_spec(n)],"
              " u.find_spec('cnn_course.checks.worker') is not None)")
-    result = isolation.run([str(python), "-I", "-c", probe], read_only=fast.student_package_paths(python), work=work,
-                           timeout_s=60)
+    result = isolation.run([str(python), "-I", "-c", probe],
+                           read_only=fast.student_package_paths(python), work=work, timeout_s=60)
     assert result.ok, result.stderr
     assert result.stdout.strip() == "[] True", result.stdout

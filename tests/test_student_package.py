@@ -51,7 +51,8 @@ def _blocks(text: str, begin: str, end: str) -> list[list[str]]:
 
 
 def _code_line(line: str) -> str:
-    """A line as it can reappear elsewhere: without a doctest prompt, a trailing comment or any space.
+    """A line as it can reappear elsewhere: without a doctest prompt, a trailing comment or any
+    space.
 
     Removing every space makes a reformatted line (``a=b+c`` for ``a = b + c``) compare equal.
     """
@@ -63,33 +64,40 @@ def _code_line(line: str) -> str:
 
 
 def _sources() -> dict[str, str]:
-    return {a: "\n".join(c.source for c in read_notebook(source_path(a)).cells) for a in ASSIGNMENTS}
+    return {a: "\n".join(c.source for c in read_notebook(source_path(a)).cells)
+            for a in ASSIGNMENTS}
 
 
 @cache
 def solution_blocks() -> list[tuple[str, int, frozenset[str]]]:
     """(assignment, block number, distinctive lines) for every solution block of the sources.
 
-    A distinctive line is at least 14 characters of code (spaces removed), not a comment, and appears in no
-    notebook outside the solution blocks (so an idiom the lessons show anyway does not count).
+    A distinctive line is at least 14 characters of code (spaces removed), not a comment, and
+    appears in no notebook outside the solution blocks (so an idiom the lessons show anyway does
+    not count).
     """
     outside = set()
     for text in _sources().values():
         outside |= {_code_line(line) for line in
-                    re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", text, flags=re.S).splitlines()}
+                    re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", text,
+                           flags=re.S).splitlines()}
     blocks = []
     for assignment_id, text in _sources().items():
-        for number, block in enumerate(_blocks(text, "### BEGIN SOLUTION", "### END SOLUTION")):
+        for number, block in enumerate(_blocks(text, "### BEGIN SOLUTION",
+                                               "### END SOLUTION")):
             lines = {_code_line(line) for line in block} - outside
-            lines = frozenset(line for line in lines if len(line) >= 14 and not line.startswith("#"))
+            lines = frozenset(line for line in lines
+                              if len(line) >= 14 and not line.startswith("#"))
             if lines:
                 blocks.append((assignment_id, number, lines))
-        assert any(a == assignment_id for a, _, _ in blocks), f"{assignment_id}: no distinctive solution line"
+        assert any(a == assignment_id for a, _, _ in blocks), \
+            f"{assignment_id}: no distinctive solution line"
     return blocks
 
 
 def leaked_blocks(text: str) -> list[str]:
-    """The solution blocks of which ``text`` holds at least half the distinctive lines (all, for one or two)."""
+    """The solution blocks of which ``text`` holds at least half the distinctive lines (all,
+    for one or two)."""
     present = {_code_line(line) for line in text.splitlines()}
     found = []
     for assignment_id, number, lines in solution_blocks():
@@ -132,15 +140,18 @@ def releases(tmp_path_factory, student_side) -> dict[str, Path]:
 
 
 def _texts(wheel_files, releases) -> dict[str, str]:
-    """Every text a student receives: the wheel's text files and each release's notebook and manifest."""
+    """Every text a student receives: the wheel's text files and each release's notebook and
+    manifest."""
     texts = {f"wheel:{name}": data.decode() for name, data in wheel_files.items()
              if name.endswith((".py", ".txt", ".json", "METADATA", "RECORD"))}
     for assignment_id, folder in releases.items():
         for path in folder.iterdir():
             if path.suffix == ".ipynb":
                 nb = nbformat.read(path, as_version=4)
-                metadata = [json.dumps(nb.metadata, indent=1)] + [json.dumps(c.metadata, indent=1) for c in nb.cells]
-                texts[f"release:{assignment_id}/{path.name}"] = "\n".join([c.source for c in nb.cells] + metadata)
+                metadata = [json.dumps(nb.metadata, indent=1)] + [json.dumps(c.metadata, indent=1)
+                                                                 for c in nb.cells]
+                texts[f"release:{assignment_id}/{path.name}"] = "\n".join(
+                    [c.source for c in nb.cells] + metadata)
             elif path.suffix == ".json":
                 texts[f"release:{assignment_id}/{path.name}"] = path.read_text()
     return texts
@@ -151,12 +162,14 @@ def test_the_wheel_holds_only_the_student_packages(wheel_files, student_side):
     modules = [n for n in wheel_files if not n.startswith("cnn_course-")]
     strays = [n for n in modules if not n.startswith(STUDENT_PACKAGES)]
     assert not strays, f"files outside the student packages: {strays}"
-    assert not [n for n in modules if "graders" in n or "notebooks" in n], "instructor files in the wheel"
+    assert not [n for n in modules if "graders" in n or "notebooks" in n], \
+        "instructor files in the wheel"
     for package in STUDENT_PACKAGES:
         assert any(n.startswith(package) for n in modules), f"{package} is missing from the wheel"
     metadata = wheel_files[next(n for n in wheel_files if n.endswith("METADATA"))].decode()
     requires = {re.split(r"[<>=!~ ;\[]", line.split(":", 1)[1].strip())[0].lower()
-                for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line}
+                for line in metadata.splitlines()
+                if line.startswith("Requires-Dist:") and "extra ==" not in line}
     assert requires == {"tensorflow", "numpy", "h5py", "matplotlib", "pillow"}, requires
 
 
@@ -174,17 +187,20 @@ def test_the_leak_detector_finds_a_copied_solution():
     assert leaked_blocks(planted), "a copied solution block was not detected"
     squeezed = "\n".join(re.sub(r" ?([=+\-*/,:]) ?", r"\1", line) for line in planted.splitlines())
     assert leaked_blocks(squeezed), "a solution with its spaces removed was not detected"
-    doctest = '"""Example:\n' + "\n".join(f"    >>> {line}" for line in planted.splitlines()) + '\n"""'
+    doctest = ('"""Example:\n' + "\n".join(f"    >>> {line}" for line in planted.splitlines())
+               + '\n"""')
     assert leaked_blocks(doctest), "a solution inside a docstring's examples was not detected"
     assert not leaked_blocks("import numpy as np\nfor _ in range(3):\n    pass\n")
 
 
 def test_no_skeleton_holds_a_distinctive_solution_line():
-    """A released skeleton (the outline of an answer, None placeholders) is not a leak, and leaks nothing."""
+    """A released skeleton (the outline of an answer, None placeholders) is not a leak, and
+    leaks nothing."""
     from cnn_course.graders.authoring.skeletons import skeleton_of
 
     distinctive = frozenset().union(*(lines for _, _, lines in solution_blocks()))
-    skeletons = [s for a in ASSIGNMENTS for c in read_notebook(source_path(a)).cells if (s := skeleton_of(c.source))]
+    skeletons = [s for a in ASSIGNMENTS for c in read_notebook(source_path(a)).cells
+                 if (s := skeleton_of(c.source))]
     assert skeletons, "the sources hold skeletons to check"
     for skeleton in skeletons:
         assert not leaked_blocks(skeleton), skeleton
@@ -215,10 +231,12 @@ def test_no_reference_output_reaches_a_student(wheel_files, releases):
     hidden_arrays = []
     for path in references:
         with np.load(path) as data:
-            hidden_arrays += [(path.stem, key, data[key]) for key in data.files if data[key].size >= 4]
+            hidden_arrays += [(path.stem, key, data[key]) for key in data.files
+                              if data[key].size >= 4]
     received = dict(wheel_files)
     for folder in releases.values():
-        received.update({f"{folder.name}/{p.name}": p.read_bytes() for p in folder.iterdir() if p.is_file()})
+        received.update({f"{folder.name}/{p.name}": p.read_bytes()
+                         for p in folder.iterdir() if p.is_file()})
     assert not [name for name, data in received.items() if data in hidden_bytes]
     for name, data in wheel_files.items():
         if not name.endswith(".npz"):
@@ -241,35 +259,42 @@ def test_no_mutant_reaches_a_student(wheel_files, releases):
 
 
 def test_the_instructor_code_cannot_be_imported_with_only_the_wheel(student_side, tmp_path):
-    """A Python that has only the wheel (not even its requirements) finds the student modules only."""
+    """A Python that has only the wheel (not even its requirements) finds the student modules
+    only."""
     env = tmp_path / "only-the-wheel"
     venv.EnvBuilder(with_pip=False).create(env)
     python = env / "bin" / "python"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
                     "-q", "--no-deps", "--no-index", str(student_side.wheel)], check=True)
     probe = ("import importlib.util as u\n"
-             "assert u.find_spec('cnn_course.checks') is not None, 'the student package is not installed'\n"
+             "assert u.find_spec('cnn_course.checks') is not None, "
+             "'the student package is not installed'\n"
              "import cnn_course.graders")
-    run = subprocess.run([str(python), "-I", "-c", probe], capture_output=True, text=True, cwd=tmp_path)
-    assert run.returncode != 0 and "No module named 'cnn_course.graders'" in run.stderr, run.stderr
+    run = subprocess.run([str(python), "-I", "-c", probe], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert run.returncode != 0 and "No module named 'cnn_course.graders'" in run.stderr, \
+        run.stderr
 
 
 # The graded functions that build Keras layers: a whole saved model of such an assignment
 # would hand out the architecture, that is, the answer.
-MODEL_BUILDERS = {"happyModel", "convolutional_model", "identity_block", "convolutional_block", "ResNet50",
-                  "alpaca_model", "conv_block", "upsampling_block", "unet_model"}
+MODEL_BUILDERS = {"happyModel", "convolutional_model", "identity_block", "convolutional_block",
+                  "ResNet50", "alpaca_model", "conv_block", "upsampling_block", "unet_model"}
 
 
 def test_handed_out_weights_never_carry_a_graded_architecture(releases):
     from cnn_course.utils import weights
 
     for entry in weights.REGISTRY.values():
-        graded = set(importlib.import_module(f"cnn_course.graders.{entry.assignment}").GRADED_FUNCTIONS)
+        graded = set(importlib.import_module(
+            f"cnn_course.graders.{entry.assignment}").GRADED_FUNCTIONS)
         if graded & MODEL_BUILDERS:
             assert entry.filename.endswith(".weights.h5"), (
-                f"{entry.filename} would carry the architecture of {sorted(graded & MODEL_BUILDERS)}: "
-                "hand out weights only")
+                f"{entry.filename} would carry the architecture of "
+                f"{sorted(graded & MODEL_BUILDERS)}: hand out weights only")
     for assignment_id, folder in releases.items():
-        graded = set(importlib.import_module(f"cnn_course.graders.{assignment_id}").GRADED_FUNCTIONS)
+        graded = set(importlib.import_module(
+            f"cnn_course.graders.{assignment_id}").GRADED_FUNCTIONS)
         models = [p.name for p in folder.iterdir() if p.suffix == ".keras"]
-        assert not (models and graded & MODEL_BUILDERS), f"{assignment_id}: whole models beside the notebook {models}"
+        assert not (models and graded & MODEL_BUILDERS), \
+            f"{assignment_id}: whole models beside the notebook {models}"

@@ -44,7 +44,8 @@ def test_encoding_round_trips_through_yolo_head():
     assert feats.shape == (1, 20, 20, 5 * (5 + C))
     xy, wh, confidence, probs = yolo_head(feats, ANCHORS, C)
     obj = target[..., 4] > 0
-    corners = yolo_boxes_to_corners(xy, wh).numpy()[0][obj]  # (n, 4) as (y_min, x_min, y_max, x_max)
+    # (n, 4) as (y_min, x_min, y_max, x_max)
+    corners = yolo_boxes_to_corners(xy, wh).numpy()[0][obj]
     decoded = corners[:, [1, 0, 3, 2]]
     order = np.lexsort(decoded.T[::-1])
     expected = boxes[np.lexsort(boxes.T[::-1])]
@@ -56,7 +57,8 @@ def test_encoding_round_trips_through_yolo_head():
 def test_responsible_anchor_is_the_best_shape_in_the_centre_cell():
     # one box centred in cell (row 3, col 7), 2.4 x 2.6 cells: anchor 2 (2.5 x 2.5) fits best
     cx, cy, w, h = 7.5 / 20, 3.5 / 20, 2.4 / 20, 2.6 / 20
-    target, _ = ym.encode_targets([[cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]], [2], ANCHORS, GRID)
+    target, _ = ym.encode_targets([[cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]], [2], ANCHORS,
+                                  GRID)
     assert list(zip(*np.nonzero(target[..., 4]), strict=True)) == [(3, 7, 2)]
     np.testing.assert_allclose(target[3, 7, 2], [cx, cy, w, h, 1, 2], atol=1e-6)
     # a second box of the same shape in the same cell takes the next best free anchor
@@ -68,7 +70,8 @@ def test_responsible_anchor_is_the_best_shape_in_the_centre_cell():
 def test_loss_is_zero_for_perfect_predictions_and_larger_for_wrong_ones():
     target, true_boxes = _encode([1, 2, 3])
     perfect = ym.features_from_targets(target, ANCHORS)
-    parts = {k: float(v) for k, v in detection.yolo_loss(target, true_boxes, perfect, ANCHORS, parts=True).items()}
+    parts = {k: float(v) for k, v in detection.yolo_loss(target, true_boxes, perfect, ANCHORS,
+                                                         parts=True).items()}
     assert parts["total"] < 1e-3, parts
     wrong_class = target.copy()
     wrong_class[..., 5] = np.where(target[..., 4] > 0, 40, 0)
@@ -93,21 +96,24 @@ def test_loss_ignores_no_object_predictions_that_overlap_a_true_box():
     copy[n, row, col, other, 2:4] += np.log(ANCHORS[a] / ANCHORS[other])
     copy[n, row, col, other, 4] = 20.0
     base = float(detection.yolo_loss(target, true_boxes, feats.reshape(1, 20, 20, -1), ANCHORS))
-    overlapping = float(detection.yolo_loss(target, true_boxes, copy.reshape(1, 20, 20, -1), ANCHORS))
+    overlapping = float(detection.yolo_loss(target, true_boxes, copy.reshape(1, 20, 20, -1),
+                                            ANCHORS))
     assert overlapping == pytest.approx(base, abs=1e-3)
     far = feats.copy()
     empty = np.argwhere(~obj[0].any(-1))[0]
     far[0, empty[0], empty[1], 0, 4] = 20.0  # a confident box where there is nothing
-    assert float(detection.yolo_loss(target, true_boxes, far.reshape(1, 20, 20, -1), ANCHORS)) > base + 10
+    assert float(detection.yolo_loss(target, true_boxes, far.reshape(1, 20, 20, -1),
+                                     ANCHORS)) > base + 10
 
 
 def test_decoding_perfect_features_gives_the_true_boxes():
     boxes, classes = _scene(5, n=4)
     target, _ = ym.encode_targets(boxes, classes, ANCHORS, GRID)
-    [(found, scores, found_classes)] = detection.decode_features(ym.features_from_targets(target[None], ANCHORS),
-                                                         ANCHORS)
+    [(found, scores, found_classes)] = detection.decode_features(
+        ym.features_from_targets(target[None], ANCHORS), ANCHORS)
     assert len(found) == 4 and scores.min() > 0.99
-    got = sorted(zip(found_classes.tolist(), np.round(found[:, [1, 0, 3, 2]], 4).tolist(), strict=True))
+    got = sorted(zip(found_classes.tolist(), np.round(found[:, [1, 0, 3, 2]], 4).tolist(),
+                     strict=True))
     want = sorted(zip(classes.tolist(), np.round(boxes, 4).tolist(), strict=True))
     for (c1, b1), (c2, b2) in zip(got, want, strict=True):
         assert c1 == c2
@@ -138,14 +144,16 @@ def test_map_of_perfect_detections_is_one_and_of_no_detections_zero():
 
 
 def test_average_precision_by_hand():
-    # 2 true boxes; detections by score: hit, miss, hit -> precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1
+    # 2 true boxes; detections by score: hit, miss, hit -> precision 1, 1/2, 2/3 at recall
+    # 1/2, 1/2, 1
     truths = [(np.array([[0, 0, 0.2, 0.2], [0.5, 0.5, 0.7, 0.7]]), np.array([2, 2]))]
     dets = [(np.array([[0, 0, 0.2, 0.2], [0.8, 0.8, 0.9, 0.9], [0.51, 0.5, 0.7, 0.7]]),
              np.array([0.9, 0.8, 0.7]), np.array([2, 2, 2]))]
     result = detection.mean_average_precision(dets, truths, ym.road.COCO_CLASSES)
     assert result["car"] == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
     # the third detection overlaps its true box with IoU 0.95: a miss at a threshold of 0.96
-    strict = detection.mean_average_precision(dets, truths, ym.road.COCO_CLASSES, iou_threshold=0.96)
+    strict = detection.mean_average_precision(dets, truths, ym.road.COCO_CLASSES,
+                                              iou_threshold=0.96)
     assert strict["car"] == pytest.approx(0.5)
 
 
@@ -166,7 +174,8 @@ def test_detector_output_format_and_anchors_travel_with_the_file(tmp_path):
 def test_load_detector_says_how_to_make_missing_weights(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CNN_COURSE_WEIGHTS", str(tmp_path))
     assert ym.load_detector() is None
-    assert "yolo_road.keras" in (out := capsys.readouterr().out) and "course staff" in out and "make " not in out
+    assert "yolo_road.keras" in (out := capsys.readouterr().out) and "course staff" in out
+    assert "make " not in out
 
 
 def test_make_weights_smoke_trains_and_loads(capsys):
@@ -177,7 +186,8 @@ def test_make_weights_smoke_trains_and_loads(capsys):
     detector = ym.load_detector(verbose=False, path=path)
     assert detector.model.output_shape[1:] == ym.grid_shape(ym.INPUT_SIZE) + (5 * (5 + C),)
     np.testing.assert_allclose(detector.anchors, info["metrics"]["anchors"], atol=1e-4)
-    [(boxes, scores, classes)] = detection.detect(detector, np.zeros((1,) + detector.input_size + (3,), np.uint8))
+    [(boxes, scores, classes)] = detection.detect(
+        detector, np.zeros((1,) + detector.input_size + (3,), np.uint8))
     assert boxes.shape[1:] == (4,) and len(boxes) == len(scores) == len(classes)
 
 
@@ -192,8 +202,8 @@ def test_bench_rows_read_the_weights_card(tmp_path, monkeypatch):
                         "test_ap50": {"car": 0.7, "mAP": 0.5}}}
     (tmp_path / "yolo_road.json").write_text(__import__("json").dumps(card))
     rows = train_yolo.bench_rows()
-    assert all({"assignment", "measure", "value", "goal", "met"} <= set(r) and r["assignment"] == "w3a1"
-               for r in rows)
+    assert all({"assignment", "measure", "value", "goal", "met"} <= set(r)
+               and r["assignment"] == "w3a1" for r in rows)
     assert rows[0]["value"] == 10.0 and rows[0]["met"] is True
     assert rows[1]["value"] == 0.75 and rows[1]["met"] is True
     assert len(rows) == 6

@@ -34,11 +34,15 @@ def test_yolo_head_decodes_by_the_documented_formulas(feats):
     assert probs.shape == (2, 7, 7, 3, 4) and confidence.dtype.name == "float32"
     t = feats.reshape(2, 7, 7, 3, 9)
     i, row, col, a = 1, 2, 5, 1
-    np.testing.assert_allclose(xy[i, row, col, a], (_sigmoid(t[i, row, col, a, :2]) + [col, row]) / 7, rtol=1e-5)
-    np.testing.assert_allclose(wh[i, row, col, a], ANCHORS[a] * np.exp(t[i, row, col, a, 2:4]) / 7, rtol=1e-5)
-    np.testing.assert_allclose(confidence[i, row, col, a, 0], _sigmoid(t[i, row, col, a, 4]), rtol=1e-5)
+    np.testing.assert_allclose(xy[i, row, col, a],
+                               (_sigmoid(t[i, row, col, a, :2]) + [col, row]) / 7, rtol=1e-5)
+    np.testing.assert_allclose(wh[i, row, col, a],
+                               ANCHORS[a] * np.exp(t[i, row, col, a, 2:4]) / 7, rtol=1e-5)
+    np.testing.assert_allclose(confidence[i, row, col, a, 0], _sigmoid(t[i, row, col, a, 4]),
+                               rtol=1e-5)
     logits = t[i, row, col, a, 5:]
-    np.testing.assert_allclose(probs[i, row, col, a], np.exp(logits) / np.exp(logits).sum(), rtol=1e-5)
+    np.testing.assert_allclose(probs[i, row, col, a], np.exp(logits) / np.exp(logits).sum(),
+                               rtol=1e-5)
 
 
 def test_yolo_head_takes_the_flat_or_the_split_volume_and_tensors(feats):
@@ -201,11 +205,13 @@ def test_every_figure_builds(tmp_path):
     frame = _frame(tmp_path)
     names = road.COCO_CLASSES
     anchors = np.array([[0.5, 1.0], [1.5, 1.2], [3.0, 4.0], [4, 5], [6, 7]])
-    stage = (np.array([0.9, 0.7]), np.array([[300.0, 500.0, 450.0, 700.0], [280.0, 900.0, 420.0, 950.0]]),
+    stage = (np.array([0.9, 0.7]),
+             np.array([[300.0, 500.0, 450.0, 700.0], [280.0, 900.0, 420.0, 950.0]]),
              np.array([2, 0]))
     empty = (np.zeros(0), np.zeros((0, 4)), np.zeros(0, int))
     figs = [figures.plot_labelled_frame(frame, names), figures.plot_grid(frame, 19, names),
-            figures.plot_anchors(anchors, 19, frame["file"]), figures.plot_encoding(frame, anchors, 19, names),
+            figures.plot_anchors(anchors, 19, frame["file"]),
+            figures.plot_encoding(frame, anchors, 19, names),
             figures.plot_landmarks(frame),
             figures.plot_box_pair(frame, *frame["boxes"], title="IoU = 0"),
             figures.plot_box_pair(frame, frame["boxes"][0], frame["boxes"][0] + 20, title="IoU"),
@@ -218,5 +224,6 @@ def test_every_figure_builds(tmp_path):
     note = "ground truth passed through your yolo_eval (no trained detector available)"
     for fig in (figures.plot_stages(np.zeros((720, 1280, 3)), {"a": stage}, names, title=note),
                 figures.show_detections([Image.open(frame["file"])], ["1"], title=note)):
-        assert fig._suptitle.get_text() == note and [ax.get_title() for ax in fig.axes if ax.axison][0]
+        assert fig._suptitle.get_text() == note
+        assert [ax.get_title() for ax in fig.axes if ax.axison][0]
         plt.close(fig)

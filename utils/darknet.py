@@ -53,11 +53,13 @@ SUPPORTED_SECTIONS = ("net", "convolutional", "maxpool", "route", "reorg", "regi
 ACTIVATIONS = ("leaky", "linear")
 LEAKY_SLOPE = 0.1
 DARKNET_EPSILON = 1e-6  # added to the standard deviation in Darknet's batch normalisation
-KERAS_EPSILON = 1e-6  # of the BatchNormalization layers built here (the stored variance makes up the difference)
+# of the BatchNormalization layers built here (the stored variance makes up the difference)
+KERAS_EPSILON = 1e-6
 
 
 class DarknetError(ValueError):
-    """A ``.cfg`` or ``.weights`` file this loader cannot use; the message says which line or count."""
+    """A ``.cfg`` or ``.weights`` file this loader cannot use; the message says which line or
+    count."""
 
 
 @dataclasses.dataclass
@@ -74,8 +76,8 @@ class Section:
         try:
             return int(self.options[key])
         except ValueError:
-            raise DarknetError(f"[{self.kind}] at line {self.line}: {key}={self.options[key]!r} is not a whole "
-                               "number") from None
+            raise DarknetError(f"[{self.kind}] at line {self.line}: {key}={self.options[key]!r} is "
+                               "not a whole number") from None
 
 
 @dataclasses.dataclass
@@ -85,7 +87,8 @@ class DarknetModel:
     model: keras.Model
     anchors: np.ndarray  # (num, 2): width and height of each anchor box, in grid cells
     classes: int
-    convolutions: list[tuple[str, bool]]  # (layer name, batch-normalised) in the weights file's order
+    # (layer name, batch-normalised) in the weights file's order
+    convolutions: list[tuple[str, bool]]
 
 
 def parse_cfg(text: str) -> list[Section]:
@@ -97,19 +100,23 @@ def parse_cfg(text: str) -> list[Section]:
             continue
         if line.startswith("["):
             if not line.endswith("]"):
-                raise DarknetError(f"line {number}: a section header must end with ']': {raw.strip()!r}")
+                raise DarknetError(f"line {number}: a section header must end with ']': "
+                                   f"{raw.strip()!r}")
             kind = line[1:-1].strip().lower()
             if kind not in SUPPORTED_SECTIONS:
-                raise DarknetError(f"line {number}: the section [{kind}] is not supported (supported: "
+                raise DarknetError(f"line {number}: the section [{kind}] is not supported "
+                                   "(supported: "
                                    + ", ".join(f"[{s}]" for s in SUPPORTED_SECTIONS) + ")")
             sections.append(Section(kind, {}, number))
             continue
         if "=" not in line or not sections:
-            raise DarknetError(f"line {number}: expected a [section] or key=value, found {raw.strip()!r}")
+            raise DarknetError(f"line {number}: expected a [section] or key=value, found "
+                               f"{raw.strip()!r}")
         key, value = (part.strip() for part in line.split("=", 1))
         sections[-1].options[key] = value
     if not sections or sections[0].kind != "net":
-        raise DarknetError("the file must start with a [net] section (the input's height, width and channels)")
+        raise DarknetError("the file must start with a [net] section (the input's height, width "
+                           "and channels)")
     return sections
 
 
@@ -134,7 +141,8 @@ def reorg_permutation(height: int, width: int, channels: int, stride: int) -> np
 
 @keras.saving.register_keras_serializable(package="cnn_course")
 class DarknetReorg(keras.layers.Layer):
-    """Darknet's ``[reorg]`` (YOLOv2's passthrough): (m, n_H, n_W, n_C) -> (m, n_H/s, n_W/s, n_C*s*s)."""
+    """Darknet's ``[reorg]`` (YOLOv2's passthrough):
+    (m, n_H, n_W, n_C) -> (m, n_H/s, n_W/s, n_C*s*s)."""
 
     def __init__(self, stride: int = 2, **kwargs):
         super().__init__(**kwargs)
@@ -149,10 +157,11 @@ class DarknetReorg(keras.layers.Layer):
         _, height, width, channels = inputs.shape
         s = self.stride
         if height % s or width % s or channels % (s * s):
-            raise ValueError(f"reorg with stride {s} needs rows and columns divisible by {s} and channels "
-                             f"by {s * s}; got {height}x{width}x{channels}")
+            raise ValueError(f"reorg with stride {s} needs rows and columns divisible by {s} and "
+                             f"channels by {s * s}; got {height}x{width}x{channels}")
         permutation = keras.ops.convert_to_tensor(reorg_permutation(height, width, channels, s))
-        flat = keras.ops.reshape(keras.ops.transpose(inputs, (0, 3, 1, 2)), (-1, height * width * channels))
+        flat = keras.ops.reshape(keras.ops.transpose(inputs, (0, 3, 1, 2)),
+                                 (-1, height * width * channels))
         moved = keras.ops.take(flat, permutation, axis=1)
         out = keras.ops.reshape(moved, (-1, channels * s * s, height // s, width // s))
         return keras.ops.transpose(out, (0, 2, 3, 1))
@@ -188,13 +197,15 @@ def build_model(sections: list[Section], name: str = "darknet") -> DarknetModel:
                 try:
                     position = int(item)
                 except ValueError:
-                    raise DarknetError(f"{where}: layers={section.options.get('layers')!r} is not a list of "
-                                       "layer numbers") from None
+                    raise DarknetError(f"{where}: layers={section.options.get('layers')!r} is not "
+                                       "a list of layer numbers") from None
                 position = index + position if position < 0 else position
                 if not 0 <= position < index:
-                    raise DarknetError(f"{where} routes to layer {position}, which does not come before it")
+                    raise DarknetError(f"{where} routes to layer {position}, which does not come "
+                                       "before it")
                 chosen.append(outputs[position])
-            x = chosen[0] if len(chosen) == 1 else keras.layers.Concatenate(name=f"route_{index}")(chosen)
+            x = (chosen[0] if len(chosen) == 1
+                 else keras.layers.Concatenate(name=f"route_{index}")(chosen))
         elif section.kind == "reorg":
             x = DarknetReorg(section.integer("stride", 2), name=f"reorg_{index}")(x)
         elif section.kind == "region":
@@ -204,7 +215,8 @@ def build_model(sections: list[Section], name: str = "darknet") -> DarknetModel:
             anchors = np.array(values, np.float32).reshape(-1, 2)
             classes = section.integer("classes")
             if section.integer("num", len(anchors)) != len(anchors):
-                raise DarknetError(f"{where}: num={section.options.get('num')} but {len(anchors)} anchors")
+                raise DarknetError(f"{where}: num={section.options.get('num')} but "
+                                   f"{len(anchors)} anchors")
         elif section.kind == "net":
             raise DarknetError(f"{where}: only the first section may be [net]")
         outputs.append(x)
@@ -212,7 +224,8 @@ def build_model(sections: list[Section], name: str = "darknet") -> DarknetModel:
 
 
 def _convolution(x, section: Section, index: int, where: str):
-    filters, size, stride = section.integer("filters"), section.integer("size", 1), section.integer("stride", 1)
+    filters, size, stride = (section.integer("filters"), section.integer("size", 1),
+                             section.integer("stride", 1))
     padding = size // 2 if section.integer("pad", 0) else section.integer("padding", 0)
     normalised = bool(section.integer("batch_normalize", 0))
     activation = section.options.get("activation", "logistic")
@@ -226,7 +239,8 @@ def _convolution(x, section: Section, index: int, where: str):
         mode = "valid"
         if padding:
             x = keras.layers.ZeroPadding2D(padding, name=f"pad_{index}")(x)
-    x = keras.layers.Conv2D(filters, size, strides=stride, padding=mode, use_bias=not normalised, name=name)(x)
+    x = keras.layers.Conv2D(filters, size, strides=stride, padding=mode, use_bias=not normalised,
+                            name=name)(x)
     if normalised:
         x = keras.layers.BatchNormalization(epsilon=KERAS_EPSILON, name=f"bn_{index}")(x)
     if activation == "leaky":
@@ -240,7 +254,8 @@ def _convolution(x, section: Section, index: int, where: str):
 def _header(data: bytes) -> int:
     """The header's length in bytes."""
     if len(data) < 12:
-        raise DarknetError(f"the weights file has {len(data)} bytes: too short for Darknet's header")
+        raise DarknetError(f"the weights file has {len(data)} bytes: too short for Darknet's "
+                           "header")
     major, minor, _ = np.frombuffer(data[:12], dtype="<i4")
     return 20 if major * 10 + minor >= 2 and major < 1000 and minor < 1000 else 16
 
@@ -251,8 +266,8 @@ def load_weights(darknet: DarknetModel, data: bytes) -> None:
     start = _header(data)
     body = data[start:]
     if len(body) % 4:
-        raise DarknetError(f"the weights after the {start}-byte header are {len(body)} bytes, not whole float32 "
-                           "values")
+        raise DarknetError(f"the weights after the {start}-byte header are {len(body)} bytes, not "
+                           "whole float32 values")
     values = np.frombuffer(body, dtype="<f4")
     needed = 0
     plan = []
@@ -264,24 +279,27 @@ def load_weights(darknet: DarknetModel, data: bytes) -> None:
         plan.append((conv, normalised, kernel_shape, needed))
         needed += count
     if len(values) != needed:
-        raise DarknetError(f"the weights file does not fit the network: expected {needed:,} values after the "
-                           f"{start}-byte header, found {len(values):,}")
+        raise DarknetError(f"the weights file does not fit the network: expected {needed:,} values "
+                           f"after the {start}-byte header, found {len(values):,}")
     for conv, normalised, (rows, cols, channels, filters), at in plan:
         biases = values[at:at + filters]
         at += filters
         if normalised:
-            scales, means, variances = (values[at + k * filters:at + (k + 1) * filters] for k in range(3))
+            scales, means, variances = (values[at + k * filters:at + (k + 1) * filters]
+                                        for k in range(3))
             at += 3 * filters
             # Darknet divides by sqrt(v) + 1e-6, Keras by sqrt(v' + eps): equal for this v'
             stored = (np.sqrt(variances.astype(np.float64)) + DARKNET_EPSILON) ** 2 - KERAS_EPSILON
             bn = model.get_layer(conv.name.replace("conv_", "bn_"))
             bn.set_weights([scales, biases, means, stored.astype(np.float32)])
-        kernel = values[at:at + rows * cols * channels * filters].reshape(filters, channels, rows, cols)
+        kernel = values[at:at + rows * cols * channels * filters].reshape(
+            filters, channels, rows, cols)
         kernel = kernel.transpose(2, 3, 1, 0)
         conv.set_weights([kernel] if normalised else [kernel, biases])
 
 
-def load_darknet(cfg: str | Path, weights: str | Path | None = None, name: str = "darknet") -> DarknetModel:
+def load_darknet(cfg: str | Path, weights: str | Path | None = None,
+                 name: str = "darknet") -> DarknetModel:
     """Build the network a ``.cfg`` file describes and, if given, load its ``.weights``."""
     darknet = build_model(parse_cfg(Path(cfg).read_text()), name=name)
     if weights is not None:
@@ -289,7 +307,8 @@ def load_darknet(cfg: str | Path, weights: str | Path | None = None, name: str =
     return darknet
 
 
-def write_weights(path: str | Path, darknet: DarknetModel, values: np.ndarray, major: int = 0, minor: int = 2) -> None:
+def write_weights(path: str | Path, darknet: DarknetModel, values: np.ndarray, major: int = 0,
+                  minor: int = 2) -> None:
     """Write a ``.weights`` file holding ``values`` after a header (for tests and tools)."""
     seen = np.array([0], dtype="<i8" if major * 10 + minor >= 2 else "<i4")
     with open(path, "wb") as out:

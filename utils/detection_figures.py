@@ -95,7 +95,8 @@ def plot_grid(frame: dict, grid: int = 19, class_names=None):
     image = _image(frame)
     height, width = image.shape[:2]
     fig, ax = plt.subplots(figsize=(10, 5.8))
-    _frame_axes(ax, image, f"A {grid}x{grid} grid over the frame: each object belongs to the cell of its centre")
+    _frame_axes(ax, image, f"A {grid}x{grid} grid over the frame: each object belongs to the cell "
+                           "of its centre")
     for k in range(1, grid):
         ax.axhline(k * height / grid, color="white", lw=0.5, alpha=0.7)
         ax.axvline(k * width / grid, color="white", lw=0.5, alpha=0.7)
@@ -103,8 +104,8 @@ def plot_grid(frame: dict, grid: int = 19, class_names=None):
     for (x0, y0, x1, y1), c in zip(frame["boxes"], frame["classes"], strict=True):
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         col, row = int(cx * grid / width), int(cy * grid / height)
-        ax.add_patch(Rectangle((col * width / grid, row * height / grid), width / grid, height / grid,
-                               color="yellow", alpha=0.45))
+        ax.add_patch(Rectangle((col * width / grid, row * height / grid), width / grid,
+                               height / grid, color="yellow", alpha=0.45))
         _box(ax, x0, y0, x1, y1, _colour(c), lw=1.2)
         if class_names:
             entries.append((x0, y0, x1, y1, class_names[c], _colour(c)))
@@ -117,20 +118,22 @@ def plot_grid(frame: dict, grid: int = 19, class_names=None):
 
 
 def plot_anchors(anchors, grid: int = 19, image_file=None):
-    """The anchor boxes, (w, h) in grid cells, drawn around the centre of a frame (or a blank square)."""
+    """The anchor boxes, (w, h) in grid cells, drawn around the centre of a frame (or a blank
+    square)."""
     anchors = np.asarray(anchors, dtype=float).reshape(-1, 2)
     image = _image(image_file) if image_file is not None else np.full((608, 608, 3), 235, np.uint8)
     height, width = image.shape[:2]
     fig, ax = plt.subplots(figsize=(10, 5.8))
-    _frame_axes(ax, image, f"{len(anchors)} anchor boxes (w, h in cells of the {grid}x{grid} grid), "
-                           "centred on one cell")
+    _frame_axes(ax, image, f"{len(anchors)} anchor boxes (w, h in cells of the {grid}x{grid} "
+                           "grid), centred on one cell")
     cx, cy = width / 2, height / 2
     for k, (w, h) in enumerate(anchors):
         w_px, h_px = w * width / grid, h * height / grid
-        ax.add_patch(Rectangle((cx - w_px / 2, cy - h_px / 2), w_px, h_px, fill=False, edgecolor=_colour(k),
-                               lw=2, label=f"anchor {k}: {w:.2f} x {h:.2f} cells"))
-    ax.add_patch(Rectangle((cx - width / grid / 2, cy - height / grid / 2), width / grid, height / grid,
-                           color="yellow", alpha=0.6, label="one grid cell"))
+        ax.add_patch(Rectangle((cx - w_px / 2, cy - h_px / 2), w_px, h_px, fill=False,
+                               edgecolor=_colour(k), lw=2,
+                               label=f"anchor {k}: {w:.2f} x {h:.2f} cells"))
+    ax.add_patch(Rectangle((cx - width / grid / 2, cy - height / grid / 2), width / grid,
+                           height / grid, color="yellow", alpha=0.6, label="one grid cell"))
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     return fig
@@ -145,7 +148,8 @@ def encode_object(frame: dict, index: int, anchors, grid: int = 19, num_classes:
     """The target volume (S, S, A, 5 + C) of one object: (cell row, col), anchor, and the volume."""
     anchors = np.asarray(anchors, dtype=float).reshape(-1, 2)
     x0, y0, x1, y1 = frame["boxes"][index]
-    bx, by = (x0 + x1) / 2 / frame["width"], (y0 + y1) / 2 / frame["height"]  # fractions of the image
+    # fractions of the image
+    bx, by = (x0 + x1) / 2 / frame["width"], (y0 + y1) / 2 / frame["height"]
     bw, bh = (x1 - x0) / frame["width"], (y1 - y0) / frame["height"]
     row, col = int(by * grid), int(bx * grid)
     anchor = int(np.argmax(_wh_iou((bw * grid, bh * grid), anchors)))
@@ -156,9 +160,11 @@ def encode_object(frame: dict, index: int, anchors, grid: int = 19, num_classes:
 
 
 def plot_encoding(frame: dict, anchors, grid: int = 19, class_names=None, class_id: int = 2):
-    """The encoding of the largest object of a class: its cell, and the 5 x 85 numbers of that cell."""
+    """The encoding of the largest object of a class: its cell, and the 5 x 85 numbers of that
+    cell."""
     index = largest_object(frame, class_id)
-    (row, col), anchor, volume = encode_object(frame, index, anchors, grid, len(class_names or range(80)))
+    (row, col), anchor, volume = encode_object(frame, index, anchors, grid,
+                                               len(class_names or range(80)))
     image = _image(frame)
     height, width = image.shape[:2]
     fig, (ax, ax_v) = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [1.25, 1]})
@@ -169,15 +175,16 @@ def plot_encoding(frame: dict, anchors, grid: int = 19, class_names=None, class_
     ax.add_patch(Rectangle((col * width / grid, row * height / grid), width / grid, height / grid,
                            color="yellow", alpha=0.7))
     ax.plot((x0 + x1) / 2, (y0 + y1) / 2, "o", color="red", ms=4)
-    shown = [0, 1, 2, 3, 4] + [5 + c for c in (0, 1, 2, 3, 5, 7, 9, 11)]  # p_c, box, the scene classes
+    # p_c, box, the scene classes
+    shown = [0, 1, 2, 3, 4] + [5 + c for c in (0, 1, 2, 3, 5, 7, 9, 11)]
     labels = ["$p_c$", "$b_x$", "$b_y$", "$b_w$", "$b_h$"] + [
         (class_names[c] if class_names else str(c)) for c in (0, 1, 2, 3, 5, 7, 9, 11)]
     cell = volume[row, col][:, shown]
     ax_v.imshow(cell > 0, cmap="Greens", vmin=0, vmax=1.6, aspect="auto")
     for a in range(cell.shape[0]):
         for j in range(cell.shape[1]):
-            ax_v.text(j, a, f"{cell[a, j]:.2f}".rstrip("0").rstrip(".") or "0", ha="center", va="center",
-                      fontsize=7)
+            ax_v.text(j, a, f"{cell[a, j]:.2f}".rstrip("0").rstrip(".") or "0", ha="center",
+                      va="center", fontsize=7)
     ax_v.set_xticks(range(len(labels)), labels, rotation=60, fontsize=8)
     ax_v.set_yticks(range(cell.shape[0]), [f"anchor {a}" for a in range(cell.shape[0])])
     ax_v.set_title(f"output of that cell: {cell.shape[0]} anchors x 85 numbers (13 shown);\n"
@@ -187,17 +194,22 @@ def plot_encoding(frame: dict, anchors, grid: int = 19, class_names=None, class_
 
 
 def plot_landmarks(frame: dict, class_id: int = 2):
-    """A landmark output for one car: p, then (x, y) of 6 named points (placed from its box, illustration)."""
+    """A landmark output for one car: p, then (x, y) of 6 named points (placed from its box,
+    illustration)."""
     index = largest_object(frame, class_id)
     x0, y0, x1, y1 = frame["boxes"][index]
     w, h = x1 - x0, y1 - y0
-    points = {"left wheel": (x0 + 0.18 * w, y1 - 0.06 * h), "right wheel": (x1 - 0.18 * w, y1 - 0.06 * h),
-              "left light": (x0 + 0.12 * w, y0 + 0.55 * h), "right light": (x1 - 0.12 * w, y0 + 0.55 * h),
-              "roof left": (x0 + 0.22 * w, y0 + 0.05 * h), "roof right": (x1 - 0.22 * w, y0 + 0.05 * h)}
+    points = {"left wheel": (x0 + 0.18 * w, y1 - 0.06 * h),
+              "right wheel": (x1 - 0.18 * w, y1 - 0.06 * h),
+              "left light": (x0 + 0.12 * w, y0 + 0.55 * h),
+              "right light": (x1 - 0.12 * w, y0 + 0.55 * h),
+              "roof left": (x0 + 0.22 * w, y0 + 0.05 * h),
+              "roof right": (x1 - 0.22 * w, y0 + 0.05 * h)}
     image = _image(frame)
     pad = 0.35 * max(w, h)
     fig, ax = plt.subplots(figsize=(8, 5))
-    _frame_axes(ax, image, "Landmark output for one car: p = 1, then (x, y) of each point, always in this order")
+    _frame_axes(ax, image, "Landmark output for one car: p = 1, then (x, y) of each point, always "
+                           "in this order")
     for k, (name, (x, y)) in enumerate(points.items()):
         ax.plot(x, y, "o", color=_colour(k), ms=7, mec="black")
         ax.annotate(f"l{k + 1} {name}\n({x:.0f}, {y:.0f})", (x, y), textcoords="offset points",
@@ -240,7 +252,8 @@ def plot_stages(image, stages: dict, class_names, max_drawn: int = 300, title: s
     image = np.asarray(image)
     fig, axes = plt.subplots(1, len(stages), figsize=(5.2 * len(stages), 3.6))
     labelled = []
-    for ax, (stage, (scores, boxes, classes)) in zip(np.atleast_1d(axes), stages.items(), strict=True):
+    for ax, (stage, (scores, boxes, classes)) in zip(np.atleast_1d(axes), stages.items(),
+                                                     strict=True):
         scores, boxes, classes = np.asarray(scores), np.asarray(boxes), np.asarray(classes)
         order = np.argsort(-scores)[:max_drawn]
         _frame_axes(ax, image, f"{stage}: {len(scores)} boxes")
@@ -268,7 +281,8 @@ def _finish(fig, title: str | None):
 
 
 def show_detections(images, titles, columns: int = 2, title: str | None = None):
-    """Pictures with boxes already drawn on them (by ``draw_boxes``), in a grid; ``title`` above them all."""
+    """Pictures with boxes already drawn on them (by ``draw_boxes``), in a grid; ``title`` above
+    them all."""
     n = len(images)
     columns = min(columns, max(n, 1))
     rows = max(1, -(-n // columns))

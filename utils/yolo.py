@@ -65,15 +65,16 @@ def yolo_head(feats, anchors, num_classes):
     n_anchors, depth = anchors.shape[0], 5 + int(num_classes)
     if feats.shape.rank == 4:
         if feats.shape[-1] != n_anchors * depth:
-            raise ValueError(f"feats has {feats.shape[-1]} channels; expected anchors x (5 + classes) = "
-                             f"{n_anchors} x {depth} = {n_anchors * depth}")
+            raise ValueError(f"feats has {feats.shape[-1]} channels; expected anchors x "
+                             f"(5 + classes) = {n_anchors} x {depth} = {n_anchors * depth}")
         feats = tf.reshape(feats, tf.concat([tf.shape(feats)[:3], [n_anchors, depth]], axis=0))
     elif feats.shape.rank != 5 or feats.shape[-2] != n_anchors or feats.shape[-1] != depth:
-        raise ValueError(f"feats has shape {feats.shape}; expected (m, S, S, {n_anchors * depth}) or "
-                         f"(m, S, S, {n_anchors}, {depth})")
+        raise ValueError(f"feats has shape {feats.shape}; expected (m, S, S, {n_anchors * depth}) "
+                         f"or (m, S, S, {n_anchors}, {depth})")
     grid_h, grid_w = tf.shape(feats)[1], tf.shape(feats)[2]
     cols, rows = tf.meshgrid(tf.range(grid_w), tf.range(grid_h))  # each (S_h, S_w)
-    offset = tf.cast(tf.stack([cols, rows], axis=-1), tf.float32)[None, :, :, None, :]  # (1, S, S, 1, 2)
+    # (1, S, S, 1, 2)
+    offset = tf.cast(tf.stack([cols, rows], axis=-1), tf.float32)[None, :, :, None, :]
     grid_size = tf.cast(tf.stack([grid_w, grid_h]), tf.float32)  # (x, y) order
     box_xy = (tf.sigmoid(feats[..., 0:2]) + offset) / grid_size
     box_wh = tf.exp(feats[..., 2:4]) * anchors.reshape(1, 1, 1, n_anchors, 2) / grid_size
@@ -83,7 +84,8 @@ def yolo_head(feats, anchors, num_classes):
 
 
 def yolo_boxes_to_corners(box_xy, box_wh):
-    """Centres (x, y) and sizes (w, h), (..., 2) each -> corners (..., 4) as (y_min, x_min, y_max, x_max)."""
+    """Centres (x, y) and sizes (w, h), (..., 2) each -> corners (..., 4) as
+    (y_min, x_min, y_max, x_max)."""
     tf = tensorflow()
     box_xy = tf.convert_to_tensor(box_xy, dtype=tf.float32)
     box_wh = tf.convert_to_tensor(box_wh, dtype=tf.float32)
@@ -92,7 +94,8 @@ def yolo_boxes_to_corners(box_xy, box_wh):
 
 
 def scale_boxes(boxes, image_shape):
-    """Corners (..., 4) in fractions of the image -> pixels of an image_shape = (height, width) image."""
+    """Corners (..., 4) in fractions of the image -> pixels of an image_shape = (height, width)
+    image."""
     tf = tensorflow()
     boxes = tf.convert_to_tensor(boxes, dtype=tf.float32)
     height, width = (float(v) for v in image_shape)
@@ -114,7 +117,8 @@ def preprocess_image(img_path, model_image_size=(608, 608)):
 
     path = Path(img_path)
     if not path.is_file():
-        raise ValueError(f"{path} is not a file; expected a picture (e.g. one of road.test_images())")
+        raise ValueError(f"{path} is not a file; expected a picture (e.g. one of "
+                         "road.test_images())")
     image = Image.open(path).convert("RGB")
     height, width = (int(v) for v in model_image_size)
     resized = image.resize((width, height), Image.BICUBIC)
@@ -123,10 +127,12 @@ def preprocess_image(img_path, model_image_size=(608, 608)):
 
 
 def _colours(n):
-    """n fairly saturated RGB colours (fixed order); hues step by the golden ratio, so neighbours differ."""
+    """n fairly saturated RGB colours (fixed order); hues step by the golden ratio, so neighbours
+    differ."""
     import colorsys
 
-    return [tuple(int(255 * c) for c in colorsys.hsv_to_rgb((0.61803 * i) % 1.0, 0.8, 1.0)) for i in range(n)]
+    return [tuple(int(255 * c) for c in colorsys.hsv_to_rgb((0.61803 * i) % 1.0, 0.8, 1.0))
+            for i in range(n)]
 
 
 def _overlaps(a, b) -> bool:
@@ -192,8 +198,8 @@ def draw_boxes(image, boxes, classes, scores, class_names):
     classes = np.asarray(classes).reshape(-1).astype(int)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if not len(boxes) == len(classes) == len(scores):
-        raise ValueError(f"got {len(boxes)} boxes, {len(classes)} classes and {len(scores)} scores; "
-                         "expected one class and one score per box")
+        raise ValueError(f"got {len(boxes)} boxes, {len(classes)} classes and {len(scores)} "
+                         "scores; expected one class and one score per box")
     draw = ImageDraw.Draw(image)
     size = max(12, image.size[1] // 40)
     try:

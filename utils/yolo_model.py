@@ -94,7 +94,8 @@ class YoloOutput(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(anchors=self.anchors, input_size=self.input_size, num_classes=self.num_classes)
+        config.update(anchors=self.anchors, input_size=self.input_size,
+                      num_classes=self.num_classes)
         return config
 
 
@@ -184,7 +185,8 @@ def _detector_from_model(model: keras.Model) -> Detector:
 
 
 def load_detector(verbose: bool = True, path: Path | str | None = None) -> Detector | None:
-    """The course's trained detector (see :func:`cnn_course.utils.weights.locate`), or None with a sentence."""
+    """The course's trained detector (see :func:`cnn_course.utils.weights.locate`), or None with
+    a sentence."""
     from cnn_course.utils import weights
 
     path = Path(path) if path else weights.locate(WEIGHTS_NAME, verbose=verbose)
@@ -232,7 +234,8 @@ def load_split(split: str, input_size=INPUT_SIZE, limit: int | None = None):
 
 
 def _wh_iou(wh, anchors):
-    inter = np.minimum(wh[:, None, 0], anchors[None, :, 0]) * np.minimum(wh[:, None, 1], anchors[None, :, 1])
+    inter = (np.minimum(wh[:, None, 0], anchors[None, :, 0])
+             * np.minimum(wh[:, None, 1], anchors[None, :, 1]))
     return inter / (wh[:, 0:1] * wh[:, 1:2] + (anchors[:, 0] * anchors[:, 1])[None] - inter)
 
 
@@ -300,7 +303,8 @@ def features_from_targets(target, anchors, num_classes=NUM_CLASSES, logit=20.0):
     return feats.reshape(m, grid_h, grid_w, -1).astype(np.float32)
 
 
-def ground_truth_features(record: dict, anchors, grid, num_classes=NUM_CLASSES, scores=(0.90, 0.99)):
+def ground_truth_features(record: dict, anchors, grid, num_classes=NUM_CLASSES,
+                          scores=(0.90, 0.99)):
     """A frame's labelled boxes as the raw output (1, S_h, S_w, A * (5 + C)) of a perfect detector.
 
     Arguments:

@@ -57,16 +57,16 @@ def bench_w1a1_conv(m: int = 100) -> list[dict]:
     t_tf = _best(tf_conv, 10)
     shape = f"m={m}, 64x64x3, 8 filters 3x3, pad 1, stride 1, float64"
     return [
-        {"assignment": "w1a1", "measure": f"conv_forward loops (s), {shape}", "value": round(t_loops, 3),
-         "goal": "", "met": None},
+        {"assignment": "w1a1", "measure": f"conv_forward loops (s), {shape}",
+         "value": round(t_loops, 3), "goal": "", "met": None},
         {"assignment": "w1a1", "measure": "conv_forward vectorised (s)", "value": round(t_fast, 4),
          "goal": ">= 100x faster than loops", "met": t_loops / t_fast >= 100,
          "note": f"{t_loops / t_fast:.0f}x faster than loops"},
         {"assignment": "w1a1", "measure": "tf.nn.conv2d (s)", "value": round(t_tf, 4),
          "goal": "vectorised within 3x of TensorFlow", "met": t_fast <= 3 * t_tf,
          "note": f"vectorised / TensorFlow = {t_fast / t_tf:.2f}"},
-        {"assignment": "w1a1", "measure": "outputs agree within 1e-6", "value": agree, "goal": "True",
-         "met": agree},
+        {"assignment": "w1a1", "measure": "outputs agree within 1e-6", "value": agree,
+         "goal": "True", "met": agree},
     ]
 
 
@@ -75,7 +75,8 @@ def _nbgrader_seconds(course: Path, assignment_id: str, students: int, full: boo
     from cnn_course.graders.engine import cohort as ct
 
     previous = os.environ.get("CNN_COURSE_SMOKE")
-    os.environ["CNN_COURSE_SMOKE"] = "0" if full else "1"  # full: as for a course without the smoke switch
+    # full: as for a course without the smoke switch
+    os.environ["CNN_COURSE_SMOKE"] = "0" if full else "1"
     try:
         start = time.perf_counter()
         ct.autograde(course, assignment_id)
@@ -119,39 +120,52 @@ def bench_grading(assignment_id: str, cohort_size: int = 30, mutants: int | None
 
         def copy_of(course: Path, name: str) -> Path:
             shutil.copytree(course, root / name)
-            return ct.make_course(root / name)  # the copy's configuration must name the copy as its root
+            # the copy's configuration must name the copy as its root
+            return ct.make_course(root / name)
 
-        sample = ct.build_cohort(root / "nbgrader", assignment_id, with_mutants=True, max_mutants=mutants)
+        sample = ct.build_cohort(root / "nbgrader", assignment_id, with_mutants=True,
+                                 max_mutants=mutants)
         n = len(sample.students)
         fast_course = copy_of(root / "nbgrader", "fast")
-        print(f"[bench] {assignment_id}: nbgrader autograde, smoke mode ({n} submissions)", flush=True)
+        print(f"[bench] {assignment_id}: nbgrader autograde, smoke mode ({n} submissions)",
+              flush=True)
         t_smoke = _nbgrader_seconds(root / "nbgrader", assignment_id, n, full=False)
-        print(f"[bench] {assignment_id}: fast grader, the same {n} submissions, one at a time", flush=True)
+        print(f"[bench] {assignment_id}: fast grader, the same {n} submissions, one at a time",
+              flush=True)
         t_fast = fast_seconds(fast_course, n)
-        nbgrader_table, fast_table = ct.scores(root / "nbgrader", assignment_id), ct.scores(fast_course, assignment_id)
+        nbgrader_table = ct.scores(root / "nbgrader", assignment_id)
+        fast_table = ct.scores(fast_course, assignment_id)
         differ = sorted(s for s in nbgrader_table if nbgrader_table[s] != fast_table.get(s))
         rows += [
-            {"assignment": short, "measure": f"nbgrader autograde, smoke mode, s per submission ({n})",
+            {"assignment": short,
+             "measure": f"nbgrader autograde, smoke mode, s per submission ({n})",
              "value": round(t_smoke, 1), "goal": "", "met": None,
-             "note": f"the course's smoke switch; the fast grader is {t_smoke / t_fast:.1f}x faster"},
-            {"assignment": short, "measure": f"fast grader, s per submission, 1 job ({n})", "value": round(t_fast, 1),
-             "goal": "", "met": None, "note": "sandbox per submission, gradebook recording included"},
-            {"assignment": short, "measure": "fast grader and nbgrader agree on every score", "value": not differ,
-             "goal": "True", "met": not differ, "note": f"{n} submissions" + (f"; differ: {differ}" if differ else "")},
+             "note": "the course's smoke switch; the fast grader is "
+                     f"{t_smoke / t_fast:.1f}x faster"},
+            {"assignment": short, "measure": f"fast grader, s per submission, 1 job ({n})",
+             "value": round(t_fast, 1), "goal": "", "met": None,
+             "note": "sandbox per submission, gradebook recording included"},
+            {"assignment": short, "measure": "fast grader and nbgrader agree on every score",
+             "value": not differ, "goal": "True", "met": not differ,
+             "note": f"{n} submissions" + (f"; differ: {differ}" if differ else "")},
         ]
         if tf_assignment:
-            small = ct.build_cohort(root / "full", assignment_id, with_mutants=True, max_mutants=full_mutants)
+            small = ct.build_cohort(root / "full", assignment_id, with_mutants=True,
+                                    max_mutants=full_mutants)
             k = len(small.students)
             small_fast = copy_of(root / "full", "full-fast")
-            print(f"[bench] {assignment_id}: nbgrader autograde, full mode ({k} submissions)", flush=True)
+            print(f"[bench] {assignment_id}: nbgrader autograde, full mode ({k} submissions)",
+                  flush=True)
             t_full = _nbgrader_seconds(root / "full", assignment_id, k, full=True)
             t_small_fast = fast_seconds(small_fast, k)
             speedup = t_full / t_small_fast
             rows += [
-                {"assignment": short, "measure": f"nbgrader autograde, full mode, s per submission ({k})",
+                {"assignment": short,
+                 "measure": f"nbgrader autograde, full mode, s per submission ({k})",
                  "value": round(t_full, 1), "goal": "", "met": None,
                  "note": ", ".join(student.name for student in small.students)},
-                {"assignment": short, "measure": f"fast grader vs full-mode nbgrader, the same {k} (speed-up)",
+                {"assignment": short,
+                 "measure": f"fast grader vs full-mode nbgrader, the same {k} (speed-up)",
                  "value": round(speedup, 1), "goal": ">= 20x", "met": speedup >= 20,
                  "note": f"fast grader {t_small_fast:.1f} s per submission"},
             ]
@@ -159,13 +173,18 @@ def bench_grading(assignment_id: str, cohort_size: int = 30, mutants: int | None
         ct.release(big, assignment_id)
         for index in range(cohort_size):
             student = sample.students[index % n].name
-            source = root / "nbgrader" / "submitted" / student / assignment_id / f"{ct.notebook_name(assignment_id)}.ipynb"
-            ct.submit(big, f"student-{index:02d}", assignment_id, nbformat.read(source, as_version=4))
-        print(f"[bench] {assignment_id}: fast grader, a cohort of {cohort_size} (2 jobs)", flush=True)
+            source = (root / "nbgrader" / "submitted" / student / assignment_id
+                      / f"{ct.notebook_name(assignment_id)}.ipynb")
+            ct.submit(big, f"student-{index:02d}", assignment_id,
+                      nbformat.read(source, as_version=4))
+        print(f"[bench] {assignment_id}: fast grader, a cohort of {cohort_size} (2 jobs)",
+              flush=True)
         t_cohort = fast_seconds(big, 1, jobs=2)
-    rows.append({"assignment": short, "measure": f"fast grader, cohort of {cohort_size}, 2 jobs (s)",
+    rows.append({"assignment": short,
+                 "measure": f"fast grader, cohort of {cohort_size}, 2 jobs (s)",
                  "value": round(t_cohort, 1), "goal": "<= 120 s", "met": t_cohort <= 120,
-                 "note": f"{t_cohort / cohort_size:.1f} s per submission; sandbox and gradebook included"})
+                 "note": f"{t_cohort / cohort_size:.1f} s per submission; "
+                         "sandbox and gradebook included"})
     return rows
 
 
@@ -187,13 +206,15 @@ def bench_datasets() -> list[dict]:
             total_s += seconds
             size = sum(_disk_bytes(folder / f.rstrip("/")) if (folder / f.rstrip("/")).is_dir()
                        else (folder / f).stat().st_size for f in dataset.files)
-            rows.append({"assignment": "datasets", "measure": f"{dataset.title}: generate + validate (s)",
-                         "value": round(seconds, 1), "goal": "", "met": None, "note": f"{size / 1e6:.0f} MB"})
+            rows.append({"assignment": "datasets",
+                         "measure": f"{dataset.title}: generate + validate (s)",
+                         "value": round(seconds, 1), "goal": "", "met": None,
+                         "note": f"{size / 1e6:.0f} MB"})
         total_mb = _disk_bytes(folder) / 1e6
-    rows.append({"assignment": "datasets", "measure": "all stand-ins (s)", "value": round(total_s, 1),
-                 "goal": "<= 180 s", "met": total_s <= 180})
-    rows.append({"assignment": "datasets", "measure": "all stand-ins on disk (MB)", "value": round(total_mb),
-                 "goal": "<= 600 MB", "met": total_mb <= 600})
+    rows.append({"assignment": "datasets", "measure": "all stand-ins (s)",
+                 "value": round(total_s, 1), "goal": "<= 180 s", "met": total_s <= 180})
+    rows.append({"assignment": "datasets", "measure": "all stand-ins on disk (MB)",
+                 "value": round(total_mb), "goal": "<= 600 MB", "met": total_mb <= 600})
     return rows
 
 
@@ -229,12 +250,13 @@ def notebook_rows(assignment_id: str, goals: dict[str, tuple[str, float]], time_
     short = assignment_id.split("_")[0]
     rows, runs = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        built = build_notebook(source_path(assignment_id), Path(tmp) / f"{source_path(assignment_id).stem}.ipynb")
+        built = build_notebook(source_path(assignment_id),
+                               Path(tmp) / f"{source_path(assignment_id).stem}.ipynb")
         for seed in seeds:
             print(f"[bench] {assignment_id}: full run, seed {seed}", flush=True)
             run = run_notebook(built, smoke=False, timeout=1800, parameters={"seed": seed})
-            print(f"[bench]   {run.seconds:.0f} s, {run.metrics}" + (f", PROBLEMS: {run.problems}" if run.problems
-                                                                      else ""), flush=True)
+            print(f"[bench]   {run.seconds:.0f} s, {run.metrics}"
+                  + (f", PROBLEMS: {run.problems}" if run.problems else ""), flush=True)
             print(f"[bench]   slowest cells: {run.slowest()}", flush=True)
             for name, compute in (derived or {}).items():
                 try:
@@ -244,8 +266,9 @@ def notebook_rows(assignment_id: str, goals: dict[str, tuple[str, float]], time_
             runs.append(run)
         if smoke_goal_s is not None:
             smoke = run_notebook(built, smoke=True)
-            rows.append({"assignment": short, "measure": "notebook, smoke mode (s)", "value": round(smoke.seconds, 1),
-                         "goal": f"<= {smoke_goal_s:g} s", "met": smoke.seconds <= smoke_goal_s and not smoke.problems,
+            rows.append({"assignment": short, "measure": "notebook, smoke mode (s)",
+                         "value": round(smoke.seconds, 1), "goal": f"<= {smoke_goal_s:g} s",
+                         "met": smoke.seconds <= smoke_goal_s and not smoke.problems,
                          "note": "; ".join(smoke.problems)[:200]})
     rows += seed_rows(short, runs, goals, time_goal_s, seeds, lessons, time_at)
     return rows + (run_rows(runs) if run_rows else [])
@@ -264,12 +287,14 @@ def lesson_rows(short: str, runs: list, lessons: dict, seeds: tuple[int, ...]) -
         failed = [str(seed) for seed, ok in zip(seeds, verdicts, strict=True) if not ok]
         rows.append({"assignment": short, "measure": f"lesson: {sentence}",
                      "value": f"{sum(verdicts)} of {len(runs)} seeds", "goal": "every seed",
-                     "met": all(verdicts), "note": f"fails on seed {', '.join(failed)}" if failed else ""})
+                     "met": all(verdicts),
+                     "note": f"fails on seed {', '.join(failed)}" if failed else ""})
     return rows
 
 
 def seed_rows(short: str, runs: list, goals: dict[str, tuple[str, float]], time_goal_s: float,
-              seeds: tuple[int, ...], lessons: dict | None = None, time_at: str = "worst") -> list[dict]:
+              seeds: tuple[int, ...], lessons: dict | None = None,
+              time_at: str = "worst") -> list[dict]:
     """Rows for notebook runs (one per seed, each with ``seconds``, ``metrics``, ``problems``).
 
     A metric with a goal (op, bound) is reported at its worst seed (the goal is met when that
@@ -285,18 +310,20 @@ def seed_rows(short: str, runs: list, goals: dict[str, tuple[str, float]], time_
         return f"min {v[0]:.3f} / median {float(np.median(v)):.3f} / max {v[-1]:.3f} ({spread})"
 
     seconds = [r.seconds for r in runs]
-    problems = "; ".join(f"seed {seed}: {r.problems}" for seed, r in zip(seeds, runs, strict=True) if r.problems)
+    problems = "; ".join(f"seed {seed}: {r.problems}"
+                         for seed, r in zip(seeds, runs, strict=True) if r.problems)
     timed = max(seconds) if time_at == "worst" else float(np.median(seconds))
     rows.append({"assignment": short, "measure": f"notebook, full mode (s, {time_at} seed)",
                  "value": round(timed, 1), "goal": f"<= {time_goal_s:g} s",
                  "met": timed <= time_goal_s and not problems,
-                 "note": summarise("seconds", seconds) + (f"; problems: {problems}"[:300] if problems else "")})
+                 "note": summarise("seconds", seconds)
+                         + (f"; problems: {problems}"[:300] if problems else "")})
     for name in sorted({k for r in runs for k in r.metrics}):
         values = [r.metrics[name] for r in runs if name in r.metrics]
         numeric = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
         if len(numeric) != len(runs):
-            rows.append({"assignment": short, "measure": name, "value": json.dumps(values)[:200], "goal": "",
-                         "met": None})
+            rows.append({"assignment": short, "measure": name,
+                         "value": json.dumps(values)[:200], "goal": "", "met": None})
             continue
         op, bound, at = (*goals.get(name, ("", None)), "worst")[:3]
         if bound is None:  # no goal, so no "worst" direction: report the median
@@ -309,8 +336,9 @@ def seed_rows(short: str, runs: list, goals: dict[str, tuple[str, float]], time_
         else:
             value = min(numeric) if op == ">=" else max(numeric)
         met = value >= bound if op == ">=" else value <= bound
-        rows.append({"assignment": short, "measure": f"{name} ({at} seed)", "value": round(value, 4),
-                     "goal": f"{op} {bound:g}", "met": met, "note": summarise(name, numeric)})
+        rows.append({"assignment": short, "measure": f"{name} ({at} seed)",
+                     "value": round(value, 4), "goal": f"{op} {bound:g}", "met": met,
+                     "note": summarise(name, numeric)})
     return rows + lesson_rows(short, runs, lessons or {}, seeds)
 
 
@@ -326,7 +354,8 @@ def assignment_rows(assignment_id: str) -> list[dict]:
 
 
 def to_markdown(rows: list[dict], header: str) -> str:
-    lines = [header, "", "| assignment | measure | value | goal | met | note |", "|---|---|---|---|---|---|"]
+    lines = [header, "", "| assignment | measure | value | goal | met | note |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         met = "" if r["met"] is None else ("yes" if r["met"] else "NO")
         lines.append(f"| {r['assignment']} | {r['measure']} | {r['value']} | {r['goal']} | {met} | "
@@ -334,8 +363,9 @@ def to_markdown(rows: list[dict], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = None, only: str | None = None,
-              mutants: int | None = None, results_page: Path | None = None) -> int:
+def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = None,
+              only: str | None = None, mutants: int | None = None,
+              results_page: Path | None = None) -> int:
     """Every benchmark (or one assignment's), written to out_dir/results.{md,json}.
 
     ``only="notebooks"`` runs the assignments' own rows (full-mode notebooks),
@@ -345,7 +375,8 @@ def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = 
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     if assignment in (None, "w1a1_conv_step_by_step") and only != "grading":
-        print("[bench] W1A1 conv forward: loops vs vectorised vs tf.nn.conv2d (the loops take ~20 s)", flush=True)
+        print("[bench] W1A1 conv forward: loops vs vectorised vs tf.nn.conv2d "
+              "(the loops take ~20 s)", flush=True)
         rows += bench_w1a1_conv()
     for assignment_id in assignments() if assignment is None else [assignment]:
         if only != "grading":
@@ -363,11 +394,13 @@ def run_bench(out_dir: Path, difficulty: bool = False, assignment: str | None = 
     markdown = to_markdown(rows, header)
     stem = "-".join(["results"] + [part for part in (assignment, only) if part])
     (out_dir / f"{stem}.md").write_text(markdown)
-    (out_dir / f"{stem}.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2, default=str))
+    (out_dir / f"{stem}.json").write_text(json.dumps({"machine": machine, "rows": rows}, indent=2,
+                                                     default=str))
     if results_page is not None:
         update_results_page(results_page, stem, markdown)
     print(markdown)
-    print(f"[bench] written to {out_dir / stem}.md and .json" + (f", and to {results_page}" if results_page else ""))
+    print(f"[bench] written to {out_dir / stem}.md and .json"
+          + (f", and to {results_page}" if results_page else ""))
     return 0
 
 
@@ -380,7 +413,8 @@ are in this file's git history.
 
 
 def update_results_page(page: Path, stem: str, markdown: str) -> None:
-    """Put ``markdown`` into ``page`` as the section of ``stem``, replacing that section's previous run."""
+    """Put ``markdown`` into ``page`` as the section of ``stem``, replacing that section's
+    previous run."""
     begin, end = f"<!-- bench:{stem} -->", f"<!-- /bench:{stem} -->"
     text = page.read_text() if page.exists() else RESULTS_INTRO
     section = f"{begin}\n{markdown.replace('# Benchmarks', '## ' + stem, 1)}{end}\n"

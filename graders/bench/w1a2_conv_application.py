@@ -12,9 +12,10 @@ from __future__ import annotations
 from cnn_course.graders.bench import notebook_rows
 
 ASSIGNMENT_ID = "w1a2_conv_application"
-GOALS = {"happy_test_accuracy": (">=", 0.93, "median"), "signs_val_accuracy": (">=", 0.80, "median")}
+GOALS = {"happy_test_accuracy": (">=", 0.93, "median"),
+         "signs_val_accuracy": (">=", 0.80, "median")}
 
 
 def rows() -> list[dict]:
-    return notebook_rows(ASSIGNMENT_ID, goals=GOALS, time_goal_s=120, seeds=(0, 1, 2), smoke_goal_s=40,
-                         time_at="median")
+    return notebook_rows(ASSIGNMENT_ID, goals=GOALS, time_goal_s=120, seeds=(0, 1, 2),
+                         smoke_goal_s=40, time_at="median")

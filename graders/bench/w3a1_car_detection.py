@@ -18,12 +18,14 @@ ASSIGNMENT_ID = "w3a1_car_detection"
 
 
 def detector_rows() -> list[dict]:
-    """The detector's rows (training time, mAP@0.5 per class), or one row saying why they are missing."""
+    """The detector's rows (training time, mAP@0.5 per class), or one row saying why they
+    are missing."""
     try:
         from cnn_course.graders.trainers.yolo import bench_rows
     except ImportError as error:
-        return [{"assignment": "w3a1", "measure": "detector (make weights NAME=yolo_road)", "value": "missing",
-                 "goal": "", "met": False, "note": f"cnn_course.graders.trainers.yolo: {error}"[:200]}]
+        return [{"assignment": "w3a1", "measure": "detector (make weights NAME=yolo_road)",
+                 "value": "missing", "goal": "", "met": False,
+                 "note": f"cnn_course.graders.trainers.yolo: {error}"[:200]}]
     return bench_rows()
 
 

@@ -85,7 +85,8 @@ WORKER_MODULE = "cnn_course.checks.worker"
 DEADLINE_S = 30.0  # one call of a student's function
 START_DEADLINE_S = 120.0  # start the process, import the libraries, run the submission's cells
 RESPONSE_KEYS = frozenset({"id", "outcome", "value", "exception", "mutated", "npz", "graph"})
-INPUTS_FOLDER = "inputs"  # files named by a call's arguments, copied where the student's process can read them
+# files named by a call's arguments, copied where the student's process can read them
+INPUTS_FOLDER = "inputs"
 MAX_COPIED_FILES = 2_000  # files of a folder named by an argument (a larger folder is not copied)
 MAX_COPIED_BYTES = 64 * 2**20
 
@@ -104,7 +105,8 @@ class WorkerStopped(BaseException):  # noqa: N818 - it is an event more than an 
 
 
 class StudentCodeError(Exception):
-    """An exception raised by the student's code in its own process, rebuilt from its type name and message."""
+    """An exception raised by the student's code in its own process, rebuilt from its type name
+    and message."""
 
     type_name = "Exception"
 
@@ -114,7 +116,8 @@ class StudentCodeError(Exception):
 
 
 class Unsupported:
-    """Stands for a value the student's code returned that cannot travel as data; its class bears that type's name."""
+    """Stands for a value the student's code returned that cannot travel as data; its class bears
+    that type's name."""
 
     __slots__ = ()
     type_name = "object"
@@ -155,23 +158,28 @@ def _tensor(array: np.ndarray):
     return tf.constant(array, dtype=tf.as_dtype(array.dtype))
 
 
-# ----------------------------------------------------------------------------- writing back mutated arguments
+# ------------------------------------------------------------------- writing back mutated arguments
 
 
 def _write_back(target: Any, new: Any) -> Any:
-    """Make ``target`` equal ``new`` in place where it can change; returns what the container should now hold."""
-    if isinstance(new, wire.ModelChanges) and wire.loaded() and isinstance(target, wire._keras().Model):
+    """Make ``target`` equal ``new`` in place where it can change; returns what the container
+    should now hold."""
+    if (isinstance(new, wire.ModelChanges) and wire.loaded()
+            and isinstance(target, wire._keras().Model)):
         wire.apply_changes(target, new)
         return target
     if isinstance(target, np.ndarray) and isinstance(new, np.ndarray):
         if target.shape == new.shape:
             with contextlib.suppress(TypeError, ValueError):
                 np.copyto(target, new, casting="unsafe")
-        else:  # never resized in place (views of it would point at freed memory): marked as changed instead
+        else:
+            # never resized in place (views of it would point at freed memory): marked as
+            # changed instead
             _mark_changed(target)
         return target
     if isinstance(target, list) and isinstance(new, list):
-        target[:] = [_write_back(target[i], value) if i < len(target) else value for i, value in enumerate(new)]
+        target[:] = [_write_back(target[i], value) if i < len(target) else value
+                     for i, value in enumerate(new)]
         return target
     if isinstance(target, dict) and isinstance(new, dict):
         for key in [k for k in target if k not in new]:
@@ -187,7 +195,8 @@ def _write_back(target: Any, new: Any) -> Any:
 
 
 def _mark_changed(array: np.ndarray) -> None:
-    """Change every value of ``array``, so that a comparison with its copy before the call sees a change."""
+    """Change every value of ``array``, so that a comparison with its copy before the call sees a
+    change."""
     with contextlib.suppress(TypeError, ValueError):
         if array.dtype.kind == "b":
             np.logical_not(array, out=array)
@@ -201,7 +210,8 @@ def _mark_changed(array: np.ndarray) -> None:
 
 
 def worker_env(folder: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A small environment for the student's process: none of this process's variables but the locale and PATH."""
+    """A small environment for the student's process: none of this process's variables but the
+    locale and PATH."""
     env = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL") if key in os.environ}
     env.update(HOME=str(folder), TMPDIR=str(folder), MPLCONFIGDIR=str(folder), MPLBACKEND="Agg",
                TF_CPP_MIN_LOG_LEVEL="3", CNN_COURSE_SMOKE="1",
@@ -253,9 +263,9 @@ class Worker:
         """Start the process; it imports the preloaded modules and waits for :meth:`send_load`."""
         self._dir_fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self._stderr = tempfile.TemporaryFile()
-        kwargs = {"args": self.command(), "cwd": str(self.folder), "env": self.env, "stdin": subprocess.PIPE,
-                  "stdout": subprocess.PIPE, "stderr": self._stderr, "start_new_session": True, "close_fds": True,
-                  "bufsize": 0}
+        kwargs = {"args": self.command(), "cwd": str(self.folder), "env": self.env,
+                  "stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": self._stderr,
+                  "start_new_session": True, "close_fds": True, "bufsize": 0}
         if self.popen_kwargs is not None:
             kwargs = self.popen_kwargs(dict(kwargs))
         self.process = subprocess.Popen(**kwargs)
@@ -268,7 +278,8 @@ class Worker:
         self._send({"load": protocol.CELLS_FILE}, time.monotonic() + self.start_deadline_s)
 
     def wait_ready(self) -> None:
-        """Wait until the cells have run; :class:`WorkerStopped` if the process dies or takes too long."""
+        """Wait until the cells have run; :class:`WorkerStopped` if the process dies or takes too
+        long."""
         if self._ready:
             return
         deadline = self._spawned_at + self.start_deadline_s
@@ -319,8 +330,10 @@ class Worker:
         self.stop()
 
     # -- calls
-    def call(self, function: str, args: Sequence[Any], kwargs: Mapping[str, Any], in_map: bool = False) -> Any:
-        """``function(*args, **kwargs)`` in the student's process, as the proxy's caller sees it (module docstring).
+    def call(self, function: str, args: Sequence[Any], kwargs: Mapping[str, Any],
+             in_map: bool = False) -> Any:
+        """``function(*args, **kwargs)`` in the student's process, as the proxy's caller sees it
+        (module docstring).
 
         ``in_map``: call it inside ``tf.data``'s ``Dataset.map`` over the arguments (graph mode).
         """
@@ -330,7 +343,8 @@ class Worker:
         sent_args = [self._readable(value) for value in args]
         sent_kwargs = {key: self._readable(value) for key, value in kwargs.items()}
         inputs: list = []
-        encoder = protocol.Encoder(strict=True, extra=lambda enc, value, depth: _argument_node(enc, value, inputs))
+        encoder = protocol.Encoder(
+            strict=True, extra=lambda enc, value, depth: _argument_node(enc, value, inputs))
         try:
             tree_args = [encoder.encode(value) for value in sent_args]
             tree_kwargs = {key: encoder.encode(value) for key, value in sent_kwargs.items()}
@@ -342,13 +356,16 @@ class Worker:
         try:
             if encoder.arrays:
                 self._write_request_arrays(number, encoder.arrays)
-            request = {"id": number, "function": function, "args": tree_args, "kwargs": tree_kwargs,
-                       "npz": bool(encoder.arrays), "seed": _checking.SEED[0]}
+            request = {"id": number, "function": function, "args": tree_args,
+                       "kwargs": tree_kwargs, "npz": bool(encoder.arrays),
+                       "seed": _checking.SEED[0]}
             if in_map:
                 request["map"] = True
             self._send(request, deadline)
-            answer = self._receive(deadline, f"did not answer within {self.deadline_s:g} s (the limit of one call)")
-            outcome, value, error, mutated = self._check_answer(answer, number, list(args), dict(kwargs), inputs)
+            answer = self._receive(deadline, f"did not answer within {self.deadline_s:g} s "
+                                             "(the limit of one call)")
+            outcome, value, error, mutated = self._check_answer(answer, number, list(args),
+                                                                dict(kwargs), inputs)
         finally:
             for name in (f"req-{number}.npz", f"resp-{number}.npz"):
                 if self._dir_fd >= 0:
@@ -391,7 +408,8 @@ class Worker:
             tail = self._stderr.read(4000).decode(errors="replace").strip().splitlines()[-1:]
             if tail:
                 return f"ended with status {status} ({tail[0][:300]})"
-        return f"ended (exit status {status}) without answering: does the code call os._exit or sys.exit?"
+        return (f"ended (exit status {status}) without answering: "
+                "does the code call os._exit or sys.exit?")
 
     def _send(self, message: dict, deadline: float) -> None:
         data = memoryview((json.dumps(message, separators=(",", ":")) + "\n").encode())
@@ -437,7 +455,8 @@ class Worker:
 
     def _write_request_arrays(self, number: int, arrays: dict[str, np.ndarray]) -> None:
         try:
-            fd = os.open(f"req-{number}.npz", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            fd = os.open(f"req-{number}.npz",
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
                          0o644, dir_fd=self._dir_fd)
         except OSError:
             self._fail("changed the files of its folder")
@@ -452,7 +471,8 @@ class Worker:
         return raw
 
     def _readable(self, value: Any) -> Any:
-        """A path to an existing file (a string, or a scalar string tensor) becomes a copy the worker can read.
+        """A path to an existing file (a string, or a scalar string tensor) becomes a copy the
+        worker can read.
 
         The student's process can write in its folder: the copy goes into a new folder with an
         unguessable name, made and written here without following links.
@@ -468,11 +488,12 @@ class Worker:
             return value
         name = f"{INPUTS_FOLDER}-{secrets.token_hex(8)}"
         os.mkdir(name, mode=0o755, dir_fd=self._dir_fd)
-        folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self._dir_fd)
+        folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         dir_fd=self._dir_fd)
         try:
             base = re.sub(r"[^A-Za-z0-9._-]", "_", Path(text).name)[:100] or "file"
-            fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
-                         dir_fd=folder)
+            fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         0o644, dir_fd=folder)
             with os.fdopen(fd, "wb") as out, open(text, "rb") as source:
                 shutil.copyfileobj(source, out)
                 os.fchmod(out.fileno(), 0o644)
@@ -483,7 +504,8 @@ class Worker:
         return copy if type(value) is str else wire.make_string(copy)
 
     def _copied_folder(self, text: str) -> str | None:
-        """A copy of the folder ``text`` (sub-folders and plain files; links skipped), or None if too large.
+        """A copy of the folder ``text`` (sub-folders and plain files; links skipped), or None if
+        too large.
 
         Made as :meth:`_readable` makes a file's copy: in a new folder with an unguessable name,
         every folder and file created here without following links.
@@ -509,7 +531,8 @@ class Worker:
                                   dir_fd=self._dir_fd)
             top = opened["."]
             os.mkdir(base, mode=0o755, dir_fd=top)
-            opened[""] = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=top)
+            opened[""] = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                 dir_fd=top)
             for relative, file_name in files:
                 folder = opened[""]
                 if relative != ".":
@@ -522,9 +545,11 @@ class Worker:
                                                   | os.O_CLOEXEC, dir_fd=folder)
                         folder = opened[key]
                 target = safe.sub("_", file_name)[:100].strip(". ") or "file"
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
-                             dir_fd=folder)
-                with os.fdopen(fd, "wb") as out, open(os.path.join(text, relative, file_name), "rb") as source:
+                fd = os.open(target,
+                             os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                             0o644, dir_fd=folder)
+                with os.fdopen(fd, "wb") as out, open(os.path.join(text, relative, file_name),
+                                                      "rb") as source:
                     shutil.copyfileobj(source, out)
                     os.fchmod(out.fileno(), 0o644)
         finally:
@@ -533,9 +558,11 @@ class Worker:
         return str(self.folder / name / base)
 
     def _check_answer(self, answer: dict, number: int, args: list, kwargs: dict, inputs: list):
-        """(outcome, value, exception, mutated) of a validated answer; WorkerStopped for anything else."""
+        """(outcome, value, exception, mutated) of a validated answer; WorkerStopped for anything
+        else."""
         try:
-            if not set(answer) <= RESPONSE_KEYS or answer.get("id") != number or type(answer.get("id")) is not int:
+            if (not set(answer) <= RESPONSE_KEYS or answer.get("id") != number
+                    or type(answer.get("id")) is not int):
                 raise protocol.ProtocolError("an answer to another request")
             outcome = answer.get("outcome")
             if outcome not in protocol.OUTCOMES:
@@ -543,22 +570,27 @@ class Worker:
             has_npz = answer.get("npz", False)
             if type(has_npz) is not bool:
                 raise protocol.ProtocolError("a malformed answer")
-            arrays = protocol.read_npz(protocol.read_file(f"resp-{number}.npz", self._dir_fd)) if has_npz else {}
+            arrays = (protocol.read_npz(protocol.read_file(f"resp-{number}.npz", self._dir_fd))
+                      if has_npz else {})
             hooks = _answer_hooks(arrays, args, inputs, answer.get("graph"))
             value = None
             if outcome == "returned":
                 if "value" not in answer:
                     raise protocol.ProtocolError("a returned answer without a value")
-                value = protocol.decode(answer["value"], arrays, tensor=_tensor, unsupported=unsupported, hooks=hooks)
-            error = self._exception(answer.get("exception")) if outcome in ("raised", "missing") else None
+                value = protocol.decode(answer["value"], arrays, tensor=_tensor,
+                                        unsupported=unsupported, hooks=hooks)
+            error = (self._exception(answer.get("exception"))
+                     if outcome in ("raised", "missing") else None)
             mutated = {}
             raw = answer.get("mutated", {})
             if type(raw) is not dict:
                 raise protocol.ProtocolError("a malformed list of changed arguments")
             for key, tree in raw.items():
-                if not ((re.fullmatch(r"[0-9]{1,6}", key) and int(key) < len(args)) or key in kwargs):
+                if not ((re.fullmatch(r"[0-9]{1,6}", key) and int(key) < len(args))
+                        or key in kwargs):
                     raise protocol.ProtocolError("a changed argument that was not passed")
-                mutated[key] = protocol.decode(tree, arrays, tensor=_tensor, unsupported=unsupported, hooks=hooks)
+                mutated[key] = protocol.decode(tree, arrays, tensor=_tensor,
+                                               unsupported=unsupported, hooks=hooks)
         except protocol.ProtocolError as problem:
             self._fail(f"sent an answer the grader does not accept ({problem})")
         except Exception as problem:  # e.g. a tensor of a dtype TensorFlow does not have
@@ -593,8 +625,10 @@ def _rebuilt(body: Any, arrays: Mapping[str, np.ndarray]) -> Any:
         return unsupported(f"model the grader cannot rebuild: {reason}")
 
 
-def _answer_hooks(arrays: Mapping[str, np.ndarray], args: list, inputs: list, graph: Any) -> dict:
-    """How the trusted side builds the Keras kinds of an answer: models, symbolic outputs, datasets."""
+def _answer_hooks(arrays: Mapping[str, np.ndarray], args: list, inputs: list,
+                  graph: Any) -> dict:
+    """How the trusted side builds the Keras kinds of an answer: models, symbolic outputs,
+    datasets."""
     outputs: list | None = None
 
     def symbolic(body: Any, _walk) -> Any:
@@ -612,7 +646,8 @@ def _answer_hooks(arrays: Mapping[str, np.ndarray], args: list, inputs: list, gr
                 outputs = wire.clone_onto(model, inputs)
             except Exception as error:  # the graph does not take the call's inputs
                 outputs = []
-                return unsupported(f"KerasTensor (not rebuilt on the inputs: {type(error).__name__})")
+                return unsupported("KerasTensor (not rebuilt on the inputs: "
+                                   f"{type(error).__name__})")
         if body >= len(outputs):
             return unsupported("KerasTensor (not rebuilt)")
         return outputs[body]
@@ -630,7 +665,8 @@ def _answer_hooks(arrays: Mapping[str, np.ndarray], args: list, inputs: list, gr
         if type(body) is not list or len(body) > wire.DATASET_PASSES or not all(
                 type(p) is list and len(p) <= wire.MAX_DATASET_ELEMENTS + 1 for p in body):
             raise protocol.ProtocolError("a malformed dataset")
-        return wire.replayed([[walk(element) for element in elements] for elements in body], class_names)
+        return wire.replayed([[walk(element) for element in elements] for elements in body],
+                             class_names)
 
     def changes(body: Any, _walk) -> Any:
         try:
@@ -638,12 +674,13 @@ def _answer_hooks(arrays: Mapping[str, np.ndarray], args: list, inputs: list, gr
         except wire.NotRebuilt as reason:
             return unsupported(f"model changes the grader cannot use: {reason}")
 
-    return {"model": lambda body, _walk: _rebuilt(body, arrays), "symbolic": symbolic, "argument": argument,
-            "dataset": dataset, "model_changes": changes}
+    return {"model": lambda body, _walk: _rebuilt(body, arrays), "symbolic": symbolic,
+            "argument": argument, "dataset": dataset, "model_changes": changes}
 
 
 def proxy(worker: Worker, name: str) -> Callable:
-    """What a check receives instead of the student's function ``name``: each call runs in ``worker``."""
+    """What a check receives instead of the student's function ``name``: each call runs in
+    ``worker``."""
 
     def call(*args, **kwargs):
         return worker.call(name, args, kwargs)
@@ -652,7 +689,8 @@ def proxy(worker: Worker, name: str) -> Callable:
         return worker.call(name, args, {}, in_map=True)
 
     call.__name__ = call.__qualname__ = name
-    call_in_dataset_map.__name__ = call_in_dataset_map.__qualname__ = f"{name} (inside Dataset.map)"
+    call_in_dataset_map.__name__ = call_in_dataset_map.__qualname__ = (
+        f"{name} (inside Dataset.map)")
     call.call_in_dataset_map = call_in_dataset_map
     call.__doc__ = f"{name} of the submission, called in the student's process."
     return call
@@ -706,18 +744,21 @@ def cells_of(assignment_id: str, notebook=None) -> list[dict]:
             continue
         grade_id = nbgrader_meta(cell).get("grade_id", "")
         if is_graded_code(cell):
-            cells.append({"kind": "graded", "grade_id": grade_id, "defines": defines.get(grade_id, []),
-                          "source": answers.get(grade_id)})
+            cells.append({"kind": "graded", "grade_id": grade_id,
+                          "defines": defines.get(grade_id, []), "source": answers.get(grade_id)})
         elif {"setup", "parameters"} & set(tags(cell)) and "slow" not in tags(cell):
-            cells.append({"kind": "setup", "grade_id": grade_id, "defines": [], "source": cell.source})
+            cells.append({"kind": "setup", "grade_id": grade_id, "defines": [],
+                          "source": cell.source})
             if "parameters" in tags(cell) and smoke:  # the worker runs in smoke mode
-                cells.append({"kind": "setup", "grade_id": "smoke_settings", "defines": [], "source": smoke})
+                cells.append({"kind": "setup", "grade_id": "smoke_settings", "defines": [],
+                              "source": smoke})
     return cells
 
 
 @cache
 def preload_modules(assignment_id: str) -> tuple[str, ...]:
-    """Modules the source's setup cells import (and the names they import, in case those are modules)."""
+    """Modules the source's setup cells import (and the names they import, in case those are
+    modules)."""
     import ast
 
     from cnn_course.graders.authoring.notebooks import tags
@@ -735,7 +776,8 @@ def preload_modules(assignment_id: str) -> tuple[str, ...]:
                 names += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.append(node.module)
-                names += [f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*"]
+                names += [f"{node.module}.{alias.name}" for alias in node.names
+                          if alias.name != "*"]
     return tuple(dict.fromkeys(n for n in names if not n.startswith("cnn_course.graders")))
 
 
@@ -759,7 +801,8 @@ class _Workers:
 
 
 class _PerThreadStdout(io.TextIOBase):
-    """``sys.stdout`` that sends each thread's prints where that thread says (the real stdout by default).
+    """``sys.stdout`` that sends each thread's prints where that thread says (the real stdout by
+    default).
 
     The checks print what they compare; several submissions are graded at once in threads,
     and ``contextlib.redirect_stdout`` swaps one process-wide object: interleaved, two threads
@@ -811,11 +854,13 @@ def _run_test(grader, test_id: str, worker: Worker) -> dict:
                 "message": f"While this test ran, the process running your code {stop.reason}; "
                            "the test gets no points."}
     except Exception as error:  # a check must never take the batch down
-        return {"passed": False, "phase": phase, "message": f"the check stopped with {type(error).__name__}: {error}"}
+        return {"passed": False, "phase": phase,
+                "message": f"the check stopped with {type(error).__name__}: {error}"}
     return {"passed": True, "message": "", "phase": phase}
 
 
-def _grade_on(grader, tests: list[str], cells: Sequence, worker: Worker, workers: _Workers) -> dict[str, dict]:
+def _grade_on(grader, tests: list[str], cells: Sequence, worker: Worker,
+              workers: _Workers) -> dict[str, dict]:
     results: dict[str, dict] = {}
     remaining = list(tests)
     try:
@@ -824,19 +869,24 @@ def _grade_on(grader, tests: list[str], cells: Sequence, worker: Worker, workers
                 worker.wait_ready()
             except WorkerStopped as stop:
                 for test in remaining:
-                    results[test] = {"passed": False, "phase": "load", "message": "Your notebook's graded cells "
-                                     f"could not be loaded: the process running them {stop.reason}."}
+                    results[test] = {"passed": False, "phase": "load",
+                                     "message": "Your notebook's graded cells could not be "
+                                                "loaded: the process running them "
+                                                f"{stop.reason}."}
                 break
             if worker.setup_error:
                 error = worker.setup_error
                 for test in remaining:
-                    results[test] = {"passed": False, "phase": "load", "message": "The course's setup cells failed "
-                                     f"in the grading environment ({error['type']}: {error['message']}); "
-                                     "tell your instructor."}
+                    results[test] = {"passed": False, "phase": "load",
+                                     "message": "The course's setup cells failed in the grading "
+                                                f"environment ({error['type']}: "
+                                                f"{error['message']}); tell your instructor."}
                 break
-            test = remaining.pop(0)  # at least one test per process: a process that dies at once costs one
+            # at least one test per process: a process that dies at once costs one
+            test = remaining.pop(0)
             results[test] = _run_test(grader, test, worker)
-            if remaining and not worker.alive:  # it died during this test: a fresh process for the others
+            # it died during this test: a fresh process for the others
+            if remaining and not worker.alive:
                 worker.stop()
                 worker = workers.start(cells)
     finally:
@@ -844,22 +894,26 @@ def _grade_on(grader, tests: list[str], cells: Sequence, worker: Worker, workers
     return {test: results[test] for test in tests}
 
 
-def grade_many(assignment_id: str, submissions: Iterable[Sequence], tests: Sequence[str] | None = None, *,
-               ahead: int = 1, prefix: Sequence[str] = (), deadline_s: float = DEADLINE_S,
-               start_deadline_s: float = START_DEADLINE_S, popen_kwargs: Callable[[dict], dict] | None = None,
-               python: str | None = None, env: Mapping[str, str] | None = None) -> list[dict[str, dict]]:
-    """:func:`grade` for each submission (each a list of cells), in order; ``ahead`` workers start early.
+def grade_many(assignment_id: str, submissions: Iterable[Sequence],
+               tests: Sequence[str] | None = None, *, ahead: int = 1, prefix: Sequence[str] = (),
+               deadline_s: float = DEADLINE_S, start_deadline_s: float = START_DEADLINE_S,
+               popen_kwargs: Callable[[dict], dict] | None = None, python: str | None = None,
+               env: Mapping[str, str] | None = None) -> list[dict[str, dict]]:
+    """:func:`grade` for each submission (each a list of cells), in order; ``ahead`` workers start
+    early.
 
     Each submission gets its own process(es); while one is graded, the next ``ahead``
     submissions' processes import their libraries and run their cells.
     """
     grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
-    tests = list(tests) if tests is not None else [f"{name}_tests" for name in grader.GRADED_FUNCTIONS]
+    tests = (list(tests) if tests is not None
+             else [f"{name}_tests" for name in grader.GRADED_FUNCTIONS])
     submissions = [list(cells) for cells in submissions]
     options = {"prefix": prefix, "deadline_s": deadline_s, "start_deadline_s": start_deadline_s,
                "popen_kwargs": popen_kwargs, "python": python, "env": env}
     results = []
-    with tempfile.TemporaryDirectory(prefix="cnn-course-remote-", ignore_cleanup_errors=True) as tmp:
+    with tempfile.TemporaryDirectory(prefix="cnn-course-remote-",
+                                     ignore_cleanup_errors=True) as tmp:
         workers = _Workers(Path(tmp), preload_modules(assignment_id), options)
         started: list[Worker] = []
         try:
@@ -873,8 +927,9 @@ def grade_many(assignment_id: str, submissions: Iterable[Sequence], tests: Seque
     return results
 
 
-def grade(assignment_id: str, cells: Sequence, tests: Sequence[str] | None = None, *, prefix: Sequence[str] = (),
-          deadline_s: float = DEADLINE_S, start_deadline_s: float = START_DEADLINE_S,
+def grade(assignment_id: str, cells: Sequence, tests: Sequence[str] | None = None, *,
+          prefix: Sequence[str] = (), deadline_s: float = DEADLINE_S,
+          start_deadline_s: float = START_DEADLINE_S,
           popen_kwargs: Callable[[dict], dict] | None = None, python: str | None = None,
           env: Mapping[str, str] | None = None) -> dict[str, dict]:
     """{test id: {"passed", "message", "phase"}} for one submission, its checks run here.
@@ -886,4 +941,5 @@ def grade(assignment_id: str, cells: Sequence, tests: Sequence[str] | None = Non
     cells cannot be loaded fails every test (phase "load").
     """
     return grade_many(assignment_id, [cells], tests, ahead=0, prefix=prefix, deadline_s=deadline_s,
-                      start_deadline_s=start_deadline_s, popen_kwargs=popen_kwargs, python=python, env=env)[0]
+                      start_deadline_s=start_deadline_s, popen_kwargs=popen_kwargs, python=python,
+                      env=env)[0]

@@ -44,6 +44,9 @@
 # - Each graded function has a `# YOUR CODE HERE` marker followed by
 #   `raise NotImplementedError()`: replace that line with your code, and do not change
 #   the function's name, arguments or return line.
+# - The longer functions come with an outline in comments under that line: the loops and
+#   steps in order, with `None` where your code goes and about how many lines each step
+#   takes. Remove the `raise` line, uncomment the outline and complete it.
 # - Run the test cell under each function. The **visible tests** print a few values your
 #   function computed and end with `All tests passed.`; when something is wrong they stop
 #   with a sentence saying what. **Hidden tests** (other shapes, pads, strides and seeds)
@@ -61,7 +64,7 @@ import os
 import sys
 from pathlib import Path
 
-STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set at release)
 if "google.colab" in sys.modules:
     import subprocess
 
@@ -74,8 +77,9 @@ if "google.colab" in sys.modules:
             drive.mount("/content/drive")  # the assignment folder may be in your Drive
             found = sorted(Path("/content/drive/MyDrive").rglob(install))
         if not found:
-            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
-                                    "on the left, or put it beside the notebook in your Drive.")
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the "
+                                    "Files pane on the left, or put it beside the notebook in "
+                                    "your Drive.")
         install = str(found[0])
         os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
@@ -299,7 +303,8 @@ grader.check_conv_output_shape(conv_output_shape, hidden=True)
 # Which layer keeps the height and width, and why? Which settings halve them?
 
 # %% nbgrader={"grade": false, "grade_id": "demo_layer_shapes", "locked": true, "schema_version": 3, "solution": false}
-layers = [("conv1", 8, 3, 1, 1), ("conv2", 16, 5, 0, 2), ("conv3", 32, 3, 1, 2)]  # name, filters, f, pad, s
+# name, filters, f, pad, s
+layers = [("conv1", 8, 3, 1, 1), ("conv2", 16, 5, 0, 2), ("conv3", 32, 3, 1, 2)]
 shape = (64, 64, 3)
 for name, n_filters, f, pad, stride in layers:
     output = conv_output_shape(shape, n_filters, f, pad, stride)
@@ -665,7 +670,8 @@ def conv_backward(dZ, cache):
                 horiz_end = horiz_start + f
                 a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
                 for c in range(n_C):
-                    da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                    da_prev_pad[vert_start:vert_end,
+                                horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
                     dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
                     db[:, :, :, c] += dZ[i, h, w, c]
         # strip the padding: the zeros added by zero_pad get no gradient
@@ -825,10 +831,12 @@ def pool_backward(dA, cache, mode="max"):
                     if mode == "max":
                         a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
                         mask = create_mask_from_window(a_prev_slice)
-                        dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
+                        dA_prev[i, vert_start:vert_end,
+                                horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
                     else:
                         da = dA[i, h, w, c]
-                        dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
+                        dA_prev[i, vert_start:vert_end,
+                                horiz_start:horiz_end, c] += distribute_value(da, (f, f))
     ### END SOLUTION
     return dA_prev
 
@@ -877,7 +885,8 @@ errors = {
         lambda v: conv_forward(A_prev, W, v, hparameters)[0], b, dZ)),
 }
 for name, error in errors.items():
-    print(f"conv_backward {name:8s} relative error: {error:.1e}  (expected: around 1e-8 or smaller)")
+    print(f"conv_backward {name:8s} relative error: {error:.1e}  "
+          "(expected: around 1e-8 or smaller)")
     assert error < 1e-6, f"{name} disagrees with the numerical gradient: check conv_backward"
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "gradcheck_pool_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -904,7 +913,8 @@ def pool_gradient_error(mode):
 
 for mode in ("max", "average"):
     error = pool_gradient_error(mode)
-    print(f"pool_backward {mode:8s} relative error: {error:.1e}  (expected: around 1e-8 or smaller)")
+    print(f"pool_backward {mode:8s} relative error: {error:.1e}  "
+          "(expected: around 1e-8 or smaller)")
     assert error < 1e-6, f"pool_backward disagrees with the numerical gradient in {mode} mode"
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "timing_intro", "locked": true, "schema_version": 3, "solution": false}

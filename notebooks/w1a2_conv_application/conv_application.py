@@ -51,7 +51,7 @@ import os
 import sys
 from pathlib import Path
 
-STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set at release)
 if "google.colab" in sys.modules:
     import subprocess
 
@@ -64,8 +64,9 @@ if "google.colab" in sys.modules:
             drive.mount("/content/drive")  # the assignment folder may be in your Drive
             found = sorted(Path("/content/drive/MyDrive").rglob(install))
         if not found:
-            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
-                                    "on the left, or put it beside the notebook in your Drive.")
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the "
+                                    "Files pane on the left, or put it beside the notebook in "
+                                    "your Drive.")
         install = str(found[0])
         os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
@@ -110,7 +111,8 @@ def show_images(images, titles, suptitle, cols=8):
     fig, axes = plt.subplots(rows, cols, figsize=(1.7 * cols, 2.0 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, image, title in zip(axes.flat, images, titles, strict=False):  # axes may outnumber images
+    # axes may outnumber images
+    for ax, image, title in zip(axes.flat, images, titles, strict=False):
         ax.imshow(image)
         ax.set_title(title, fontsize=8)
     fig.suptitle(suptitle)
@@ -124,13 +126,15 @@ def show_predictions(images, labels, predicted, suptitle, n=6):
     wrong = np.flatnonzero(predicted != labels)[:n]
     print(f"{np.sum(predicted != labels)} mistakes on {len(labels)} test images")
     picked = np.concatenate([right, wrong]).astype(int)
-    titles = [f"{'ok' if k in right else 'WRONG'}: {predicted[k]} (true {labels[k]})" for k in picked]
+    titles = [f"{'ok' if k in right else 'WRONG'}: {predicted[k]} (true {labels[k]})"
+              for k in picked]
     return show_images(images[picked], titles, suptitle, cols=n)
 
 
 # %% nbgrader={"grade": false, "grade_id": "curve_helper", "locked": true, "schema_version": 3, "solution": false}
 def show_curves(history, name, loss_name):
-    """Loss and accuracy per epoch from a Keras history: training, and validation when there is one."""
+    """Loss and accuracy per epoch from a Keras history: training, and validation when there is
+    one."""
     epochs_axis = np.arange(1, len(history["loss"]) + 1)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
     for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
@@ -140,7 +144,8 @@ def show_curves(history, name, loss_name):
         ax.grid(alpha=0.3)
         ax.legend()
     ax_loss.set(title=f"{name}: loss per epoch", xlabel="epoch", ylabel=loss_name)
-    ax_acc.set(title=f"{name}: accuracy per epoch", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
+    ax_acc.set(title=f"{name}: accuracy per epoch", xlabel="epoch", ylabel="accuracy",
+               ylim=(0, 1.02))
     fig.tight_layout()
     return fig
 
@@ -353,7 +358,8 @@ grader.check_happyModel(happyModel, hidden=True)
 seed_everything(seed)
 augment = tf.keras.Sequential([
     tf.keras.layers.RandomFlip("horizontal", seed=seed),
-    tf.keras.layers.RandomTranslation(0.03, 0.03, fill_mode="reflect", seed=seed + 1),  # 0.03 * 64: 2 pixels
+    # 0.03 * 64: 2 pixels
+    tf.keras.layers.RandomTranslation(0.03, 0.03, fill_mode="reflect", seed=seed + 1),
 ], name="happy_augmentation")
 happy_train_ds = make_dataset(X_train, Y_train, happy_batch_size, shuffle=True, seed=seed)
 happy_train_ds = happy_train_ds.map(lambda x, y: (augment(x, training=True), y))
@@ -362,7 +368,8 @@ happy_model = happyModel()
 cosine = tf.keras.callbacks.LearningRateScheduler(
     lambda epoch: 0.001 * 0.5 * (1 + np.cos(np.pi * epoch / happy_epochs)))
 start = time.perf_counter()
-happy_history = happy_model.fit(happy_train_ds, epochs=happy_epochs, shuffle=False, verbose=0, callbacks=[cosine])
+happy_history = happy_model.fit(happy_train_ds, epochs=happy_epochs, shuffle=False, verbose=0,
+                                callbacks=[cosine])
 print(f"trained {happy_epochs} epochs in {time.perf_counter() - start:.1f} s; "
       f"last epoch: loss {happy_history.history['loss'][-1]:.3f}, "
       f"accuracy {happy_history.history['accuracy'][-1]:.3f}")
@@ -452,7 +459,8 @@ def convolutional_model(input_shape):
     """
     ### BEGIN SOLUTION
     input_img = tf.keras.Input(shape=input_shape)
-    Z1 = tf.keras.layers.Conv2D(filters=8, kernel_size=(4, 4), strides=(1, 1), padding="same")(input_img)
+    Z1 = tf.keras.layers.Conv2D(filters=8, kernel_size=(4, 4), strides=(1, 1),
+                                padding="same")(input_img)
     A1 = tf.keras.layers.ReLU()(Z1)
     P1 = tf.keras.layers.MaxPool2D(pool_size=(8, 8), strides=(8, 8), padding="same")(A1)
     Z2 = tf.keras.layers.Conv2D(filters=16, kernel_size=(2, 2), strides=(1, 1), padding="same")(P1)
@@ -467,7 +475,7 @@ def convolutional_model(input_shape):
 
 
 # %% nbgrader={"grade": true, "grade_id": "convolutional_model_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-"""convolutional_model is a compiled Functional model with the specified layers, for any input shape."""
+"""convolutional_model is a compiled Functional model with the given layers, for any input shape."""
 checks.check_convolutional_model(convolutional_model)
 ### BEGIN HIDDEN TESTS
 from cnn_course.graders import w1a2_conv_application as grader
@@ -493,16 +501,19 @@ seed_everything(seed)
 signs_train_ds = make_dataset(X_train, Y_train, signs_batch_size, shuffle=True, seed=seed)
 signs_test_ds = make_dataset(X_test, Y_test, 64, shuffle=False)
 signs_model = convolutional_model((64, 64, 3))
-signs_steps = signs_epochs * int(np.ceil(len(X_train) / signs_batch_size))  # batches in the whole training
-signs_schedule = tf.keras.optimizers.schedules.CosineDecay(signs_learning_rate, decay_steps=signs_steps)
-signs_model.compile(optimizer=tf.keras.optimizers.Adam(signs_schedule), loss="categorical_crossentropy",
-                    metrics=["accuracy"])
+# batches in the whole training
+signs_steps = signs_epochs * int(np.ceil(len(X_train) / signs_batch_size))
+signs_schedule = tf.keras.optimizers.schedules.CosineDecay(signs_learning_rate,
+                                                           decay_steps=signs_steps)
+signs_model.compile(optimizer=tf.keras.optimizers.Adam(signs_schedule),
+                    loss="categorical_crossentropy", metrics=["accuracy"])
 start = time.perf_counter()
 signs_history = signs_model.fit(signs_train_ds, epochs=signs_epochs, validation_data=signs_test_ds,
                                 shuffle=False, verbose=0)
 history = signs_history.history
 print(f"trained {signs_epochs} epochs in {time.perf_counter() - start:.1f} s; last epoch: "
-      f"accuracy {history['accuracy'][-1]:.3f}, validation accuracy {history['val_accuracy'][-1]:.3f}")
+      f"accuracy {history['accuracy'][-1]:.3f}, "
+      f"validation accuracy {history['val_accuracy'][-1]:.3f}")
 
 # %% nbgrader={"grade": false, "grade_id": "signs_curves", "locked": true, "schema_version": 3, "solution": false}
 fig = show_curves(signs_history.history, "SIGNS", "categorical cross-entropy")
@@ -520,7 +531,8 @@ np.add.at(confusion, (signs_true, signs_predicted), 1)
 fig, ax = plt.subplots(figsize=(4.8, 4.2))
 image = ax.imshow(confusion, cmap="Blues")
 for (i, j), count in np.ndenumerate(confusion):
-    ax.text(j, i, count, ha="center", va="center", color="white" if count > confusion.max() / 2 else "black")
+    ax.text(j, i, count, ha="center", va="center",
+            color="white" if count > confusion.max() / 2 else "black")
 ax.set(title="SIGNS test set: confusion matrix", xlabel="predicted class", ylabel="true class",
        xticks=classes, yticks=classes)
 fig.colorbar(image, ax=ax)

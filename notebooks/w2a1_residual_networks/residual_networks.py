@@ -52,7 +52,7 @@ import os
 import sys
 from pathlib import Path
 
-STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set at release)
 if "google.colab" in sys.modules:
     import subprocess
 
@@ -65,8 +65,9 @@ if "google.colab" in sys.modules:
             drive.mount("/content/drive")  # the assignment folder may be in your Drive
             found = sorted(Path("/content/drive/MyDrive").rglob(install))
         if not found:
-            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
-                                    "on the left, or put it beside the notebook in your Drive.")
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the "
+                                    "Files pane on the left, or put it beside the notebook in "
+                                    "your Drive.")
         install = str(found[0])
         os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
@@ -96,11 +97,13 @@ from keras.layers import (Activation, Add, AveragePooling2D, BatchNormalization,
 # %% tags=["parameters"] smoke={"epochs": 1, "batch_size": 8, "n_train": 8, "n_test": 8, "plain_depth": 4, "plain_epochs": 1, "run_functions_eagerly": true} nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 seed = 0                # seeds every random choice (weights, shuffling)
 epochs = 20             # ResNet50 training epochs over the 1,080 SIGNS images
-bn_momentum = 0.9       # of every BatchNormalization layer while training (the Keras default is 0.99)
+bn_momentum = 0.9       # of every BatchNormalization layer while training (the Keras default
+                        # is 0.99)
 batch_size = 32
 learning_rate = 1e-3    # Adam, decayed to 0 along a cosine over the whole training
 shift = 0.05            # training images: random left-right flips and shifts up to 5 % (0: none)
-label_smoothing = 0.1   # training targets: 1 - 0.1 + 0.1 / 6 for the true class, 0.1 / 6 for the others
+label_smoothing = 0.1   # training targets: 1 - 0.1 + 0.1 / 6 for the true class, 0.1 / 6
+                        # for the others
 n_train = None          # None: every training image; a number: the first n only
 n_test = None
 plain_depth = 24        # convolutions in the plain-vs-skip experiment
@@ -119,7 +122,8 @@ plain_epochs = 8
 
 # %% nbgrader={"grade": false, "grade_id": "load_data", "locked": true, "schema_version": 3, "solution": false}
 X_train_orig, Y_train_orig, X_test_orig, Y_test_orig, classes = load_signs_dataset()
-X_train, Y_train = X_train_orig[:n_train], Y_train_orig[0, :n_train]  # images (m, 64, 64, 3), labels (m,)
+# images (m, 64, 64, 3), labels (m,)
+X_train, Y_train = X_train_orig[:n_train], Y_train_orig[0, :n_train]
 X_test, Y_test = X_test_orig[:n_test], Y_test_orig[0, :n_test]
 num_classes = len(classes)
 print(f"training images: {X_train.shape} {X_train.dtype}, labels {Y_train.shape}")
@@ -148,7 +152,8 @@ def make_dataset(images, labels, training, augment=False):
 
 
 train_data, test_data = make_dataset(X_train, Y_train, True), make_dataset(X_test, Y_test, False)
-augmented_train_data = make_dataset(X_train, Y_train, True, augment=True)  # for ResNet50 (section 4)
+# for ResNet50 (section 4)
+augmented_train_data = make_dataset(X_train, Y_train, True, augment=True)
 
 # %% nbgrader={"grade": false, "grade_id": "show_data", "locked": true, "schema_version": 3, "solution": false}
 fig = resnet_figures.plot_predictions(X_train_orig[:12], Y_train_orig[0, :12],
@@ -190,7 +195,8 @@ for skip in (False, True):
     stack.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy",
                   metrics=["accuracy"])
     start = time.perf_counter()
-    run = stack.fit(train_data, epochs=plain_epochs, verbose=0, shuffle=False)  # shuffled by tf.data
+    run = stack.fit(train_data, epochs=plain_epochs, verbose=0,
+                    shuffle=False)  # shuffled by tf.data
     label = f"{plain_depth} convolutions, " + ("with skip connections" if skip else "plain")
     losses[label], seconds[label] = run.history["loss"], time.perf_counter() - start
     accuracy = accuracies[skip] = stack.evaluate(test_data, verbose=0, return_dict=True)["accuracy"]
@@ -273,13 +279,16 @@ def identity_block(X, f, filters, initializer=random_uniform):
     # X = Add()([None, None])
     # X = Activation(None)(X)
     ### END SKELETON
-    X = Conv2D(F1, kernel_size=1, strides=1, padding="valid", kernel_initializer=initializer(seed=0))(X)
+    X = Conv2D(F1, kernel_size=1, strides=1, padding="valid",
+               kernel_initializer=initializer(seed=0))(X)
     X = BatchNormalization(axis=3)(X)
     X = Activation("relu")(X)
-    X = Conv2D(F2, kernel_size=f, strides=1, padding="same", kernel_initializer=initializer(seed=0))(X)
+    X = Conv2D(F2, kernel_size=f, strides=1, padding="same",
+               kernel_initializer=initializer(seed=0))(X)
     X = BatchNormalization(axis=3)(X)
     X = Activation("relu")(X)
-    X = Conv2D(F3, kernel_size=1, strides=1, padding="valid", kernel_initializer=initializer(seed=0))(X)
+    X = Conv2D(F3, kernel_size=1, strides=1, padding="valid",
+               kernel_initializer=initializer(seed=0))(X)
     X = BatchNormalization(axis=3)(X)
     X = Add()([X, X_shortcut])
     X = Activation("relu")(X)
@@ -319,8 +328,10 @@ out_inference = block(X, training=False).numpy()  # moving statistics: mean 0, v
 out_training = block(X, training=True).numpy()    # statistics of this batch
 print("inference mode, output[0, 0, 0]:", np.round(out_inference[0, 0, 0], 4))
 print("training mode,  output[0, 0, 0]:", np.round(out_training[0, 0, 0], 4))
-print("largest difference between the two modes:", np.abs(out_inference - out_training).max().round(4))
-assert not np.allclose(out_inference, out_training), "BatchNormalization should make the modes differ"
+print("largest difference between the two modes:",
+      np.abs(out_inference - out_training).max().round(4))
+assert not np.allclose(out_inference, out_training), (
+    "BatchNormalization should make the modes differ")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "conv_block_intro", "locked": true, "schema_version": 3, "solution": false}
 # ### 2.2 The convolutional block
@@ -349,7 +360,8 @@ fig = resnet_figures.plot_block("convolutional")
 
 # %% nbgrader={"grade": false, "grade_id": "convolutional_block", "locked": false, "schema_version": 3, "solution": true}
 def convolutional_block(X, f, filters, s=2, initializer=glorot_uniform):
-    """The convolutional block of a ResNet: the main path and a projection shortcut, both with stride s.
+    """The convolutional block of a ResNet: the main path and a projection shortcut, both with
+    stride s.
 
     Arguments:
     X -- input tensor of shape (m, n_H_prev, n_W_prev, n_C_prev)
@@ -386,13 +398,16 @@ def convolutional_block(X, f, filters, s=2, initializer=glorot_uniform):
     # X = Add()([None, None])
     # X = Activation(None)(X)
     ### END SKELETON
-    X = Conv2D(F1, kernel_size=1, strides=s, padding="valid", kernel_initializer=initializer(seed=0))(X)
+    X = Conv2D(F1, kernel_size=1, strides=s, padding="valid",
+               kernel_initializer=initializer(seed=0))(X)
     X = BatchNormalization(axis=3)(X)
     X = Activation("relu")(X)
-    X = Conv2D(F2, kernel_size=f, strides=1, padding="same", kernel_initializer=initializer(seed=0))(X)
+    X = Conv2D(F2, kernel_size=f, strides=1, padding="same",
+               kernel_initializer=initializer(seed=0))(X)
     X = BatchNormalization(axis=3)(X)
     X = Activation("relu")(X)
-    X = Conv2D(F3, kernel_size=1, strides=1, padding="valid", kernel_initializer=initializer(seed=0))(X)
+    X = Conv2D(F3, kernel_size=1, strides=1, padding="valid",
+               kernel_initializer=initializer(seed=0))(X)
     X = BatchNormalization(axis=3)(X)
     X_shortcut = Conv2D(F3, kernel_size=1, strides=s, padding="valid",
                         kernel_initializer=initializer(seed=0))(X_shortcut)
@@ -498,12 +513,14 @@ grader.check_ResNet50(ResNet50, hidden=True)
 # its values never get near 0.
 
 # %% nbgrader={"grade": false, "grade_id": "build_model", "locked": true, "schema_version": 3, "solution": false}
-keras.backend.clear_session()  # forget the models built so far (tests, experiment): training runs faster
+# forget the models built so far (tests, experiment): training runs faster
+keras.backend.clear_session()
 seed_everything(seed)
 model = ResNet50(input_shape=(64, 64, 3), classes=num_classes)
 for layer in model.layers:
     if isinstance(layer, BatchNormalization):
-        layer.momentum = bn_momentum  # read at every training step: the moving averages follow faster
+        # read at every training step: the moving averages follow faster
+        layer.momentum = bn_momentum
 steps = epochs * int(np.ceil(len(X_train) / batch_size))
 schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
 smoothed_loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
@@ -562,12 +579,14 @@ pretrained_path = weights.locate("resnet50_signs")  # prints where it found the 
 if pretrained_path is None:
     print(weights.missing_message("resnet50_signs"))
 else:
-    pretrained = ResNet50(input_shape=(64, 64, 3), classes=6)  # your architecture, the course's weights
+    # your architecture, the course's weights
+    pretrained = ResNet50(input_shape=(64, 64, 3), classes=6)
     pretrained.load_weights(pretrained_path)
     chosen = pretrained.predict(test_data, verbose=0).argmax(axis=1)
     pretrained_accuracy = float(np.mean(chosen == Y_test))
     print(f"{pretrained_path.name}: test accuracy {pretrained_accuracy:.4f} "
-          f"(training card: {weights.card('resnet50_signs', path=pretrained_path).get('metrics', {})})")
+          "(training card: "
+          f"{weights.card('resnet50_signs', path=pretrained_path).get('metrics', {})})")
     fig = resnet_figures.plot_predictions(X_test, Y_test, chosen, n=6,
                                           title="Longer-trained ResNet50 (true / predicted)")
 

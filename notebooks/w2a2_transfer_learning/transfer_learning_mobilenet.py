@@ -45,7 +45,7 @@ import os
 import sys
 from pathlib import Path
 
-STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set at release)
 if "google.colab" in sys.modules:
     import subprocess
 
@@ -58,8 +58,9 @@ if "google.colab" in sys.modules:
             drive.mount("/content/drive")  # the assignment folder may be in your Drive
             found = sorted(Path("/content/drive/MyDrive").rglob(install))
         if not found:
-            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
-                                    "on the left, or put it beside the notebook in your Drive.")
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the "
+                                    "Files pane on the left, or put it beside the notebook in "
+                                    "your Drive.")
         install = str(found[0])
         os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
@@ -344,7 +345,7 @@ def alpaca_model(image_shape=IMG_SIZE, data_augmentation=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "alpaca_model_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-"""alpaca_model has the expected layers, parameters, frozen base, preprocessing and compile settings."""
+"""alpaca_model has the expected layers, parameters, frozen base, preprocessing and compilation."""
 checks.check_alpaca_model(alpaca_model)
 ### BEGIN HIDDEN TESTS
 from cnn_course.graders import w2a2_transfer_learning as grader
@@ -359,8 +360,8 @@ grader.check_alpaca_model(alpaca_model, hidden=True)
 seed_everything(seed)
 model = alpaca_model(IMG_SIZE, data_augmenter())
 start = time.perf_counter()
-history = model.fit(train_dataset, validation_data=validation_dataset, epochs=initial_epochs, verbose=2,
-                    shuffle=False)  # the dataset reshuffles itself at every epoch
+history = model.fit(train_dataset, validation_data=validation_dataset, epochs=initial_epochs,
+                    verbose=2, shuffle=False)  # the dataset reshuffles itself at every epoch
 print(f"{initial_epochs} epochs in {time.perf_counter() - start:.0f} s")
 frozen_accuracy = history.history["val_accuracy"][-1]
 print(f"validation accuracy with the frozen base: {frozen_accuracy:.3f}")
@@ -410,7 +411,7 @@ def fine_tune(model, fine_tune_at=120, base_learning_rate=0.001):
 
 
 # %% nbgrader={"grade": true, "grade_id": "fine_tune_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-"""fine_tune freezes the base below fine_tune_at, trains the rest and recompiles at a tenth of the rate."""
+"""fine_tune freezes the base below fine_tune_at only and recompiles at a tenth of the rate."""
 checks.check_fine_tune(fine_tune)
 ### BEGIN HIDDEN TESTS
 from cnn_course.graders import w2a2_transfer_learning as grader
@@ -452,7 +453,8 @@ print(f"validation accuracy: {frozen_accuracy:.3f} frozen -> {fine_accuracy:.3f}
 seed_everything(seed)
 inputs = tf.keras.Input(shape=IMG_SHAPE)
 x = preprocess_input(data_augmenter()(inputs))
-scratch_base = tf.keras.applications.MobileNetV2(input_shape=IMG_SHAPE, include_top=False, weights=None)
+scratch_base = tf.keras.applications.MobileNetV2(input_shape=IMG_SHAPE, include_top=False,
+                                                 weights=None)
 for layer in scratch_base.layers:  # statistics that can follow 90 steps (see above)
     if isinstance(layer, tfl.BatchNormalization):
         layer.momentum = 0.9
@@ -472,7 +474,8 @@ transfer_curve = history.history["val_accuracy"] + history_fine.history["val_acc
 scratch_curve = history_scratch.history["val_accuracy"]
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot(range(1, len(transfer_curve) + 1), transfer_curve, "o-", label="pretrained base (transfer)")
-ax.plot(range(1, len(scratch_curve) + 1), scratch_curve, "s--", label="random weights (from scratch)")
+ax.plot(range(1, len(scratch_curve) + 1), scratch_curve, "s--",
+        label="random weights (from scratch)")
 ax.axvline(initial_epochs + 0.5, color="gray", linestyle=":", label="start of fine-tuning")
 ax.set_xlabel("epoch")
 ax.set_ylabel("validation accuracy")
@@ -485,7 +488,8 @@ plt.show()
 val_images, val_labels = next(iter(validation_dataset))
 logits = model.predict(val_images, verbose=0)[:, 0]  # > 0 means "not alpaca" (label 1)
 fig, axes = plt.subplots(2, 4, figsize=(10, 5.5))
-for image, label, logit, ax in zip(val_images[:8], val_labels[:8], logits[:8], axes.flat, strict=True):
+for image, label, logit, ax in zip(val_images[:8], val_labels[:8], logits[:8], axes.flat,
+                                   strict=True):
     guess = class_names[int(logit > 0)]
     ax.imshow(image.numpy().astype("uint8"))
     ax.set_title(f"{guess}\n(true: {class_names[int(label)]})",

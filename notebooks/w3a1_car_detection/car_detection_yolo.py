@@ -51,7 +51,7 @@ import os
 import sys
 from pathlib import Path
 
-STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set at release)
 if "google.colab" in sys.modules:
     import subprocess
 
@@ -64,8 +64,9 @@ if "google.colab" in sys.modules:
             drive.mount("/content/drive")  # the assignment folder may be in your Drive
             found = sorted(Path("/content/drive/MyDrive").rglob(install))
         if not found:
-            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
-                                    "on the left, or put it beside the notebook in your Drive.")
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the "
+                                    "Files pane on the left, or put it beside the notebook in "
+                                    "your Drive.")
         install = str(found[0])
         os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
@@ -85,8 +86,8 @@ import tensorflow as tf
 
 from cnn_course.datasets import road
 from cnn_course.utils import detection_figures as figures
-from cnn_course.utils.yolo import (draw_boxes, preprocess_image, read_anchors, read_classes, scale_boxes,
-                                   yolo_boxes_to_corners, yolo_head)
+from cnn_course.utils.yolo import (draw_boxes, preprocess_image, read_anchors, read_classes,
+                                   scale_boxes, yolo_boxes_to_corners, yolo_head)
 from cnn_course.checks import w3a1_car_detection as checks
 
 # %% tags=["parameters"] smoke={"n_test_images": 1} nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
@@ -529,7 +530,8 @@ def yolo_non_max_suppression(scores, boxes, classes, max_boxes=10, iou_threshold
     classes -- tensor (k,): class of each kept box
     """
     ### BEGIN SOLUTION
-    nms_indices = tf.image.non_max_suppression(boxes, scores, max_boxes, iou_threshold=iou_threshold)
+    nms_indices = tf.image.non_max_suppression(
+        boxes, scores, max_boxes, iou_threshold=iou_threshold)
     scores = tf.gather(scores, nms_indices)
     boxes = tf.gather(boxes, nms_indices)
     classes = tf.gather(classes, nms_indices)
@@ -557,7 +559,8 @@ random_scores = rng.uniform(0, 1, 200)
 start = time.perf_counter()
 mine = greedy_nms(xyxy, random_scores, max_boxes=20, iou_threshold=0.4)
 t_mine, start = time.perf_counter() - start, time.perf_counter()
-theirs = tf.image.non_max_suppression(xyxy.astype("float32"), random_scores.astype("float32"), 20, 0.4).numpy()
+theirs = tf.image.non_max_suppression(xyxy.astype("float32"), random_scores.astype("float32"),
+                                      20, 0.4).numpy()
 t_tf = time.perf_counter() - start
 print("greedy_nms keeps:", mine.tolist())
 print("TensorFlow keeps:", theirs.tolist())
@@ -585,7 +588,8 @@ print(f"same boxes in the same order: {np.array_equal(mine, theirs)}; "
 # 5. Run your `yolo_non_max_suppression` with `max_boxes` and `iou_threshold`.
 
 # %% nbgrader={"grade": false, "grade_id": "yolo_eval", "locked": false, "schema_version": 3, "solution": true}
-def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_threshold=.6, iou_threshold=.5):
+def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_threshold=.6,
+              iou_threshold=.5):
     """Turn the decoded YOLO output into the final boxes, scores and classes.
 
     Arguments:
@@ -604,7 +608,8 @@ def yolo_eval(yolo_outputs, image_shape=(720, 1280), max_boxes=10, score_thresho
     ### BEGIN SOLUTION
     box_xy, box_wh, box_confidence, box_class_probs = yolo_outputs
     boxes = yolo_boxes_to_corners(box_xy, box_wh)
-    scores, boxes, classes = yolo_filter_boxes(boxes, box_confidence, box_class_probs, threshold=score_threshold)
+    scores, boxes, classes = yolo_filter_boxes(boxes, box_confidence, box_class_probs,
+                                               threshold=score_threshold)
     boxes = scale_boxes(boxes, image_shape)
     scores, boxes, classes = yolo_non_max_suppression(scores, boxes, classes, max_boxes=max_boxes,
                                                       iou_threshold=iou_threshold)
@@ -671,14 +676,16 @@ else:
     input_size, anchors, (grid_h, grid_w) = (608, 608), course_anchors, (19, 19)
     ground_truth_note = "ground truth passed through your yolo_eval (no trained detector available)"
     print(f"No trained detector available: the boxes below are the labelled ones, encoded as a "
-          f"{grid_h}x{grid_w}x{len(anchors)}x85 output and decoded by yolo_head and your functions.")
+          f"{grid_h}x{grid_w}x{len(anchors)}x85 output and decoded by yolo_head and your "
+          "functions.")
 
 
 def detector_output(image_file, image_data):
     """Raw output (1, S_h, S_w, A * (5 + C)) of a frame: the network's, or its boxes encoded."""
     if yolov2 is not None or detector is not None:
         return network(image_data, training=False)
-    return yolo_model.ground_truth_features(by_file[Path(image_file).name], anchors, (grid_h, grid_w))
+    return yolo_model.ground_truth_features(by_file[Path(image_file).name], anchors,
+                                            (grid_h, grid_w))
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "stages_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -713,17 +720,20 @@ fig = figures.plot_stages(image, stages, class_names, title=stages_note)
 
 # %% nbgrader={"grade": false, "grade_id": "predict", "locked": true, "schema_version": 3, "solution": false}
 def predict(image_file, max_boxes=10, score_threshold=0.6, iou_threshold=0.5):
-    """Detect objects in a picture; prints one line a box and returns (scores, boxes, classes, image)."""
+    """Detect objects in a picture; prints one line a box and returns
+    (scores, boxes, classes, image)."""
     image, image_data = preprocess_image(image_file, model_image_size=input_size)
     image_shape = (image.size[1], image.size[0])               # (height, width)
     feats = detector_output(image_file, image_data)            # (1, S_h, S_w, A * 85)
     yolo_outputs = yolo_head(feats, anchors, len(class_names))
-    scores, boxes, classes = yolo_eval(yolo_outputs, image_shape, max_boxes, score_threshold, iou_threshold)
+    scores, boxes, classes = yolo_eval(yolo_outputs, image_shape, max_boxes, score_threshold,
+                                       iou_threshold)
     scores, classes = np.asarray(scores), np.asarray(classes)
     boxes = clip_boxes(np.asarray(boxes), image_shape)
     source = f": {ground_truth_note}" if ground_truth_note else ""
     print(f"Found {len(boxes)} boxes for {Path(image_file).name}{source}")
-    for score, (top, left, bottom, right), c in zip(scores, boxes.round().astype(int), classes, strict=True):
+    for score, (top, left, bottom, right), c in zip(scores, boxes.round().astype(int), classes,
+                                                    strict=True):
         print(f"{class_names[c]} {score:.2f} ({left}, {top}) ({right}, {bottom})")
     draw_boxes(image, boxes, classes, scores, class_names)
     return scores, boxes, classes, image
@@ -755,7 +765,8 @@ for path in [p for p in test_files if p.name != "test.jpg"][:n_test_images]:
     drawn_images.append(drawn)
     titles.append(f"{path.name}: {len(boxes)} boxes")
 car_recall = n_found / max(n_cars, 1)
-print(f"labelled cars found: {n_found} of {n_cars} ({car_recall:.0%}); {n_boxes} boxes in {len(titles)} frames")
+print(f"labelled cars found: {n_found} of {n_cars} ({car_recall:.0%}); "
+      f"{n_boxes} boxes in {len(titles)} frames")
 fig = figures.show_detections(drawn_images, titles, title=ground_truth_note)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "extra_photo_intro", "locked": true, "schema_version": 3, "solution": false}

@@ -55,7 +55,7 @@ import os
 import sys
 from pathlib import Path
 
-STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set by its release)
+STUDENT_PACKAGE = "cnn_course-0.1.0-py3-none-any.whl"  # what the course installs (set at release)
 if "google.colab" in sys.modules:
     import subprocess
 
@@ -68,8 +68,9 @@ if "google.colab" in sys.modules:
             drive.mount("/content/drive")  # the assignment folder may be in your Drive
             found = sorted(Path("/content/drive/MyDrive").rglob(install))
         if not found:
-            raise FileNotFoundError(f"{install} came with this notebook: upload it with the Files pane "
-                                    "on the left, or put it beside the notebook in your Drive.")
+            raise FileNotFoundError(f"{install} came with this notebook: upload it with the "
+                                    "Files pane on the left, or put it beside the notebook in "
+                                    "your Drive.")
         install = str(found[0])
         os.environ["CNN_COURSE_ASSETS"] = str(found[0].parent)  # the weights files lie beside it
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", install], check=True)
@@ -101,7 +102,8 @@ train_filters = 8         # n_filters of the U-Net trained in section 4 (the gra
 epochs = 36
 batch_size = 8
 learning_rate = 0.003     # Adam's first step size, decayed to 0 along a cosine over the training
-mirror = True             # training pairs: mirrored left to right at random, image and mask together
+mirror = True             # training pairs: mirrored left to right at random, image and mask
+                          # together
 validation_freq = 5       # score the held-out scenes every 5 epochs (each scoring costs time)
 buffer_size = 500         # shuffle buffer, in images
 
@@ -254,7 +256,8 @@ def make_dataset(images, masks, shuffle, mirror=False):
 train_dataset = make_dataset(train_images, train_masks, shuffle=True, mirror=mirror)
 test_dataset = make_dataset(test_images, test_masks, shuffle=False)
 images, masks = next(iter(test_dataset))
-print("a batch:", tuple(images.shape), images.dtype.name, "and", tuple(masks.shape), masks.dtype.name)
+print("a batch:", tuple(images.shape), images.dtype.name, "and", tuple(masks.shape),
+      masks.dtype.name)
 fig, axes = plt.subplots(1, 2, figsize=(8, 3))
 axes[0].imshow(images[0])
 axes[1].imshow(carla.colourise(masks[0, ..., 0]), interpolation="nearest")
@@ -494,7 +497,7 @@ def conv_block(inputs=None, n_filters=32, dropout_prob=0, max_pooling=True):
 
 
 # %% nbgrader={"grade": true, "grade_id": "conv_block_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-"""conv_block: two he_normal relu convolutions, optional dropout, pooling after the skip is taken."""
+"""conv_block: two he_normal relu convolutions, optional dropout, the skip taken before pooling."""
 checks.check_conv_block(conv_block)
 ### BEGIN HIDDEN TESTS
 from cnn_course.graders import w3a2_unet_segmentation as grader
@@ -548,7 +551,7 @@ def upsampling_block(expansive_input, contractive_input, n_filters=32):
 
 
 # %% nbgrader={"grade": true, "grade_id": "upsampling_block_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
-"""upsampling_block: stride-2 transposed convolution, concatenation with the skip, two convolutions."""
+"""upsampling_block: stride-2 transposed convolution, skip concatenated, two convolutions."""
 checks.check_upsampling_block(upsampling_block)
 ### BEGIN HIDDEN TESTS
 from cnn_course.graders import w3a2_unet_segmentation as grader
@@ -571,7 +574,7 @@ grader.check_upsampling_block(upsampling_block, hidden=True)
 # | 7 | `upsampling_block` with the skip of step 3 | 4n | 24x32x128 |
 # | 8 | `upsampling_block` with the skip of step 2 | 2n | 48x64x64 |
 # | 9 | `upsampling_block` with the skip of step 1 | n | 96x128x32 |
-# | 10 | `Conv2D(n, 3, activation="relu", padding="same", kernel_initializer="he_normal")` | n | 96x128x32 |
+# | 10 | `Conv2D(n, 3, ...)` as in `conv_block`: relu, `"same"`, `"he_normal"` | n | 96x128x32 |
 # | 11 | `Conv2D(n_classes, 1, padding="same")`, **no activation** | n_classes | 96x128x23 |
 #
 # The last layer outputs **logits**, raw scores, not probabilities: section 3 explains why.
@@ -601,7 +604,8 @@ def unet_model(input_size=(96, 128, 3), n_filters=32, n_classes=23):
     x = upsampling_block(x, skip3, n_filters * 4)
     x = upsampling_block(x, skip2, n_filters * 2)
     x = upsampling_block(x, skip1, n_filters)
-    x = layers.Conv2D(n_filters, 3, activation="relu", padding="same", kernel_initializer="he_normal")(x)
+    x = layers.Conv2D(n_filters, 3, activation="relu", padding="same",
+                      kernel_initializer="he_normal")(x)
     outputs = layers.Conv2D(n_classes, 1, padding="same")(x)
     model = keras.Model(inputs=inputs, outputs=outputs)
     ### END SOLUTION
@@ -744,11 +748,12 @@ grader.check_compile_unet(compile_unet, hidden=True)
 seed_everything(seed)
 model = unet_model((*IMG_SIZE, 3), n_filters=train_filters, n_classes=N_CLASSES)
 steps = epochs * len(train_dataset)  # batches in the whole training
-compile_unet(model, learning_rate=keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps))
+compile_unet(model,
+             learning_rate=keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps))
 start = time.perf_counter()
 # shuffle=False: the dataset shuffles itself (buffer_size), Keras cannot shuffle a tf.data dataset.
-history = model.fit(train_dataset, epochs=epochs, validation_data=test_dataset, validation_freq=validation_freq,
-                    shuffle=False, verbose=2)
+history = model.fit(train_dataset, epochs=epochs, validation_data=test_dataset,
+                    validation_freq=validation_freq, shuffle=False, verbose=2)
 train_seconds = time.perf_counter() - start
 print(f"{epochs} epochs of {len(train_images)} images in {train_seconds:.0f} s")
 
@@ -770,7 +775,8 @@ fig
 
 # %% metrics={"train_pixel_accuracy": "round(scores['train']['pixel_accuracy'], 4)", "test_pixel_accuracy": "round(scores['test']['pixel_accuracy'], 4)", "test_mean_iou": "round(scores['test']['mean_iou'], 4)", "labelled_pixel_accuracy": "round(scores['labelled']['pixel_accuracy'], 4)", "test_iou_per_class": "{name: round(float(v), 4) for name, v in zip(carla.class_names(), scores['test']['iou'], strict=True) if v == v}"} nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
 def create_mask(pred_mask):
-    """Logits (m, n_H, n_W, n_classes) -> class ids (m, n_H, n_W, 1): the best class of each pixel."""
+    """Logits (m, n_H, n_W, n_classes) -> class ids (m, n_H, n_W, 1): the best class of each
+    pixel."""
     return tf.argmax(pred_mask, axis=-1)[..., tf.newaxis]
 
 
@@ -789,7 +795,8 @@ for split, dataset in splits:
     scores[split] = segmentation.segmentation_scores(*predict_masks(dataset), N_CLASSES)
     print(f"{split:8s} pixel accuracy {scores[split]['pixel_accuracy']:.3f}   "
           f"mean IoU {scores[split]['mean_iou']:.3f}")
-fig = segmentation.plot_iou(scores["test"]["iou"], carla.class_names(), "IoU per class, held-out scenes")
+fig = segmentation.plot_iou(scores["test"]["iou"], carla.class_names(),
+                            "IoU per class, held-out scenes")
 fig
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "predictions_intro", "locked": true, "schema_version": 3, "solution": false}
@@ -801,8 +808,9 @@ fig
 images, masks = next(iter(test_dataset))
 predicted = create_mask(model.predict_on_batch(images)).numpy()
 show = min(3, len(images))
-fig = segmentation.plot_predictions(images[:show], masks[:show], predicted[:show], carla.class_names(),
-                                    carla.PALETTE, "Held-out scenes: image, true mask, predicted mask")
+fig = segmentation.plot_predictions(images[:show], masks[:show], predicted[:show],
+                                    carla.class_names(), carla.PALETTE,
+                                    "Held-out scenes: image, true mask, predicted mask")
 fig
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false}
