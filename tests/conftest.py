@@ -201,3 +201,38 @@ def pytest_xdist_make_scheduler(config, log):
 @pytest.fixture()
 def repo() -> Path:
     return repo_root()
+
+
+CARLA_SMALL_PAIRS = 4  # pairs in the quick CARLA-style stand-in that tests generate
+
+
+@pytest.fixture(scope="session")
+def small_carla_pairs() -> int:
+    """How many pairs the small CARLA-style stand-in of :func:`small_carla` holds."""
+    return CARLA_SMALL_PAIRS
+
+
+@pytest.fixture(scope="session")
+def small_carla(tmp_path_factory) -> Path:
+    """A data folder holding a 4-pair CARLA-style stand-in, generated once per session."""
+    from cnn_course.datasets import carla
+
+    folder = tmp_path_factory.mktemp("carla-small")
+    carla.generate_carla(folder, counts=CARLA_SMALL_PAIRS)
+    return folder
+
+
+@pytest.fixture()
+def small_carla_registry(monkeypatch):
+    """The registry's carla entry, generating and expecting 4 pairs instead of 1,060."""
+    import dataclasses
+    from functools import partial
+
+    from cnn_course.datasets import _registry as reg
+    from cnn_course.datasets import carla
+
+    dataset = dataclasses.replace(reg.get("carla"),
+                                  generate=partial(carla.generate_carla, counts=CARLA_SMALL_PAIRS),
+                                  validate=partial(carla.validate_carla, count=CARLA_SMALL_PAIRS))
+    monkeypatch.setitem(reg.REGISTRY, "carla", dataset)
+    return dataset

@@ -1,8 +1,5 @@
 """``make bench``: how notebook runs over several seeds become rows."""
 
-import dataclasses
-from functools import partial
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -87,30 +84,6 @@ def test_median_goals_lessons_and_the_median_time():
 
 # ----------------------------------------------------------------------------- dataset difficulty
 
-CARLA_PAIRS = 4  # pairs in the quick CARLA-style stand-in the difficulty tests train on
-
-
-@pytest.fixture(scope="module")
-def small_carla(tmp_path_factory) -> Path:
-    """A data folder holding a 4-pair CARLA-style stand-in, generated once for this module."""
-    from cnn_course.datasets import carla
-
-    folder = tmp_path_factory.mktemp("carla-small")
-    carla.generate_carla(folder, counts=CARLA_PAIRS)
-    return folder
-
-
-@pytest.fixture()
-def carla_registry(monkeypatch):
-    """The registry's carla entry, generating and expecting 4 pairs instead of 1,060."""
-    from cnn_course.datasets import _registry as reg
-    from cnn_course.datasets import carla
-
-    dataset = dataclasses.replace(reg.get("carla"),
-                                  generate=partial(carla.generate_carla, counts=CARLA_PAIRS),
-                                  validate=partial(carla.validate_carla, count=CARLA_PAIRS))
-    monkeypatch.setitem(reg.REGISTRY, "carla", dataset)
-    return dataset
 
 
 def test_difficulty_refuses_datasets_it_does_not_know():
@@ -128,7 +101,7 @@ def test_carla_scores_count_pixels_and_iou_by_class_name():
     assert scores["mean_iou"] == pytest.approx((0.5 + 2 / 3) / 2)
 
 
-def test_the_position_baseline_learns_the_layout_of_the_frames(small_carla, carla_registry):
+def test_the_position_baseline_learns_the_layout_of_the_frames(small_carla, small_carla_registry):
     """The answer that looks only at where a pixel is (the class most frequent there in the
     training masks) beats always answering the most frequent class: it knows the bonnet."""
     result = difficulty.carla_difficulty(small_carla, n_train=3, models=())
@@ -140,11 +113,11 @@ def test_the_position_baseline_learns_the_layout_of_the_frames(small_carla, carl
 
 
 def test_original_recipe_trains_the_course_unet_and_reports_each_epochs_training_accuracy(
-        small_carla, carla_registry):
+        small_carla, small_carla_registry, small_carla_pairs):
     from cnn_course.graders.bench.w3a2_unet_segmentation import original_recipe
 
     result = original_recipe(seed=0, epochs=2, n_filters=2, folder=small_carla)
-    assert (result["pairs"], result["epochs"], result["filters"]) == (CARLA_PAIRS, 2, 2)
+    assert (result["pairs"], result["epochs"], result["filters"]) == (small_carla_pairs, 2, 2)
     accuracy = result["train_accuracy"]
     assert len(accuracy) == 2 and all(0.0 <= a <= 1.0 for a in accuracy)
     again = original_recipe(seed=0, epochs=2, n_filters=2, folder=small_carla)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,29 +12,9 @@ from PIL import Image
 from cnn_course.datasets import _registry as reg
 from cnn_course.datasets import carla, carla_render
 
-SMALL = 4  # pairs in the quick versions the tests generate
 
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory) -> Path:
-    """A data folder holding a 4-pair stand-in, generated once for this module."""
-    folder = tmp_path_factory.mktemp("carla-small")
-    carla.generate_carla(folder, counts=SMALL)
-    return folder
-
-
-@pytest.fixture()
-def small_registry(monkeypatch):
-    """The registry's carla entry, generating and expecting 4 pairs instead of 1,060."""
-    dataset = dataclasses.replace(reg.get("carla"),
-                                  generate=partial(carla.generate_carla, counts=SMALL),
-                                  validate=partial(carla.validate_carla, count=SMALL))
-    monkeypatch.setitem(reg.REGISTRY, "carla", dataset)
-    return dataset
-
-
-def copy_of(small: Path, tmp_path: Path) -> Path:
-    shutil.copytree(small / "carla", tmp_path / "carla")
+def copy_of(small_carla: Path, tmp_path: Path) -> Path:
+    shutil.copytree(small_carla / "carla", tmp_path / "carla")
     return tmp_path
 
 
@@ -55,20 +33,20 @@ def test_registered_with_the_original_layout():
         "Unlabeled", "Road", "Vehicles", "Sky", "Terrain")
 
 
-def test_layout_and_pairing(small, small_registry):
-    root = small / "carla"
+def test_layout_and_pairing(small_carla, small_carla_registry, small_carla_pairs):
+    root = small_carla / "carla"
     assert sorted(p.name for p in root.iterdir()) == ["CameraMask", "CameraRGB"]
-    images, masks = carla.image_mask_paths(small, verbose=False)
-    assert len(images) == len(masks) == SMALL
+    images, masks = carla.image_mask_paths(small_carla, verbose=False)
+    assert len(images) == len(masks) == small_carla_pairs
     assert images == sorted(images) and Path(images[0]).name == "000000.png"
     assert [Path(p).name for p in images] == [Path(p).name for p in masks]
     assert all(Path(p).parent.name == "CameraRGB" for p in images)
     assert all(Path(p).parent.name == "CameraMask" for p in masks)
-    assert carla.carla_dir(small, verbose=False) == root
+    assert carla.carla_dir(small_carla, verbose=False) == root
 
 
-def test_shapes_ids_and_the_red_channel_convention(small):
-    root = small / "carla"
+def test_shapes_ids_and_the_red_channel_convention(small_carla):
+    root = small_carla / "carla"
     seen = set()
     for name in sorted(p.name for p in (root / "CameraRGB").iterdir()):
         image, mask = carla.load_pair(root / "CameraRGB" / name, root / "CameraMask" / name)
@@ -123,50 +101,51 @@ def test_every_drawn_surface_has_a_course_tag():
             == [carla.UNLABELED, carla.VEGETATION, carla.FENCE, carla.TRAFFICSIGN])
 
 
-def test_files_decode_to_the_rendered_scene(small):
+def test_files_decode_to_the_rendered_scene(small_carla):
     """The hand-written PNGs decode (with PIL, as TensorFlow would) to exactly what was drawn."""
     image, mask = carla.render_scene(np.random.default_rng([carla.CARLA_SEED, 1]))
-    root = small / "carla"
+    root = small_carla / "carla"
     loaded = carla.load_pair(root / "CameraRGB" / "000001.png", root / "CameraMask" / "000001.png")
     np.testing.assert_array_equal(loaded[0], image)
     np.testing.assert_array_equal(loaded[1], mask)
 
 
-def test_same_seed_same_bytes(small, tmp_path):
+def test_same_seed_same_bytes(small_carla, tmp_path):
     carla.generate_carla(tmp_path / "a", counts=2)
     carla.generate_carla(tmp_path / "b", counts=2)
     first = file_bytes(tmp_path / "a")
     assert len(first) == 4 and first == file_bytes(tmp_path / "b")
     # a small version is the start of the full one: pair i has its own random stream
-    assert all(value == (small / k).read_bytes() for k, value in first.items())
+    assert all(value == (small_carla / k).read_bytes() for k, value in first.items())
     carla.generate_carla(tmp_path / "c", counts=2, seed=carla.CARLA_SEED + 1)
     assert file_bytes(tmp_path / "c") != first
 
 
-def test_generated_once_then_reused(tmp_path, small_registry, capsys):
+def test_generated_once_then_reused(tmp_path, small_carla_registry, small_carla_pairs, capsys):
     folder, source = reg.prepare("carla", tmp_path)
-    assert (folder, source) == (tmp_path, "stand-in") and small_registry.marker(tmp_path).exists()
+    assert (folder, source) == (tmp_path, "stand-in")
+    assert small_carla_registry.marker(tmp_path).exists()
     before = file_bytes(tmp_path / "carla")
-    assert len(before) == 2 * SMALL
+    assert len(before) == 2 * small_carla_pairs
     assert reg.prepare("carla", tmp_path) == (tmp_path, "stand-in")
     assert file_bytes(tmp_path / "carla") == before
     assert "using the generated stand-in" in capsys.readouterr().out
 
 
-def test_original_files_reported_and_never_overwritten(small, tmp_path, small_registry):
-    copy_of(small, tmp_path)
+def test_original_files_reported_and_never_overwritten(small_carla, tmp_path, small_carla_registry):
+    copy_of(small_carla, tmp_path)
     before = file_bytes(tmp_path)
     assert reg.prepare("carla", tmp_path, verbose=False) == (tmp_path, "original")
-    assert reg.source_of(small_registry, tmp_path) == "original"
-    assert file_bytes(tmp_path) == before and not small_registry.marker(tmp_path).exists()
+    assert reg.source_of(small_carla_registry, tmp_path) == "original"
+    assert file_bytes(tmp_path) == before and not small_carla_registry.marker(tmp_path).exists()
     with pytest.raises(reg.DatasetError, match="already exists"):
         carla.generate_carla(tmp_path, counts=1)
     assert file_bytes(tmp_path) == before
 
 
-def test_an_incomplete_original_is_refused_not_completed(small, tmp_path):
+def test_an_incomplete_original_is_refused_not_completed(small_carla, tmp_path):
     """The real entry expects 1,060 pairs: a folder of 4 fails validation and stays as it is."""
-    copy_of(small, tmp_path)
+    copy_of(small_carla, tmp_path)
     before = file_bytes(tmp_path)
     with pytest.raises(reg.DatasetError, match="holds 4 image/mask pairs, expected 1060"):
         reg.prepare("carla", tmp_path, verbose=False)
@@ -227,24 +206,24 @@ def _not_a_png(root: Path) -> None:
     (_truncated, r"CameraMask/000002\.png cannot be decoded as PNG"),
     (_not_a_png, r"CameraRGB/000000\.png is not a PNG file"),
 ])
-def test_validation_names_the_file(small, tmp_path, corrupt, message):
-    copy_of(small, tmp_path)
-    carla.validate_carla(tmp_path, count=SMALL)  # intact copy passes
+def test_validation_names_the_file(small_carla, small_carla_pairs, tmp_path, corrupt, message):
+    copy_of(small_carla, tmp_path)
+    carla.validate_carla(tmp_path, count=small_carla_pairs)  # intact copy passes
     corrupt(tmp_path / "carla")
     with pytest.raises(reg.DatasetError, match=message):
-        carla.validate_carla(tmp_path, count=SMALL)
+        carla.validate_carla(tmp_path, count=small_carla_pairs)
 
 
-def test_load_pair_checks_what_it_reads(small, tmp_path):
-    copy_of(small, tmp_path)
+def test_load_pair_checks_what_it_reads(small_carla, tmp_path):
+    copy_of(small_carla, tmp_path)
     root = tmp_path / "carla"
     _class_id_30(root)
     with pytest.raises(reg.DatasetError, match="holds class id 30"):
         carla.load_pair(root / "CameraRGB" / "000003.png", root / "CameraMask" / "000003.png")
 
 
-def test_gallery_shows_pairs_and_a_legend(small, small_registry):
-    fig = carla.gallery(small, rows=2)
+def test_gallery_shows_pairs_and_a_legend(small_carla, small_carla_registry):
+    fig = carla.gallery(small_carla, rows=2)
     assert len(fig.axes) == 4 and all(ax.images for ax in fig.axes)
     labels = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
     assert "7 Road" in labels
