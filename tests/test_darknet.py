@@ -290,3 +290,49 @@ def test_find_yolov2_refuses_a_names_file_of_another_length(files, tmp_path):
     folder = _yolov2_folder(files, tmp_path, names=("person", "car"))
     with pytest.raises(dn.DarknetError, match="holds 2 names but .* classes=3"):
         dn.find_yolov2(folder)
+
+
+def _write_keras2_h5(model, path):
+    """``model``'s weights in Keras 2's file layout, under Keras 2-style layer names."""
+    import h5py
+
+    from cnn_course.utils.keras2_h5 import weighted_layers
+
+    with h5py.File(path, "w") as file:
+        group = file.create_group("model_weights")
+        layers = weighted_layers(model)
+        names = [f"keras2_layer_{i}" for i in range(len(layers))]
+        group.attrs["layer_names"] = [n.encode() for n in names]
+        for name, layer in zip(names, layers, strict=True):
+            stored = group.create_group(name)
+            keys = [f"{name}/{w.path.split('/')[-1]}:0" for w in layer.weights]
+            stored.attrs["weight_names"] = [k.encode() for k in keys]
+            for key, value in zip(keys, layer.get_weights(), strict=True):
+                stored.create_dataset(key, data=value)
+
+
+def test_a_keras2_yolo_h5_loads_into_the_network_its_cfg_builds(files, tmp_path):
+    """The original course's yolo.h5 is a Keras 2 model of the network yolov2.cfg describes;
+    its weights load, layer after layer, into the model the cfg builds here."""
+    from cnn_course.utils.keras2_h5 import load_keras2_weights
+
+    folder, _ = files
+    trained = dn.load_darknet(folder / "tiny.cfg", folder / "tiny.weights").model
+    _write_keras2_h5(trained, tmp_path / "yolo.h5")
+    fresh = dn.load_darknet(folder / "tiny.cfg").model
+    assert load_keras2_weights(fresh, tmp_path / "yolo.h5") == "by order"
+    x = np.random.default_rng(3).uniform(0, 1, (2, 8, 8, 3)).astype(np.float32)
+    assert np.allclose(fresh(x), trained(x), atol=1e-6)
+
+
+def test_find_yolov2_takes_the_original_courses_yolo_h5_without_darknet_weights(files, tmp_path,
+                                                                                  capsys):
+    source, _ = files
+    folder = _yolov2_folder(files, tmp_path)
+    (folder / "yolov2.weights").unlink()
+    trained = dn.load_darknet(source / "tiny.cfg", source / "tiny.weights").model
+    _write_keras2_h5(trained, folder / "yolo.h5")
+    found = dn.find_yolov2(folder)
+    assert f"Darknet's YOLOv2 from {folder} (yolo.h5)" in capsys.readouterr().out
+    x = np.random.default_rng(4).uniform(0, 1, (1, 8, 8, 3)).astype(np.float32)
+    assert np.allclose(found.darknet.model(x), trained(x), atol=1e-6)

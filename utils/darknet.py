@@ -333,6 +333,7 @@ def read_names(path: str | Path) -> list[str]:
 # ------------------------------------------------------------------- YOLOv2 in the data folder
 
 YOLOV2_FILES = ("yolov2.cfg", "yolov2.weights", "coco.names")  # the Darknet project's names
+KERAS2_YOLO_FILE = "yolo.h5"  # the original course's Keras 2 model of the same network
 
 
 @dataclasses.dataclass
@@ -352,6 +353,10 @@ class DarknetDetector:
 def find_yolov2(folder: str | Path | None = None, verbose: bool = True) -> DarknetDetector | None:
     """YOLOv2 from ``yolov2.cfg``, ``yolov2.weights`` and ``coco.names`` in ``folder``, else None.
 
+    Without ``yolov2.weights``, the original course's Keras 2 model file ``yolo.h5`` (the same
+    network, converted) is used instead when it is there: its weights load, layer after layer,
+    into the network the cfg builds (``cnn_course.utils.keras2_h5``).
+
     ``folder`` defaults to the course's data folder (``cnn_course.datasets.data_dir()``:
     ``$CNN_COURSE_DATA``, else a per-user cache folder). With ``verbose``, one sentence says
     which files were found, or where to put them. A names file whose length differs from the
@@ -364,14 +369,23 @@ def find_yolov2(folder: str | Path | None = None, verbose: bool = True) -> Darkn
         folder = data_dir()
     folder = Path(folder)
     cfg, weights, names = (folder / name for name in YOLOV2_FILES)
+    keras2 = folder / KERAS2_YOLO_FILE
+    if not weights.is_file() and keras2.is_file():  # the original course's Keras 2 model file
+        weights = keras2
     found = [path.name for path in (cfg, weights, names) if path.is_file()]
     if len(found) < len(YOLOV2_FILES):
         if verbose:
-            missing = [name for name in YOLOV2_FILES if name not in found]
+            missing = [path.name for path in (cfg, weights, names) if not path.is_file()]
             print(f"Darknet's YOLOv2 is not in {folder} (missing: {', '.join(missing)}); to use "
                   f"it, put {', '.join(YOLOV2_FILES)} there.")
         return None
-    darknet = load_darknet(cfg, weights, name="yolov2")
+    if weights == keras2:
+        from cnn_course.utils.keras2_h5 import load_keras2_weights
+
+        darknet = load_darknet(cfg, name="yolov2")
+        load_keras2_weights(darknet.model, keras2)
+    else:
+        darknet = load_darknet(cfg, weights, name="yolov2")
     class_names = read_names(names)
     if not len(darknet.anchors) or not darknet.classes:
         raise DarknetError(f"{cfg} has no [region] section with anchors= and classes=")
@@ -386,6 +400,6 @@ def find_yolov2(folder: str | Path | None = None, verbose: bool = True) -> Darkn
     height, width = darknet.model.input_shape[1:3]
     if verbose:
         grid_h, grid_w = darknet.model.output_shape[1:3]
-        print(f"Darknet's YOLOv2 from {folder}: input {height}x{width}, grid {grid_h}x{grid_w}, "
-              f"{len(darknet.anchors)} anchors, {darknet.classes} classes.")
+        print(f"Darknet's YOLOv2 from {folder} ({weights.name}): input {height}x{width}, "
+              f"grid {grid_h}x{grid_w}, {len(darknet.anchors)} anchors, {darknet.classes} classes.")
     return DarknetDetector(darknet, class_names, (int(height), int(width)), folder)

@@ -654,7 +654,8 @@ grader.check_yolo_eval(yolo_eval, hidden=True)
 # in your home folder (the next cell prints the folder it looked in). The next cell then
 # builds that network, reads its anchors and its number of classes from the `.cfg` file,
 # resizes every frame to its input size, and this whole section runs on it, with your
-# `yolo_eval`.
+# `yolo_eval`. The original course's `yolo.h5` (the same network saved by Keras 2) can take
+# the place of `yolov2.weights`: put it beside `yolov2.cfg` and `coco.names`.
 
 # %% metrics={"darknet_yolov2_classes": "len(class_names) if yolov2 is not None else None"} nbgrader={"grade": false, "grade_id": "load_detector", "locked": true, "schema_version": 3, "solution": false}
 from cnn_course.utils import darknet, yolo_model  # Darknet's files; the course's detector
