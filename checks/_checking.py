@@ -109,12 +109,16 @@ def fn_name(fn: Callable) -> str:
 def call_student(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """Call ``fn`` on copies of the arguments; fail clearly if it raises or mutates them.
 
-    The arguments are deep-copied before the call and compared afterwards, so a
-    function that writes into its input (``A_prev += ...``) is caught.
+    ``fn`` receives deep copies, which are compared with the originals afterwards: a
+    function that writes into its input (``A_prev += ...``) is caught, and the check's
+    own inputs (shared by every later call and, in the grader, every later student)
+    stay as they were whatever the function does to them.
     """
     name = fn_name(fn)
-    before = copy.deepcopy((args, kwargs))
-    result = call_unchecked(fn, *args, **kwargs)
+    given_args, given_kwargs = copy.deepcopy((args, kwargs))
+    result = call_unchecked(fn, *given_args, **given_kwargs)
+    before = (args, kwargs)
+    args, kwargs = given_args, given_kwargs
     for position, (old, new) in enumerate(zip(before[0], args, strict=True)):
         if not _same(old, new):
             raise CheckFailure(

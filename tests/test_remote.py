@@ -680,3 +680,26 @@ def test_the_grading_sandbox_sees_only_the_student_package(tmp_path):
                            read_only=fast.student_package_paths(python), work=work, timeout_s=60)
     assert result.ok, result.stderr
     assert result.stdout.strip() == "[] True", result.stdout
+
+
+MUTATES_SHAPES = '''import numpy as np
+
+
+def annotations_to_mask(annotations, height, width):
+    for shape in annotations:  # rewrites the check's own shapes, if it could reach them
+        shape["label"] = 3
+    return np.zeros((height, width), np.uint8)
+'''
+
+
+def test_a_function_that_rewrites_its_arguments_cannot_fail_the_students_after_it():
+    """The check's inputs are shared by every student of a batch: the student's function
+    gets copies, so what it writes into them is reported and goes no further."""
+    w3a2 = "w3a2_unet_segmentation"
+    right = remote.cells_of(w3a2, read_notebook(source_path(w3a2)))
+    before, attacker, after = remote.grade_many(w3a2, [right, [MUTATES_SHAPES], right],
+                                                tests=["annotations_to_mask_tests"], ahead=2)
+    test = "annotations_to_mask_tests"
+    assert before[test]["passed"]
+    assert "modified its argument number 1 in place" in attacker[test]["message"]
+    assert after[test]["passed"], after[test]["message"]
