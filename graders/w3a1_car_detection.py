@@ -217,6 +217,10 @@ def reference_cases():
     border_anchors = anchor_case("borders", (608, 608), (19, 19))[1]
     for name, (box, grid_shape, image_shape) in ANCHOR_BORDERS.items():
         cases["assign_anchor"][name] = ((box, border_anchors, grid_shape, image_shape), {})
+    # anchors 1 and 2 have exactly the same IoU with this box: the first one is chosen
+    tie_anchors = np.array([[0.5, 0.5], [1.0, 2.0], [2.0, 1.0]])
+    cases["assign_anchor"]["tie_first_anchor"] = (((300.0, 300.0, 64.0, 64.0), tie_anchors,
+                                                   (19, 19), (608, 608)), {})
     for name, shape in (("n3", (3,)), ("batch_13x13x5", (2, 13, 13, 5))):
         cases["box_center_to_corners"][name] = (centre_case(name, shape), {})
     for name, (n, image_shape) in (("480x640", (20, (480, 640))),
@@ -410,6 +414,9 @@ def _mutants() -> tuple:
            [("anchor_index = int(np.argmax(ious))",
              "anchor_index = int(np.argmin(np.abs(anchors.prod(axis=1) - w_cells * h_cells)))")],
            ["assign_anchor"]),
+        _m("anchor_tie_last", "assign_anchor", "takes the last anchor of a tie, not the first",
+           [("anchor_index = int(np.argmax(ious))",
+             "anchor_index = len(ious) - 1 - int(np.argmax(ious[::-1]))")], ["assign_anchor"]),
         _m("anchor_cell_rounded", "assign_anchor",
            "rounds the centre's cell coordinates instead of flooring them",
            [("row, col = int(y // cell_h), int(x // cell_w)",

@@ -187,6 +187,10 @@ def paint_cases() -> dict[str, tuple[list[dict], int, int]]:
             [{"label": 7, "box": (-3, 4, 30, 20)}, {"label": 1, "box": (-2.5, -1.5, 4.5, 5.5)},
              {"label": 11, "polygon": [(-5.1, -3.3), (8.2, 2.9), (14.3, 12.8), (2.3, 15.2)]}],
             9, 12),
+        # odd and even .5 sides: Python's round() sends them different ways
+        "box sides on half pixels, 6x11": (
+            [{"label": 5, "box": (1.5, 0.5, 7.5, 3.5)}, {"label": 9, "box": (2.5, 2.5, 10.5, 5.5)}],
+            6, 11),
         "no shapes, 5x7": ([], 5, 7),
         "one row, 1x9": ([{"label": 6, "polygon": [(0.2, -1.1), (6.3, 0.1), (3.4, 2.2)]},
                           {"label": 2, "box": (6.5, 0, 8.5, 0.5)}], 1, 9),
@@ -401,6 +405,12 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("paint_box_end_inclusive", "annotations_to_mask",
        "keeps the centres on a box's right and bottom sides",
        [("(xs < x1) & (y0 <= ys) & (ys < y1)", "(xs <= x1) & (y0 <= ys) & (ys <= y1)")],
+       ["annotations_to_mask"]),
+    _m("paint_box_rounded", "annotations_to_mask",
+       "rounds a box's sides to whole pixels before comparing them with the centres",
+       [("inside = (x0 <= xs) & (xs < x1) & (y0 <= ys) & (ys < y1)",
+         "inside = ((round(x0) <= xs - 0.5) & (xs - 0.5 < round(x1))\n"
+         "                          & (round(y0) <= ys - 0.5) & (ys - 0.5 < round(y1)))")],
        ["annotations_to_mask"]),
     _m("paint_pixel_corners", "annotations_to_mask",
        "tests the pixels' top-left corners, not their centres",

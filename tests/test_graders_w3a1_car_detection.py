@@ -266,15 +266,27 @@ def test_unscaled_boxes_are_told_to_use_scale_boxes(solution):
 
 
 def _anchor_cases():
-    """Every (box, anchors, grid_shape, image_shape) the visible and hidden checks use."""
-    cases = list(visible.visible_cases()["assign_anchor"].values()) + list(
-        grader.reference_cases()["assign_anchor"].values()
-    )
+    """Every (box, anchors, grid_shape, image_shape) the visible and hidden checks use, but the
+    one hidden case built on an exact tie."""
+    hidden = dict(grader.reference_cases()["assign_anchor"])
+    hidden.pop("tie_first_anchor")
+    cases = list(visible.visible_cases()["assign_anchor"].values()) + list(hidden.values())
     return [args for args, _ in cases]
 
 
+def test_the_tie_case_is_an_exact_tie_won_by_the_first_anchor():
+    (box, anchors, grid, image), _ = grader.reference_cases()["assign_anchor"]["tie_first_anchor"]
+    x, y, w, h = box
+    wc, hc = w * grid[1] / image[1], h * grid[0] / image[0]
+    inter = np.minimum(wc, anchors[:, 0]) * np.minimum(hc, anchors[:, 1])
+    ious = inter / (wc * hc + anchors.prod(axis=1) - inter)
+    assert ious[1] == ious[2] == ious.max()
+    assert grader.oracle_assign(box, anchors, grid, image) == (9, 9, 1)
+
+
 def test_the_anchor_cases_separate_the_right_rule_from_the_mistakes():
-    """Ties and float borders never decide a case; each wrong rule changes some answer."""
+    """Ties (but one, on purpose) and float borders never decide a case; each wrong rule
+    changes some answer."""
     borders = wrong_area = wrong_wh = 0
     for box, anchors, (rows, cols), (height, width) in _anchor_cases():
         x, y, w, h = box
