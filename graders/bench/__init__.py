@@ -320,6 +320,8 @@ def seed_rows(short: str, runs: list, goals: dict[str, tuple[str, float]], time_
                          + (f"; problems: {problems}"[:300] if problems else "")})
     for name in sorted({k for r in runs for k in r.metrics}):
         values = [r.metrics[name] for r in runs if name in r.metrics]
+        if values and all(isinstance(v, dict) for v in values):
+            continue  # a table per run (IoU per class): an assignment's run_rows reports it
         numeric = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
         if len(numeric) != len(runs):
             rows.append({"assignment": short, "measure": name,
