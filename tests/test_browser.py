@@ -81,21 +81,37 @@ def page():
     except ImportError:
         pytest.fail("The browser tests need Playwright: `make setup` installs it (or .venv/bin/pip "
                     "install playwright; no `playwright install` is needed).", pytrace=False)
+    import resource
+
     from playwright.sync_api import expect
 
     executable = chromium_path()
     expect.set_options(timeout=UI_TIMEOUT_MS)
-    with sync_playwright() as playwright:
+    # Chromium reserves far more address space than it uses and crashes at launch under the
+    # grader's cap (fast.cap_grader_memory), which an earlier test may have set in this worker:
+    # the browser's processes start without it.
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    try:
+        playwright = sync_playwright().start()
         # The page is the test's own local server, nothing untrusted: Chromium's sandbox, which
         # refuses to start as root, is not needed.
-        browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                             chromium_sandbox=False, args=["--no-proxy-server"])
         try:
-            tab = browser.new_page(viewport=VIEWPORT)
-            tab.set_default_timeout(UI_TIMEOUT_MS)
-            yield tab
-        finally:
-            browser.close()
+            browser = playwright.chromium.launch(executable_path=executable, headless=True,
+                                                 chromium_sandbox=False,
+                                                 args=["--no-proxy-server"])
+        except BaseException:
+            playwright.stop()
+            raise
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    try:
+        tab = browser.new_page(viewport=VIEWPORT)
+        tab.set_default_timeout(UI_TIMEOUT_MS)
+        yield tab
+    finally:
+        browser.close()
+        playwright.stop()
 
 
 class Steps:

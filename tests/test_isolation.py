@@ -203,6 +203,31 @@ def test_tmp_is_size_limited(tmp_path):
 
 
 @needs_bwrap
+def test_semaphores_work_in_a_private_size_limited_dev_shm(tmp_path):
+    """multiprocessing's locks (Keras's directory reader makes a thread pool) need /dev/shm."""
+    result = sandbox("""
+        import json
+        from multiprocessing.pool import ThreadPool
+        with ThreadPool(2) as pool:
+            squares = pool.map(lambda x: x * x, range(4))
+        written, failure = 0, None
+        try:
+            with open("/dev/shm/fill", "wb") as out:
+                for _ in range(32):
+                    out.write(b"x" * 1024 * 1024)
+                    out.flush()
+                    written += 1
+        except OSError as error:
+            failure = error.errno
+        print(json.dumps({"squares": squares, "written_mb": written, "errno": failure}))
+    """, tmp_path, limits=Limits(tmp_mb=8, file_mb=64))
+    seen = _lines(result)
+    assert seen["squares"] == [0, 1, 4, 9]
+    assert seen["errno"] == errno.ENOSPC and seen["written_mb"] <= 8
+    assert not Path("/dev/shm/fill").exists()  # the sandbox's own /dev/shm, not the host's
+
+
+@needs_bwrap
 def test_memory_beyond_the_limit_fails(tmp_path):
     result = sandbox("""
         hog = bytearray(600 * 1024 * 1024)

@@ -62,9 +62,28 @@ def failed(results: dict) -> set[str]:
 
 
 def in_process(assignment_id, nb, path) -> dict[str, str]:
-    """{test: message} from today's in-process grader (function level)."""
+    """{test: message} from today's in-process grader (function level).
+
+    The student's process sees no weights cache (its home is its own folder), so this run
+    sees none either: with the course's MobileNetV2 weights built on this machine, W2A2's
+    base would otherwise hold other weights here, and the numbers in its sentences differ.
+    """
+    from cnn_course.utils import mobilenet
+
     nbformat.write(nb, path)
-    results = grade_functions(assignment_id, load_functions(assignment_id, path))
+    empty = path.parent / "no-weights"
+    empty.mkdir(exist_ok=True)
+    before = os.environ.get("CNN_COURSE_WEIGHTS")
+    os.environ["CNN_COURSE_WEIGHTS"] = str(empty)
+    mobilenet.choose_weights.cache_clear()
+    try:
+        results = grade_functions(assignment_id, load_functions(assignment_id, path))
+    finally:
+        if before is None:
+            os.environ.pop("CNN_COURSE_WEIGHTS")
+        else:
+            os.environ["CNN_COURSE_WEIGHTS"] = before
+        mobilenet.choose_weights.cache_clear()
     return {t: r.message for t, r in results.items()}
 
 

@@ -279,19 +279,21 @@ def command(argv: Sequence[str], *, read_only: Sequence[Path | str] = (), work: 
         args += ["--setenv", key, value]
     args += _system_binds()
     args += ["--proc", "/proc", "--dev", "/dev"]
-    if _supports(bwrap, "--perms"):
-        args += ["--perms", "1777"]
-    if _supports(bwrap, "--size"):  # bubblewrap >= 0.8
-        args += ["--size", str(limits.tmp_mb * MB)]
-    # else: an unsized tmpfs; each file in it is still capped by RLIMIT_FSIZE (and the cgroup,
-    # if any)
-    args += ["--tmpfs", "/tmp"]
+    # /dev/shm holds POSIX semaphores (multiprocessing's locks: Keras's directory reader makes
+    # a thread pool), /tmp the student's scratch files: both private tmpfs, each capped
+    # (bubblewrap >= 0.8; else each file is still capped by RLIMIT_FSIZE, and the cgroup if any)
+    for private in ("/dev/shm", "/tmp"):
+        if _supports(bwrap, "--perms"):
+            args += ["--perms", "1777"]
+        if _supports(bwrap, "--size"):
+            args += ["--size", str(limits.tmp_mb * MB)]
+        args += ["--tmpfs", private]
     for path in read_only:
         path = _absolute(path, "the read-only path")
         args += ["--ro-bind", path, path]
     args += ["--bind", work, work]
     # Nothing may be created beside the bound paths: make the sandbox's own root and /dev read-only
-    # (not recursive: /tmp, work and /dev/pts stay as they are).
+    # (not recursive: /tmp, work, /dev/shm and /dev/pts stay as they are).
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", work]
     args.append("--")
     prlimit = shutil.which("prlimit")
