@@ -14,6 +14,7 @@ Elsewhere it is an ordinary exception with its whole traceback.
 from __future__ import annotations
 
 import copy
+import threading
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -85,9 +86,15 @@ class CheckFailure(AssertionError):
             return [f"{type(self).__name__}: {self}"]
 
 
-# the seed last set by seed(); a student's function that runs in another process is seeded
-# with it
-SEED = [0]
+# The seed last set by seed() in this thread: a student's function that runs in another
+# process is seeded with it. Per thread, because the fast grader grades several
+# submissions at once in threads, and one check's seed must not reach another's calls.
+_SEEDS = threading.local()
+
+
+def current_seed() -> int:
+    """The seed last set by :func:`seed` in this thread (0 before any)."""
+    return getattr(_SEEDS, "value", 0)
 
 
 def seed(value: int) -> None:
@@ -96,7 +103,7 @@ def seed(value: int) -> None:
     Call it right before each such call: a function graded in another process is seeded
     there with the same value, before that call.
     """
-    SEED[0] = int(value)
+    _SEEDS.value = int(value)
     import keras
 
     keras.utils.set_random_seed(value)

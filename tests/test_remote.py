@@ -722,3 +722,49 @@ def test_a_function_that_rewrites_its_arguments_cannot_fail_the_students_after_i
     assert before[test]["passed"]
     assert "modified its argument number 1 in place" in attacker[test]["message"]
     assert after[test]["passed"], after[test]["message"]
+
+
+def test_each_grading_thread_sends_the_seed_its_own_check_set(tmp_path):
+    """The fast grader grades submissions in threads: a seed set by one submission's check
+    must not reach the student's process of another (two datasets made "with the same seed"
+    came in different orders when it did)."""
+    import threading
+
+    from cnn_course.checks import _checking
+
+    class Sent(Exception):
+        pass
+
+    sent = {}
+
+    def capture(request, deadline):
+        sent[threading.current_thread().name] = request["seed"]
+        raise Sent
+
+    worker = remote.Worker(tmp_path)
+    worker.wait_ready = lambda: None
+    worker._send = capture
+    both_seeded, both_called = threading.Barrier(2), threading.Barrier(2)
+
+    def check(value: int, first: bool):
+        if first:
+            _checking.seed(value)
+            both_seeded.wait()
+            both_called.wait()  # the other thread seeds and calls first
+        else:
+            both_seeded.wait()
+            _checking.seed(value)
+        try:
+            worker.call("make_dataset", [], {})
+        except Sent:
+            pass
+        if not first:
+            both_called.wait()
+
+    threads = [threading.Thread(target=check, args=(value, value == 3), name=f"seed-{value}")
+               for value in (3, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sent == {"seed-3": 3, "seed-1": 1}

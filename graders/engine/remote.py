@@ -358,7 +358,7 @@ class Worker:
                 self._write_request_arrays(number, encoder.arrays)
             request = {"id": number, "function": function, "args": tree_args,
                        "kwargs": tree_kwargs, "npz": bool(encoder.arrays),
-                       "seed": _checking.SEED[0]}
+                       "seed": _checking.current_seed()}
             if in_map:
                 request["map"] = True
             self._send(request, deadline)
