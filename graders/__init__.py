@@ -19,7 +19,8 @@ The contract of an assignment's check module, ``cnn_course.graders.<assignment_i
   ``make references`` writes the reference file; assignments whose hidden checks need
   no stored outputs may omit both;
 - ``MUTANTS``, wrong variants of the source solution (see ``authoring.mutants``) that
-  the checks must catch, and ``NBGRADER_MUTANTS`` (grade them through nbgrader too).
+  the checks must catch, and ``NBGRADER_MUTANTS`` (those the sample cohort sends
+  through nbgrader too: all, some by name, or none).
 
 Subpackages:
 

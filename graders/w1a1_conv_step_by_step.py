@@ -51,8 +51,21 @@ GRADED_FUNCTIONS = (
     "distribute_value",
     "pool_backward",
 )
-# A W1A1 submission takes ~15 s under nbgrader: the sample cohort grades every mutant there too.
-NBGRADER_MUTANTS = True
+# A W1A1 submission takes about 10 s under nbgrader, so the sample cohort sends these
+# mutants through it (every test cell loses points on at least one, and the last fails a
+# hidden check only); all of them are graded at function level and by the fast grader.
+NBGRADER_MUTANTS = (
+    "output_shape_ceil",
+    "zero_pad_one_side",
+    "single_step_array",
+    "conv_forward_stride_ignored",
+    "pool_forward_any_mode",
+    "pool_average_uses_max",
+    "conv_backward_dW_uses_W",
+    "mask_first_max_only",
+    "distribute_by_height",
+    "pool_backward_stride_ignored",
+)
 
 # ----------------------------------------------------------------------------- oracles
 # Small, obviously-correct numpy versions, and TensorFlow. They share no code with

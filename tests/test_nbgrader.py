@@ -80,6 +80,29 @@ def test_cohort_scores_as_expected(cohorts, assignment_id):
                            for m in mutants)
 
 
+@pytest.mark.parametrize("assignment_id",
+                         [a for a in ASSIGNMENTS if ct.nbgrader_grades_mutants(a)])
+def test_the_mutants_sent_through_nbgrader_fail_every_test_cell(assignment_id):
+    """Where nbgrader grades only some mutants, each test cell still loses points on one of
+    them."""
+    import importlib
+
+    grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
+    chosen = ct.nbgrader_mutants(assignment_id)
+    assert len({m.name for m in chosen}) == len(chosen)
+    tests = {f"{name}_tests" for name in grader.GRADED_FUNCTIONS}
+    assert set().union(*(m.fails for m in chosen)) == tests
+
+
+def test_a_mutant_name_that_does_not_exist_is_refused(monkeypatch):
+    import importlib
+
+    grader = importlib.import_module("cnn_course.graders.w1a1_conv_step_by_step")
+    monkeypatch.setattr(grader, "NBGRADER_MUTANTS", ("zero_pad_one_side", "no_such_mutant"))
+    with pytest.raises(ValueError, match="no_such_mutant"):
+        ct.nbgrader_mutants("w1a1_conv_step_by_step")
+
+
 # its cohort grades the mutants
 @pytest.mark.parametrize("assignment_id", ["w1a1_conv_step_by_step"])
 def test_feedback_hides_hidden_tests_also_in_tracebacks(cohorts, assignment_id):

@@ -135,22 +135,40 @@ class Cohort:
     students: list[Student] = field(default_factory=list)
 
 
-def nbgrader_grades_mutants(assignment_id: str) -> bool:
-    """Whether the sample cohort sends the mutants through nbgrader too (``NBGRADER_MUTANTS``).
+def nbgrader_mutants(assignment_id: str) -> list:
+    """The mutants that the sample cohort sends through nbgrader too (``NBGRADER_MUTANTS``).
 
-    Cheap for numpy assignments; for TensorFlow ones each submission re-runs the
-    notebook, so their mutants are graded at function level (``kill_report``) only.
+    ``True``: every mutant; a tuple of names: those; ``False``: none. Each submission
+    re-runs the notebook under nbgrader, so TensorFlow assignments send none there and
+    W1A1 a few; every mutant is graded at function level and by the fast grader.
     """
     import importlib
 
+    from cnn_course.graders.authoring.mutants import mutants
+
     grader = importlib.import_module(f"cnn_course.graders.{assignment_id}")
-    return bool(getattr(grader, "NBGRADER_MUTANTS", False))
+    chosen = getattr(grader, "NBGRADER_MUTANTS", False)
+    found = mutants(assignment_id)
+    if chosen is True or chosen is False:
+        return found if chosen else []
+    by_name = {m.name: m for m in found}
+    unknown = [name for name in chosen if name not in by_name]
+    if unknown:
+        raise ValueError(f"NBGRADER_MUTANTS of {assignment_id} names no mutant {unknown}")
+    return [by_name[name] for name in chosen]
+
+
+def nbgrader_grades_mutants(assignment_id: str) -> bool:
+    """Whether the sample cohort sends any mutant through nbgrader too."""
+    return bool(nbgrader_mutants(assignment_id))
 
 
 def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = None,
                  max_mutants: int | None = None, classroom=None) -> Cohort:
-    """Release the assignment; submit the reference, the blank release and (maybe) the first
-    mutants.
+    """Release the assignment; submit the reference, the blank release and mutants.
+
+    The mutants: ``nbgrader_mutants`` when ``with_mutants`` is None, every one when it is
+    true, none when false; at most ``max_mutants`` of them.
 
     ``classroom(released_path, answered_notebook) -> notebook``, when given, plays the
     student: the reference submission is what it returns (the answered release as the
@@ -158,8 +176,8 @@ def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = N
     """
     from cnn_course.graders.authoring.mutants import mutants
 
-    if with_mutants is None:
-        with_mutants = nbgrader_grades_mutants(assignment_id)
+    chosen = (nbgrader_mutants(assignment_id) if with_mutants is None
+              else mutants(assignment_id) if with_mutants else [])
 
     make_course(course)
     released = release(course, assignment_id)
@@ -170,11 +188,10 @@ def build_cohort(course: Path, assignment_id: str, with_mutants: bool | None = N
     cohort.students.append(Student("reference", frozenset(), "the source solution"))
     submit(course, "blank", assignment_id, nbformat.read(released, as_version=4))
     cohort.students.append(Student("blank", None, "the blank release"))
-    if with_mutants:
-        for mutant in mutants(assignment_id)[:max_mutants]:
-            student = f"mutant-{mutant.name.replace('_', '-')}"
-            submit(course, student, assignment_id, fill_release(released, mutant))
-            cohort.students.append(Student(student, mutant.fails, mutant.description))
+    for mutant in chosen[:max_mutants]:
+        student = f"mutant-{mutant.name.replace('_', '-')}"
+        submit(course, student, assignment_id, fill_release(released, mutant))
+        cohort.students.append(Student(student, mutant.fails, mutant.description))
     return cohort
 
 
